@@ -1,0 +1,73 @@
+using System.CommandLine;
+using Letter.Cli.Commands;
+using Letter.IO;
+
+namespace Letter.Cli;
+
+/// <summary>
+/// Builds the command tree and runs it. Exit codes: 0 success, 2 bad usage or bad input (one line on
+/// standard error, no stack trace), 1 an internal error.
+/// </summary>
+public static class CliApp
+{
+    public const int BadInput = 2;
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand(
+            "Letter: learnable item tokenization (LETTER) and generative recommendation (TIGER) in .NET.\n" +
+            "Start with './letter demo'; every command explains itself with --help.");
+        root.Subcommands.Add(DataCommand.Build());
+        root.Subcommands.Add(DemoCommand.Build());
+        return root;
+    }
+
+    public static int Run(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
+    {
+        var error = stderr ?? Console.Error;
+        var root = Build();
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            var command = string.Join(' ', parse.CommandResult.Command.Name == root.Name
+                ? ["letter"] : new[] { "letter" }.Concat(CommandPath(parse.CommandResult.Command)));
+            error.WriteLine($"letter: {parse.Errors[0].Message} (see '{command} --help')");
+            return BadInput;
+        }
+        try
+        {
+            var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            if (stdout is not null) config.Output = stdout;
+            if (stderr is not null) config.Error = stderr;
+            return parse.Invoke(config);
+        }
+        catch (LetterDataException e)
+        {
+            error.WriteLine($"letter: {e.Message}");
+            return BadInput;
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine($"letter: {e.Message}");
+            return BadInput;
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("letter: interrupted");
+            return 130;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("LETTER_DEBUG") != "1")
+        {
+            error.WriteLine($"letter: internal error: {e.GetType().Name}: {e.Message} (set LETTER_DEBUG=1 for the stack trace)");
+            return 1;
+        }
+    }
+
+    private static IEnumerable<string> CommandPath(Command command)
+    {
+        var names = new List<string>();
+        for (var c = command; c is not null && c is not RootCommand; c = c.Parents.OfType<Command>().FirstOrDefault())
+            names.Insert(0, c.Name);
+        return names;
+    }
+}

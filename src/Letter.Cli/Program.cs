@@ -1,0 +1,3 @@
+using Letter.Cli;
+
+return CliApp.Run(args);

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Letter.Progress;
+
+/// <summary>
+/// Progress of long work on standard error: a live bar redrawn in place on a terminal, and plain
+/// periodic lines (at most one per <see cref="LogInterval"/>) when standard error is redirected.
+/// Callers pass a status string (loss terms and the like); the bar adds rate and ETA.
+/// </summary>
+public sealed class ProgressBar : IDisposable
+{
+    public static TimeSpan LogInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Set to false to silence all bars (tests, --quiet).</summary>
+    public static bool Enabled { get; set; } = true;
+
+    private readonly string _label;
+    private readonly long _total;
+    private readonly bool _live;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly TextWriter _out;
+    private TimeSpan _lastDraw = TimeSpan.MinValue;
+    private long _done;
+    private string _status = "";
+    private bool _finished;
+
+    public ProgressBar(string label, long total, TextWriter? output = null, bool? live = null)
+    {
+        _label = label;
+        _total = Math.Max(1, total);
+        _out = output ?? Console.Error;
+        _live = live ?? !Console.IsErrorRedirected;
+    }
+
+    public TimeSpan Elapsed => _clock.Elapsed;
+
+    public void Report(long done, string? status = null)
+    {
+        _done = Math.Min(done, _total);
+        if (status is not null) _status = status;
+        if (!Enabled) return;
+        var now = _clock.Elapsed;
+        var interval = _live ? TimeSpan.FromMilliseconds(100) : LogInterval;
+        if (_done < _total && now - _lastDraw < interval && _lastDraw != TimeSpan.MinValue) return;
+        _lastDraw = now;
+        Draw(now);
+    }
+
+    public void Advance(long by = 1, string? status = null) => Report(_done + by, status);
+
+    public void Finish(string? status = null)
+    {
+        if (_finished) return;
+        _finished = true;
+        if (status is not null) _status = status;
+        _done = _total;
+        if (!Enabled) return;
+        Draw(_clock.Elapsed);
+        if (_live) _out.WriteLine();
+    }
+
+    public void Dispose() => Finish();
+
+    private void Draw(TimeSpan now)
+    {
+        double frac = (double)_done / _total;
+        var eta = _done > 0 && _done < _total ? TimeSpan.FromSeconds(now.TotalSeconds / _done * (_total - _done)) : TimeSpan.Zero;
+        var inv = CultureInfo.InvariantCulture;
+        var timing = _done < _total ? $"{Format(now)} elapsed, ETA {Format(eta)}" : $"{Format(now)}";
+        if (_live)
+        {
+            const int width = 24;
+            int filled = (int)Math.Round(frac * width);
+            var bar = new string('#', filled) + new string('-', width - filled);
+            var line = string.Format(inv, "\r{0} [{1}] {2,3:0}% {3}/{4} {5} {6}", _label, bar, frac * 100, _done, _total, timing, _status);
+            int cols = 160;
+            try { if (Console.WindowWidth > 20) cols = Console.WindowWidth; } catch (IOException) { }
+            if (line.Length > cols) line = line[..cols];
+            _out.Write(line.PadRight(Math.Min(cols, line.Length + 4)));
+        }
+        else
+        {
+            _out.WriteLine(string.Format(inv, "{0}: {1}/{2} ({3:0}%) {4} {5}", _label, _done, _total, frac * 100, timing, _status).TrimEnd());
+        }
+        _out.Flush();
+    }
+
+    private static string Format(TimeSpan t) =>
+        t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"m\:ss", CultureInfo.InvariantCulture);
+}
