@@ -22,14 +22,19 @@ public static class IdentifierAssigner
         var codes = nearest.Select(c => (int[])c.Clone()).ToArray();
         int rounds = 0;
         bool anyEpsilon = config.SinkhornEpsilons.Any(e => e > 0);
+        // Re-coding a group depends only on its members, so a group seen in an earlier round gets
+        // the same codes again: remember them instead of recomputing (same result as the original).
+        var seen = new Dictionary<string, int[][]>();
         while (anyEpsilon && rounds < config.SinkhornRounds)
         {
             var groups = CollidingGroups(codes);
             if (groups.Count == 0) break;
             foreach (var group in groups)
             {
-                var recoded = Codes(latents, group, codebooks, dim, config.SinkhornEpsilons, config.SinkhornIterations);
-                for (int g = 0; g < group.Length; g++) codes[group[g]] = recoded[g];
+                var key = string.Join(',', group);
+                if (!seen.TryGetValue(key, out var recoded))
+                    seen[key] = recoded = Codes(latents, group, codebooks, dim, config.SinkhornEpsilons, config.SinkhornIterations);
+                for (int g = 0; g < group.Length; g++) codes[group[g]] = (int[])recoded[g].Clone();
             }
             rounds++;
         }

@@ -31,8 +31,9 @@ public static class SizeConstrainedKMeans
         sizeMax = Math.Max(sizeMax, (n + k - 1) / k);
 
         using var scope = NewDisposeScope();
-        var points = tensor(data, [n, dim]);
-        var pointNorms = points.pow(2).sum(1, keepdim: true); // [n, 1]
+        bool large = (long)n * k * dim > 4_000_000;
+        var points = large ? tensor(data, [n, dim]) : null;
+        var pointNorms = points?.pow(2).sum(1, keepdim: true); // [n, 1]
         var rng = new SplitMix64(seed);
         KMeansResult? best = null;
         for (int run = 0; run < restarts; run++)
@@ -42,14 +43,14 @@ public static class SizeConstrainedKMeans
             float[] dist = [];
             for (int it = 0; it < iterations; it++)
             {
-                dist = Distances(points, pointNorms, centers, k, dim);
+                dist = Distances(data, n, points, pointNorms, centers, k, dim);
                 labels = AssignBounded(dist, n, k, sizeMin, sizeMax);
                 var updated = Means(data, n, dim, k, labels, centers);
                 bool same = updated.AsSpan().SequenceEqual(centers);
                 centers = updated;
                 if (same) break;
             }
-            dist = Distances(points, pointNorms, centers, k, dim);
+            dist = Distances(data, n, points, pointNorms, centers, k, dim);
             labels = AssignBounded(dist, n, k, sizeMin, sizeMax);
             double inertia = 0;
             for (int i = 0; i < n; i++) inertia += Math.Max(0, dist[i * k + labels[i]]);
@@ -113,11 +114,20 @@ public static class SizeConstrainedKMeans
         return labels;
     }
 
-    private static float[] Distances(Tensor points, Tensor pointNorms, float[] centers, int k, int dim)
+    private static float[] Distances(float[] data, int n, Tensor? points, Tensor? pointNorms, float[] centers, int k, int dim)
     {
+        if (points is null || pointNorms is null)
+        {
+            // Small problems (the per-epoch clustering of 256 codes) are faster without tensor round trips.
+            var result = new float[n * k];
+            for (int i = 0; i < n; i++)
+                for (int c = 0; c < k; c++)
+                    result[i * k + c] = (float)SquaredDistance(data, i * dim, centers, c * dim, dim);
+            return result;
+        }
         using var scope = NewDisposeScope();
-        var c = tensor(centers, [k, dim]);
-        var d = pointNorms + c.pow(2).sum(1).unsqueeze(0) - 2 * points.matmul(c.t()); // [n, k]
+        var cs = tensor(centers, [k, dim]);
+        var d = pointNorms + cs.pow(2).sum(1).unsqueeze(0) - 2 * points.matmul(cs.t()); // [n, k]
         return d.contiguous().data<float>().ToArray();
     }
 
