@@ -23,6 +23,7 @@ public static class CliApp
         root.Options.Add(new VersionOption());
         root.Subcommands.Add(DataCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
+        root.Subcommands.Add(TokenizeCommand.Build());
         return root;
     }
 
