@@ -19,6 +19,8 @@ public static class CliApp
             "Start with './letter demo'; every command explains itself with --help.");
         root.Subcommands.Add(DataCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
+        root.Subcommands.Add(TrainCommand.Build());
+        root.Subcommands.Add(EvalCommand.Build());
         return root;
     }
 
