@@ -24,6 +24,8 @@ public static class CliApp
         root.Subcommands.Add(DataCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(TokenizeCommand.Build());
+        root.Subcommands.Add(TrainCommand.Build());
+        root.Subcommands.Add(EvalCommand.Build());
         return root;
     }
 
