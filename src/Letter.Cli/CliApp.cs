@@ -19,6 +19,7 @@ public static class CliApp
             "Start with './letter demo'; every command explains itself with --help.");
         root.Subcommands.Add(DataCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
+        root.Subcommands.Add(EmbedCommand.Build());
         return root;
     }
 

@@ -42,7 +42,7 @@ public sealed class ProgressBar : IDisposable
         if (!Enabled) return;
         var now = _clock.Elapsed;
         var interval = _live ? TimeSpan.FromMilliseconds(100) : LogInterval;
-        if (_done < _total && now - _lastDraw < interval && _lastDraw != TimeSpan.MinValue) return;
+        if (_done < _total && _lastDraw != TimeSpan.MinValue && now - _lastDraw < interval) return;
         _lastDraw = now;
         Draw(now);
     }
