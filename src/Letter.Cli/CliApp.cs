@@ -26,6 +26,8 @@ public static class CliApp
         root.Subcommands.Add(TokenizeCommand.Build());
         root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
+        root.Subcommands.Add(EmbedCommand.Build());
+        root.Subcommands.Add(CfCommand.Build());
         return root;
     }
 
