@@ -150,9 +150,9 @@ public static class ConfigJson
                 if (!names.Contains(text)) throw new FormatException($"expected one of {string.Join(", ", names)}");
                 return JsonValue.Create(text);
             }
-            if (t.IsArray)
+            if (ElementType(t) is { } elementType)
             {
-                var element = new SettingInfo(setting.Path, t.GetElementType()!, null);
+                var element = new SettingInfo(setting.Path, elementType, null);
                 return new JsonArray(text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                     .Select(part => ParseValue(element, part)).ToArray());
             }
@@ -168,6 +168,12 @@ public static class ConfigJson
         throw new LetterConfigException($"setting '{setting.Path}' cannot be set from the command line");
     }
 
+    /// <summary>The element type of an array or a generic list interface (IReadOnlyList&lt;T&gt;, ...), else null.</summary>
+    private static Type? ElementType(Type t) =>
+        t.IsArray ? t.GetElementType()
+        : t.IsGenericType && t.GetGenericArguments().Length == 1 && t.IsAssignableFrom(t.GetGenericArguments()[0].MakeArrayType()) ? t.GetGenericArguments()[0]
+        : null;
+
     public static string Describe(Type t)
     {
         t = Nullable.GetUnderlyingType(t) ?? t;
@@ -175,7 +181,7 @@ public static class ConfigJson
         if (t == typeof(float) || t == typeof(double)) return "number";
         if (t == typeof(bool)) return "true|false";
         if (t.IsEnum) return string.Join('|', Enum.GetNames(t).Select(n => JsonNamingPolicy.SnakeCaseLower.ConvertName(n)));
-        if (t.IsArray) return $"comma-separated {Describe(t.GetElementType()!)}s";
+        if (ElementType(t) is { } e) return $"comma-separated {Describe(e)}s";
         return "text";
     }
 }
