@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Letter.Cli.Commands;
 using Letter.IO;
 
@@ -12,14 +13,24 @@ public static class CliApp
 {
     public const int BadInput = 2;
 
-    public static RootCommand Build()
+    public static Command Build()
     {
-        var root = new RootCommand(
+        // A plain command named "letter" rather than RootCommand, whose name would be the assembly's.
+        var root = new Command("letter",
             "Letter: learnable item tokenization (LETTER) and generative recommendation (TIGER) in .NET.\n" +
             "Start with './letter demo'; every command explains itself with --help.");
-        root.Subcommands.Add(DataCommand.Build());
+        root.Options.Add(new HelpOption());
+        root.Options.Add(new VersionOption());
         root.Subcommands.Add(DemoCommand.Build());
+        root.Subcommands.Add(RunCommand.Build());
+        root.Subcommands.Add(RecommendCommand.Build());
+        root.Subcommands.Add(DataCommand.Build());
+        root.Subcommands.Add(EmbedCommand.Build());
+        root.Subcommands.Add(CfCommand.Build());
         root.Subcommands.Add(TokenizeCommand.Build());
+        root.Subcommands.Add(TrainCommand.Build());
+        root.Subcommands.Add(EvalCommand.Build());
+        root.Subcommands.Add(ConfigCommand.Build());
         return root;
     }
 
@@ -30,9 +41,10 @@ public static class CliApp
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            var command = string.Join(' ', parse.CommandResult.Command.Name == root.Name
-                ? ["letter"] : new[] { "letter" }.Concat(CommandPath(parse.CommandResult.Command)));
-            error.WriteLine($"letter: {parse.Errors[0].Message} (see '{command} --help')");
+            var command = string.Join(' ', CommandPath(parse.CommandResult.Command));
+            // An unknown word explains more than the "required command" error it causes.
+            var first = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
+            error.WriteLine($"letter: {first.Message} (see '{command} --help')");
             return BadInput;
         }
         try
@@ -47,7 +59,7 @@ public static class CliApp
             error.WriteLine($"letter: {e.Message}");
             return BadInput;
         }
-        catch (UsageException e)
+        catch (Exception e) when (e is UsageException or LetterConfigException)
         {
             error.WriteLine($"letter: {e.Message}");
             return BadInput;
@@ -67,7 +79,7 @@ public static class CliApp
     private static IEnumerable<string> CommandPath(Command command)
     {
         var names = new List<string>();
-        for (var c = command; c is not null && c is not RootCommand; c = c.Parents.OfType<Command>().FirstOrDefault())
+        for (var c = command; c is not null; c = c.Parents.OfType<Command>().FirstOrDefault())
             names.Insert(0, c.Name);
         return names;
     }

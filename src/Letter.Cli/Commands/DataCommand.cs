@@ -19,14 +19,19 @@ public static class DataCommand
         var dir = new Argument<string>("DIR") { Description = "Dataset folder in the LETTER layout (NAME.inter.json, optional NAME.item.json, NAME.index.json)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
         var maxHistory = new Option<int>("--max-history") { Description = "History length kept per sample (for the sample counts)", DefaultValueFactory = _ => 20 };
+        var skipShort = new Option<bool>("--skip-short-users") { Description = "Leave out users with fewer than 3 items (counted and reported) instead of failing" };
         var cmd = new Command("stats", "Users, items, interactions, sequence lengths, split sizes, and identifier statistics of the index");
         cmd.Arguments.Add(dir);
         cmd.Options.Add(json);
         cmd.Options.Add(maxHistory);
+        cmd.Options.Add(skipShort);
         cmd.SetAction(parse =>
         {
             var dataset = LetterDataset.Load(parse.GetValue(dir)!);
-            var stats = DatasetStatistics.Compute(dataset, parse.GetValue(maxHistory));
+            if (parse.GetValue(maxHistory) < 1) throw new UsageException("--max-history must be at least 1");
+            var stats = DatasetStatistics.Compute(dataset, new SplitOptions(parse.GetValue(maxHistory), parse.GetValue(skipShort)));
+            if (stats.ShortUsers > 0)
+                Console.Error.WriteLine($"letter: warning: left out {stats.ShortUsers} users with fewer than 3 items");
             var output = parse.InvocationConfiguration.Output;
             output.WriteLine(parse.GetValue(json) ? StatsFormatter.Json(stats) : StatsFormatter.Table(stats));
             return 0;

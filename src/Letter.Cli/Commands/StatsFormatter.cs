@@ -32,6 +32,12 @@ public static class StatsFormatter
             ["users_under_3_items"] = s.ShortUsers,
         };
         if (s.Index is { } ix) o["index"] = IndexJson(ix);
+        o["embeddings"] = new JsonArray(s.Embeddings.Select(e => (JsonNode)new JsonObject
+        {
+            ["file"] = e.File,
+            ["rows"] = e.Rows,
+            ["dim"] = e.Cols,
+        }).ToArray());
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
@@ -64,6 +70,7 @@ public static class StatsFormatter
         Row("items never seen", s.ItemsNeverSeen.ToString("N0", inv));
         Row("samples train/valid/test", string.Format(inv, "{0:N0} / {1:N0} / {2:N0}", s.TrainSamples, s.ValidSamples, s.TestSamples));
         if (s.ShortUsers > 0) Row("users under 3 items", s.ShortUsers.ToString("N0", inv));
+        foreach (var e in s.Embeddings) Row("embedding file", $"{e.File} [{e.Rows:N0} x {e.Cols}]");
         if (s.Index is { } ix)
         {
             sb.AppendLine("index");

@@ -2,6 +2,17 @@ namespace Letter.Data;
 
 public sealed record SequenceLengths(int Min, double Median, double Mean, int Max);
 
+/// <summary>An embedding file found in the dataset folder, checked to have one row per item.</summary>
+public sealed record EmbeddingFileInfo(string File, int Rows, int Cols)
+{
+    public static IReadOnlyList<EmbeddingFileInfo> CheckAll(LetterDataset data) =>
+        Directory.GetFiles(data.Folder.Directory, "*.npy").Order(StringComparer.Ordinal).Select(path =>
+        {
+            var m = IO.NpyFile.Read(path).RequireRows(data.ItemCount, path, "an item embedding file");
+            return new EmbeddingFileInfo(Path.GetFileName(path), m.Rows, m.Cols);
+        }).ToList();
+}
+
 /// <summary>The numbers <c>letter data stats</c> reports for a dataset folder.</summary>
 public sealed record DatasetStatistics(
     string Name,
@@ -15,9 +26,10 @@ public sealed record DatasetStatistics(
     int ValidSamples,
     int TestSamples,
     int ShortUsers,
-    IndexStatistics? Index)
+    IndexStatistics? Index,
+    IReadOnlyList<EmbeddingFileInfo> Embeddings)
 {
-    public static DatasetStatistics Compute(LetterDataset data, int maxHistory = 20)
+    public static DatasetStatistics Compute(LetterDataset data, SplitOptions? split = null)
     {
         var lengths = data.Users.Select(u => u.Items.Length).Order().ToArray();
         double median = lengths.Length % 2 == 1
@@ -27,8 +39,7 @@ public sealed record DatasetStatistics(
         foreach (var u in data.Users)
             foreach (var i in u.Items)
                 seen[i] = true;
-        // Stats describe the data as it is, so short users are counted rather than rejected.
-        var split = LeaveOneOutSplit.Build(data.Users, new SplitOptions(maxHistory, SkipShortUsers: true), data.Folder.InterFile);
+        var samples = LeaveOneOutSplit.Build(data.Users, split, data.Folder.InterFile);
         long interactions = data.InteractionCount;
         return new DatasetStatistics(
             data.Name,
@@ -38,10 +49,11 @@ public sealed record DatasetStatistics(
             (double)interactions / ((double)data.Users.Count * data.ItemCount),
             new SequenceLengths(lengths[0], median, lengths.Average(), lengths[^1]),
             seen.Count(s => !s),
-            split.Train.Count,
-            split.Valid.Count,
-            split.Test.Count,
-            split.SkippedUsers.Count,
-            data.Index is null ? null : IndexStatistics.Compute(data.Index.Codes));
+            samples.Train.Count,
+            samples.Valid.Count,
+            samples.Test.Count,
+            samples.SkippedUsers.Count,
+            data.Index is null ? null : IndexStatistics.Compute(data.Index.Codes),
+            EmbeddingFileInfo.CheckAll(data));
     }
 }

@@ -1,3 +1,5 @@
+using Letter.IO;
+
 namespace Letter.Data;
 
 /// <summary>
@@ -17,12 +19,12 @@ public sealed record SynthOptions(
 
     public void Validate()
     {
-        if (Users < 10) throw new ArgumentOutOfRangeException(nameof(Users), Users, "--users must be at least 10");
-        if (Items < 50) throw new ArgumentOutOfRangeException(nameof(Items), Items, "--items must be at least 50");
-        if (Items > 1_000_000) throw new ArgumentOutOfRangeException(nameof(Items), Items, "--items must be at most 1,000,000");
+        if (Users < 10) throw new LetterConfigException($"users must be at least 10 (got {Users})");
+        if (Items is < 50 or > 1_000_000) throw new LetterConfigException($"items must be between 50 and 1,000,000 (got {Items})");
         if (string.IsNullOrWhiteSpace(Name) || Name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
-            throw new ArgumentException($"--name '{Name}' is not a valid file name prefix");
-        if (KitProbability + CategoryProbability + DepartmentProbability > 1)
-            throw new ArgumentException("the transition probabilities must sum to at most 1");
+            throw new LetterConfigException($"name '{Name}' is not a valid file name prefix");
+        if (KitProbability < 0 || CategoryProbability < 0 || DepartmentProbability < 0 ||
+            KitProbability + CategoryProbability + DepartmentProbability > 1)
+            throw new LetterConfigException("the transition probabilities must be non-negative and sum to at most 1");
     }
 }

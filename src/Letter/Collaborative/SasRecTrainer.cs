@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Letter.Common;
+using Letter.Data;
+using Letter.Evaluation;
+using Letter.IO;
+using Letter.Progress;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Letter.Collaborative;
+
+/// <summary>One epoch of training: mean loss and, when evaluated, validation NDCG@10.</summary>
+public sealed record SasRecEpoch(int Epoch, double Loss, double? ValidNdcg10, double Seconds);
+
+/// <summary>What a SASRec run produced: item embeddings [items, d] (row i = item i) and, with evaluation, metrics.</summary>
+public sealed record SasRecResult(
+    FloatMatrix Embeddings,
+    int BestEpoch,
+    double BestValidNdcg10,
+    IReadOnlyList<SasRecEpoch> History,
+    IReadOnlyDictionary<string, double>? Valid,
+    IReadOnlyDictionary<string, double>? Test,
+    double TrainSeconds,
+    int SkippedUsers);
+
+/// <summary>
+/// Trains SASRec on the training prefixes of a dataset, keeps the parameters of the epoch with the
+/// best validation NDCG@10 (early stopping), and writes the item embeddings atomically as .npy with
+/// the run's config and metrics in <c>FILE.npy.json</c> and the model in <c>FILE.sasrec.bin</c>.
+/// </summary>
+public static class SasRecTrainer
+{
+    public static SasRecResult Train(LetterDataset dataset, SasRecConfig config, string? outFile, bool evaluateTest = false, CancellationToken cancel = default) =>
+        Train(dataset.Users, dataset.ItemCount, config, outFile, evaluateTest, dataset.Folder.Directory, cancel);
+
+    public static SasRecResult Train(IReadOnlyList<UserSequence> users, int itemCount, SasRecConfig config, string? outFile,
+        bool evaluateTest = false, string? datasetLabel = null, CancellationToken cancel = default)
+    {
+        config.Validate();
+        torch.set_num_threads(config.Threads);
+        torch.manual_seed(config.Seed);
+        var rng = new SplitMix64((ulong)config.Seed);
+        var data = SasRecData.Build(users, config.MaxLen);
+        if (data.Train.Count == 0)
+            throw new ArgumentException("no user has a training prefix of two items (SASRec needs users with at least four items)");
+        var userItems = config.Loss == SasRecLoss.BinaryCrossEntropy ? users.Select(u => u.Items.ToHashSet()).ToArray() : null;
+
+        using var model = new SasRecModel(itemCount, config);
+        var optimizer = optim.Adam(model.parameters(), lr: config.LearningRate, beta1: 0.9, beta2: 0.98, weight_decay: config.WeightDecay);
+        var history = new List<SasRecEpoch>();
+        Dictionary<string, Tensor>? best = null;
+        double bestNdcg = double.NegativeInfinity;
+        int bestEpoch = 0, sinceBest = 0;
+        var clock = Stopwatch.StartNew();
+        var order = Enumerable.Range(0, data.Train.Count).ToArray();
+        int stepsPerEpoch = (order.Length + config.BatchSize - 1) / config.BatchSize;
+        using var bar = new ProgressBar("sasrec", (long)config.Epochs * stepsPerEpoch);
+        for (int epoch = 1; epoch <= config.Epochs; epoch++)
+        {
+            var epochClock = Stopwatch.StartNew();
+            model.train();
+            rng.Shuffle(order);
+            double lossSum = 0;
+            for (int start = 0; start < order.Length; start += config.BatchSize)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var batch = order.Skip(start).Take(config.BatchSize).Select(i => data.Train[i]).ToList();
+                lossSum += Step(model, optimizer, batch, config, rng, userItems, itemCount);
+                bar.Advance(1, string.Create(CultureInfo.InvariantCulture, $"epoch {epoch} loss {lossSum / (start / config.BatchSize + 1):0.0000} best N@10 {(best is null ? 0 : bestNdcg):0.0000}"));
+            }
+            var valid = SasRecEvaluator.Evaluate(model, data.Valid, cancel: cancel).Ndcg(10);
+            history.Add(new SasRecEpoch(epoch, lossSum / stepsPerEpoch, valid, epochClock.Elapsed.TotalSeconds));
+            if (valid > bestNdcg)
+            {
+                bestNdcg = valid;
+                bestEpoch = epoch;
+                sinceBest = 0;
+                DisposeAll(best);
+                best = Snapshot(model);
+            }
+            else if (config.Patience > 0 && ++sinceBest >= config.Patience)
+            {
+                break;
+            }
+        }
+        var trainSeconds = clock.Elapsed.TotalSeconds;
+        bar.Finish(string.Create(CultureInfo.InvariantCulture, $"best epoch {bestEpoch}, valid N@10 {bestNdcg:0.0000}"));
+        Restore(model, best!);
+        DisposeAll(best);
+
+        IReadOnlyDictionary<string, double>? validMetrics = null, testMetrics = null;
+        if (evaluateTest)
+        {
+            validMetrics = SasRecEvaluator.Evaluate(model, data.Valid, cancel: cancel).ToDictionary();
+            testMetrics = SasRecEvaluator.Evaluate(model, data.Test, cancel: cancel).ToDictionary();
+        }
+        var embeddings = Embeddings(model);
+        var result = new SasRecResult(embeddings, bestEpoch, bestNdcg, history, validMetrics, testMetrics, trainSeconds, data.SkippedUsers);
+        if (outFile is not null)
+        {
+            NpyFile.Write(outFile, embeddings);
+            SaveCheckpoint(model, CheckpointPath(outFile));
+            AtomicFile.WriteAllText(outFile + ".json", RunJson(config, result, itemCount, users.Count, datasetLabel));
+        }
+        return result;
+    }
+
+    /// <summary>Where <see cref="Train(LetterDataset, SasRecConfig, string?, bool, CancellationToken)"/> puts the model beside FILE.npy.</summary>
+    public static string CheckpointPath(string outFile) => Path.ChangeExtension(outFile, ".sasrec.bin");
+
+    /// <summary>Item embeddings [items, d] of a model saved by a training run (row i = item i).</summary>
+    public static FloatMatrix EmbeddingsFromCheckpoint(string checkpoint, int itemCount, SasRecConfig config)
+    {
+        if (!File.Exists(checkpoint)) throw new LetterDataException(checkpoint, null, "file not found");
+        using var model = new SasRecModel(itemCount, config);
+        try { model.load(checkpoint); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or EndOfStreamException)
+        {
+            throw new LetterDataException(checkpoint, null, $"not a SASRec model for {itemCount} items with dim {config.Dim}, {config.Blocks} blocks and max length {config.MaxLen}: {e.Message}");
+        }
+        return Embeddings(model);
+    }
+
+    internal static FloatMatrix Embeddings(SasRecModel model)
+    {
+        using var scope = NewDisposeScope();
+        var w = model.ItemWeights.detach().contiguous();
+        return new FloatMatrix(w.data<float>().ToArray(), (int)w.shape[0], (int)w.shape[1]);
+    }
+
+    private static void SaveCheckpoint(SasRecModel model, string path) =>
+        AtomicFile.Write(path, stream =>
+        {
+            using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            model.save(writer);
+        });
+
+    /// <summary>One optimisation step on a batch; returns the loss.</summary>
+    private static double Step(SasRecModel model, optim.Optimizer optimizer, List<UserSequenceExample> batch, SasRecConfig config,
+        SplitMix64 rng, HashSet<int>[]? userItems, int itemCount)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = model.call(SequenceBatch.Inputs(batch.Select(x => x.Input).ToList()));        // [B, L, d]
+        var (positions, targets) = SequenceBatch.Aligned(batch);
+        var h = hidden.reshape(-1, hidden.shape[2]).index_select(0, tensor(positions));            // [M, d]
+        var target = tensor(targets);                                                              // [M]
+        Tensor loss;
+        if (config.Loss == SasRecLoss.CrossEntropy)
+        {
+            loss = nn.functional.cross_entropy(model.Score(h), target);                            // logits [M, items]
+        }
+        else
+        {
+            var negatives = new long[targets.Length];
+            int m = 0;
+            foreach (var x in batch)
+                for (int t = 0; t < x.Targets.Length; t++)
+                {
+                    int sample;
+                    do sample = rng.Next(itemCount); while (userItems![x.User].Contains(sample) && userItems[x.User].Count < itemCount);
+                    negatives[m++] = sample;
+                }
+            var w = model.ItemWeights;
+            var pos = (h * w.index_select(0, target)).sum(1);                                      // [M]
+            var neg = (h * w.index_select(0, tensor(negatives))).sum(1);
+            loss = nn.functional.binary_cross_entropy_with_logits(pos, ones_like(pos))
+                 + nn.functional.binary_cross_entropy_with_logits(neg, zeros_like(neg));
+        }
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+        return loss.item<float>();
+    }
+
+    private static Dictionary<string, Tensor> Snapshot(SasRecModel model)
+    {
+        var copy = new Dictionary<string, Tensor>();
+        foreach (var (name, t) in model.state_dict()) copy[name] = t.detach().clone().DetachFromDisposeScope();
+        return copy;
+    }
+
+    private static void Restore(SasRecModel model, Dictionary<string, Tensor> state)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, t) in model.state_dict()) t.copy_(state[name]);
+    }
+
+    private static void DisposeAll(Dictionary<string, Tensor>? state)
+    {
+        if (state is null) return;
+        foreach (var t in state.Values) t.Dispose();
+    }
+
+    private static string RunJson(SasRecConfig config, SasRecResult result, int itemCount, int userCount, string? dataset)
+    {
+        var json = new
+        {
+            command = "cf",
+            model = "SASRec",
+            dataset = dataset is null ? null : Path.GetFullPath(dataset),
+            items = itemCount,
+            users = userCount,
+            skipped_users = result.SkippedUsers,
+            config = new
+            {
+                dim = config.Dim,
+                blocks = config.Blocks,
+                heads = config.Heads,
+                max_len = config.MaxLen,
+                dropout = config.Dropout,
+                loss = config.Loss == SasRecLoss.CrossEntropy ? "ce" : "bce",
+                learning_rate = config.LearningRate,
+                weight_decay = config.WeightDecay,
+                batch_size = config.BatchSize,
+                epochs = config.Epochs,
+                patience = config.Patience,
+                seed = config.Seed,
+                threads = config.Threads,
+            },
+            best_epoch = result.BestEpoch,
+            best_valid_ndcg10 = result.BestValidNdcg10,
+            epochs_run = result.History.Count,
+            train_seconds = Math.Round(result.TrainSeconds, 1),
+            valid = result.Valid,
+            test = result.Test,
+            history = result.History.Select(e => new { epoch = e.Epoch, loss = e.Loss, valid_ndcg10 = e.ValidNdcg10, seconds = Math.Round(e.Seconds, 2) }),
+            created_utc = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
+        };
+        return JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }) + "\n";
+    }
+}
