@@ -90,6 +90,8 @@ public static class TrainCommand
             if (f[0] == "step" && f.Length == 2)
                 foreach (var h in f[1].Split(',').Select(int.Parse))
                     output.WriteLine(System.Text.Json.JsonSerializer.Serialize(TigerBenchmark.TrainStep(index, config, h), opts));
+            else if (f[0] == "parts" && f.Length == 2)
+                output.WriteLine(TigerBenchmark.StepBreakdown(index, config, int.Parse(f[1])));
             else if (f[0] == "beam" && f.Length == 3)
                 output.WriteLine(System.Text.Json.JsonSerializer.Serialize(TigerBenchmark.Beam(index, config, int.Parse(f[1]), int.Parse(f[2])), opts));
             else throw new UsageException($"--benchmark: cannot read '{part}' (use step:20,7 or beam:256:7)");

@@ -33,6 +33,38 @@ public static class TigerBenchmark
         return new StepTiming(config.BatchSize, historyItems, inputs[0].Length, times[times.Count / 2], times[0], first, last);
     }
 
+    /// <summary>Median seconds of forward, backward and optimizer (with clipping) over a few steps.</summary>
+    public static (double Forward, double Backward, double Optimizer) StepBreakdown(ItemIndex index, TigerConfig config, int historyItems, int steps = 4)
+    {
+        set_num_threads(config.Threads);
+        var vocabulary = TigerVocabulary.For(index);
+        manual_seed(config.Seed);
+        using var model = new TigerModel(config, vocabulary.Size);
+        var optimizer = optim.AdamW(model.parameters(), config.LearningRate, weight_decay: config.WeightDecay);
+        var (inputs, targets) = RandomSamples(index, vocabulary, config.BatchSize, historyItems, config.Seed);
+        var batch = Enumerable.Range(0, config.BatchSize).ToArray();
+        var f = new List<double>(); var b = new List<double>(); var o = new List<double>();
+        for (int s = 0; s < steps + 1; s++)
+        {
+            using var scope = NewDisposeScope();
+            model.train();
+            var ids = TigerBatch.Stack(inputs, batch);
+            var labels = TigerBatch.Stack(targets, batch);
+            optimizer.zero_grad();
+            var c = Stopwatch.StartNew();
+            var loss = RankingGuidedLoss.Compute(model.Logits(ids, labels), labels, config.Temperature);
+            loss.item<float>();
+            double tf = c.Elapsed.TotalSeconds; c.Restart();
+            loss.backward();
+            double tb = c.Elapsed.TotalSeconds; c.Restart();
+            nn.utils.clip_grad_norm_(model.parameters(), config.GradientClip);
+            optimizer.step();
+            double to = c.Elapsed.TotalSeconds;
+            if (s > 0) { f.Add(tf); b.Add(tb); o.Add(to); }
+        }
+        return (f.Order().ElementAt(f.Count / 2), b.Order().ElementAt(b.Count / 2), o.Order().ElementAt(o.Count / 2));
+    }
+
     public static BeamTiming Beam(ItemIndex index, TigerConfig config, int users, int historyItems, int repeats = 3)
     {
         set_num_threads(config.Threads);

@@ -91,16 +91,30 @@ public sealed class TigerRecommender : IDisposable
     {
         var encoded = histories.Select(h => Vocabulary.EncodeHistory(Index, h)).ToList();
         var result = new Beam[histories.Count][];
+        bool wasTraining = Model.training;
+        Model.eval();
+        try
+        {
+            DecodeBatches(encoded, result, beam ?? Beam, batchUsers, progress, cancel);
+        }
+        finally
+        {
+            if (wasTraining) Model.train();
+        }
+        return result.ToList();
+    }
+
+    private void DecodeBatches(List<int[]> encoded, Beam[][] result, int beam, int batchUsers, Action<int>? progress, CancellationToken cancel)
+    {
         foreach (var batch in LengthBatcher.Sequential(encoded.Select(e => e.Length).ToList(), batchUsers))
         {
             cancel.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var ids = TigerBatch.Stack(encoded, batch);
-            var beams = ConstrainedBeamSearch.Search(Model, Trie, ids, beam ?? Beam, Vocabulary.Levels + 1);
+            var beams = ConstrainedBeamSearch.Search(Model, Trie, ids, beam, Vocabulary.Levels + 1);
             for (int i = 0; i < batch.Length; i++) result[batch[i]] = beams[i];
             progress?.Invoke(batch.Length);
         }
-        return result.ToList();
     }
 
     public void Dispose()
