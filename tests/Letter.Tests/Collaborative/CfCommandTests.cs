@@ -32,7 +32,7 @@ public class CfCommandTests
     public void Cf_WritesEmbeddingsConfigAndMetrics()
     {
         using var dir = Dataset();
-        var r = CliRunner.Run("cf", dir.Path, "--epochs", "2", "--dim", "8", "--eval");
+        var r = CliRunner.Run("cf", dir.Path, "--epochs", "2", "--dim", "8", "--eval", "--threads", "1");
         Assert.Equal(0, r.ExitCode);
         var m = NpyFile.Read(dir.File("D.cf-sasrec-8d.npy"));
         Assert.Equal((5, 8), (m.Rows, m.Cols));

@@ -37,7 +37,7 @@ public class EmbedCommandTests
     public void Embed_WritesNpy_AndComparesWithAReference()
     {
         using var dir = new TempDir();
-        Data.SyntheticDataset.Write(dir.Path, Data.SynthOptions.Default with { Users = 20, Items = 12, Name = "S" });
+        TinyTextDataset.Write(dir.Path, "S", 12);
         var r = CliRunner.Run("embed", dir.Path);
         Assert.Equal(0, r.ExitCode);
         var m = NpyFile.Read(dir.File("S.emb-minilm.npy"));

@@ -30,7 +30,7 @@ public class SharedEmbeddingFileTests
         foreach (var i in Enumerable.Range(0, texts.Length).Where(i => !Ascii.IsValid(texts[i])).Take(40)) rows.Add(i);
         foreach (var i in Enumerable.Range(0, texts.Length).OrderByDescending(i => texts[i].Length).Take(10)) rows.Add(i);
         var sample = rows.ToArray();
-        using var encoder = new BertEncoder(new TextEmbedderOptions());
+        var encoder = SharedEncoder.Default;
         var got = encoder.Encode(sample.Select(i => texts[i]).ToList());
         var picked = new FloatMatrix(sample.SelectMany(i => expected.Row(i).ToArray()).ToArray(), sample.Length, expected.Cols);
         var agreement = RowCosine.Compare(got, picked);

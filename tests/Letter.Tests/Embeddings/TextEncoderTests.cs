@@ -32,7 +32,7 @@ public class TextEncoderTests
     {
         var refs = LoadReferences();
         Assert.Equal(4, refs.Count);
-        using var encoder = new BertEncoder(new TextEmbedderOptions());
+        var encoder = SharedEncoder.Default;
         // One batch of different lengths: padding must not change any vector.
         var m = encoder.Encode(refs.Select(r => r.Text).ToList());
         Assert.Equal((refs.Count, 384), (m.Rows, m.Cols));
@@ -48,7 +48,7 @@ public class TextEncoderTests
     [Fact]
     public void Tokenize_AddsSpecialTokens_CutsAt256_AndStripsAccents()
     {
-        using var encoder = new BertEncoder(new TextEmbedderOptions());
+        var encoder = SharedEncoder.Default;
         var ids = encoder.Tokenize(string.Join(' ', Enumerable.Repeat("guitar", 1000)));
         Assert.Equal(256, ids.Length);
         Assert.Equal(101, ids[0]);     // [CLS] in the BERT uncased vocabulary
@@ -66,7 +66,7 @@ public class TextEncoderTests
         using (var vocab = MiniLmResources.OpenVocab())
         using (var f = File.Create(dir.File("vocab.txt"))) vocab.CopyTo(f);
         string[] texts = ["a red electric guitar", "soldering station"];
-        using var builtIn = new BertEncoder(new TextEmbedderOptions());
+        var builtIn = SharedEncoder.Default;
         using var mean = new BertEncoder(new TextEmbedderOptions { OnnxFile = dir.File("model.onnx"), VocabFile = dir.File("vocab.txt") });
         using var cls = new BertEncoder(new TextEmbedderOptions { OnnxFile = dir.File("model.onnx"), VocabFile = dir.File("vocab.txt"), Pooling = Pooling.Cls });
         var a = builtIn.Encode(texts);
@@ -84,8 +84,8 @@ public class TextEncoderTests
     public void EmbedDataset_WritesOneRowPerItemInItemOrder_WithConfigBeside()
     {
         using var dir = new TempDir();
-        var folder = SyntheticDataset.Write(dir.File("data"), SynthOptions.Default with { Users = 50, Items = 40 });
-        var dataset = LetterDataset.Load(folder.Directory);
+        TinyTextDataset.Write(dir.Path, "T", 40);
+        var dataset = LetterDataset.Load(dir.Path);
         var outFile = dir.File("emb.npy");
         var options = new TextEmbedderOptions { BatchSize = 7 };
         var result = TextEmbedder.EmbedDataset(dataset, options, outFile);
@@ -93,7 +93,7 @@ public class TextEncoderTests
         Assert.Equal((40, 384), (written.Rows, written.Cols));
         Assert.Equal(result.Embeddings.Data, written.Data);
         // Row i is item i: encoding item 13's text alone gives row 13.
-        using var encoder = new BertEncoder(options);
+        var encoder = SharedEncoder.Default;
         var alone = encoder.Encode([dataset.Items![13].Compose()]);
         Assert.True(RowCosine.Cosine(alone.Row(0), written.Row(13)) > 0.99999);
         using var json = JsonDocument.Parse(File.ReadAllText(outFile + ".json"));
