@@ -34,7 +34,11 @@ public sealed record SasRecConfig
     public int Patience { get; init; } = 10;
 
     public int Seed { get; init; } = 42;
-    public int Threads { get; init; } = 2;
+    /// <summary>
+    /// Torch threads. One by default: at dimension 32 each op is too small for intra-op parallelism to pay,
+    /// and on a shared 2-core machine a second thread made training steps about 5x slower (notes-embeddings.md).
+    /// </summary>
+    public int Threads { get; init; } = 1;
 
     public void Validate()
     {

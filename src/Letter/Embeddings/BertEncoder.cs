@@ -34,6 +34,10 @@ public sealed class BertEncoder : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
+        // Idle ORT workers spin by default; on a shared 2-core machine that burnt about 40 % of the CPU
+        // time and halved throughput (docs/benchmarks-embeddings.md).
+        if (!options.SpinWaitThreads)
+            session.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         if (options.OnnxFile is null)
         {
             using (var vocab = MiniLmResources.OpenVocab()) _tokenizer = BertTokenizer.Create(vocab, bert);

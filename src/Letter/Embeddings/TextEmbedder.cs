@@ -60,6 +60,7 @@ public static class TextEmbedder
             max_tokens = options.MaxTokens,
             batch_size = options.BatchSize,
             threads = options.Threads,
+            spin_wait_threads = options.SpinWaitThreads,
             fields = options.Fields,
             empty_texts = result.EmptyTexts,
             seconds = Math.Round(result.Seconds, 2),

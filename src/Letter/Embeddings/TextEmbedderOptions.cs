@@ -29,6 +29,9 @@ public sealed record TextEmbedderOptions
     /// <summary>ONNX Runtime intra-op threads.</summary>
     public int Threads { get; init; } = 2;
 
+    /// <summary>Let idle ONNX Runtime threads spin (its default); off here, as it only pays on an otherwise idle machine.</summary>
+    public bool SpinWaitThreads { get; init; }
+
     /// <summary>Item fields joined into the text, in this order (those present and non-blank).</summary>
     public IReadOnlyList<string> Fields { get; init; } = ["title", "description", "categories", "brand"];
 

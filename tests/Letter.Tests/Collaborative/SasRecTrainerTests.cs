@@ -1,0 +1,130 @@
+using System.Text.Json;
+using Letter.Collaborative;
+using Letter.Data;
+using Letter.IO;
+using Letter.Progress;
+
+namespace Letter.Tests.Collaborative;
+
+/// <summary>Training data, learning, early stopping and checkpoints of SASRec.</summary>
+public class SasRecTrainerTests
+{
+    public SasRecTrainerTests() => ProgressBar.Enabled = false;
+
+    /// <summary>Users whose next item follows a planted rule: next = (7 * item + 3) mod N.</summary>
+    private static List<UserSequence> PlantedRule(int users, int items, int seed)
+    {
+        var rng = new Common.SplitMix64((ulong)seed);
+        var list = new List<UserSequence>();
+        for (int u = 0; u < users; u++)
+        {
+            int n = 6 + rng.Next(8);
+            var s = new int[n];
+            s[0] = rng.Next(items);
+            for (int i = 1; i < n; i++) s[i] = (7 * s[i - 1] + 3) % items;
+            list.Add(new UserSequence(u.ToString(), s));
+        }
+        return list;
+    }
+
+    [Fact]
+    public void TrainingData_HoldsNoValidationOrTestItem()
+    {
+        // Validation and test items are 100+ and 200+; every earlier item is below 100.
+        var users = Enumerable.Range(0, 5).Select(u =>
+            new UserSequence(u.ToString(), [.. Enumerable.Range(0, 3 + u).Select(i => i * 3 % 97), 100 + u, 200 + u])).ToList();
+        var data = SasRecData.Build(users, maxLen: 4);
+        foreach (var x in data.Train)
+        {
+            Assert.All(x.Input.Concat(x.Targets), i => Assert.True(i < 100, $"user {x.User}: item {i} leaked into training"));
+            Assert.Equal(x.Input.Length, x.Targets.Length);
+            Assert.True(x.Input.Length <= 4);
+            var s = users[x.User].Items;
+            // Targets are the items that follow the inputs, ending with the last training item s[n-3].
+            Assert.Equal(s[^3], x.Targets[^1]);
+            for (int t = 0; t < x.Input.Length - 1; t++) Assert.Equal(x.Input[t + 1], x.Targets[t]);
+        }
+        Assert.Equal(5, data.Valid.Count);
+        Assert.All(data.Valid, v => Assert.Equal(100 + v.User, v.Targets[0]));
+        Assert.All(data.Valid, v => Assert.DoesNotContain(100 + v.User, v.Input));
+        Assert.All(data.Test, t => Assert.Equal(200 + t.User, t.Targets[0]));
+        Assert.All(data.Test, t => Assert.Equal(100 + t.User, t.Input[^1]));
+    }
+
+    [Fact]
+    public void PlantedNextItemRule_LossFalls_AndRecallApproachesOne()
+    {
+        var users = PlantedRule(300, 50, 1);
+        var config = new SasRecConfig { Threads = 1, Dim = 32, MaxLen = 10, Dropout = 0.1, Epochs = 30, Patience = 0, BatchSize = 64, LearningRate = 1e-2, Seed = 7 };
+        var result = SasRecTrainer.Train(users, 50, config, null, evaluateTest: true);
+        Assert.True(result.History[^1].Loss < 0.5 * result.History[0].Loss,
+            $"loss {result.History[0].Loss:0.000} -> {result.History[^1].Loss:0.000}");
+        Assert.True(result.Test!["recall@10"] >= 0.95, $"test recall@10 {result.Test["recall@10"]:0.000}");
+        Assert.True(result.Test["recall@1"] >= 0.8, $"test recall@1 {result.Test["recall@1"]:0.000}");
+    }
+
+    [Fact]
+    public void BinaryCrossEntropy_AlsoLearnsThePlantedRule()
+    {
+        var users = PlantedRule(300, 50, 2);
+        var config = new SasRecConfig { Threads = 1, Dim = 32, MaxLen = 10, Dropout = 0.1, Epochs = 30, Patience = 0, BatchSize = 64, LearningRate = 1e-2, Seed = 7, Loss = SasRecLoss.BinaryCrossEntropy };
+        var result = SasRecTrainer.Train(users, 50, config, null, evaluateTest: true);
+        Assert.True(result.History[^1].Loss < result.History[0].Loss);
+        Assert.True(result.Test!["recall@10"] >= 0.9, $"test recall@10 {result.Test["recall@10"]:0.000}");
+    }
+
+    [Fact]
+    public void EarlyStopping_KeepsTheBestValidationEpoch()
+    {
+        var users = PlantedRule(200, 50, 3);
+        var config = new SasRecConfig { Threads = 1, Dim = 16, MaxLen = 10, Epochs = 30, Patience = 2, LearningRate = 5e-2, Seed = 3 };
+        var result = SasRecTrainer.Train(users, 50, config, null, evaluateTest: true);
+        var best = result.History.MaxBy(e => e.ValidNdcg10!.Value)!;
+        Assert.Equal(best.Epoch, result.BestEpoch);
+        Assert.True(result.History.Count == 30 || result.History.Count == result.BestEpoch + 2);
+        // The restored parameters are the best epoch's: validation NDCG@10 is evaluated again on them.
+        Assert.Equal(result.BestValidNdcg10, result.Valid!["ndcg@10"], 6);
+    }
+
+    [Fact]
+    public void EmbeddingsFromACheckpoint_AreBitwiseStable()
+    {
+        using var dir = new TempDir();
+        var users = PlantedRule(100, 30, 4);
+        var config = new SasRecConfig { Threads = 1, Dim = 16, MaxLen = 8, Epochs = 2, Seed = 5 };
+        var outFile = dir.File("cf.npy");
+        var result = SasRecTrainer.Train(users, 30, config, outFile);
+        var checkpoint = SasRecTrainer.CheckpointPath(outFile);
+        var first = SasRecTrainer.EmbeddingsFromCheckpoint(checkpoint, 30, config);
+        var second = SasRecTrainer.EmbeddingsFromCheckpoint(checkpoint, 30, config with { Seed = 99, Dropout = 0.1 });
+        Assert.Equal((30, 16), (first.Rows, first.Cols));
+        Assert.Equal(first.Data, second.Data);
+        Assert.Equal(result.Embeddings.Data, first.Data);
+        Assert.Equal(NpyFile.Serialize(first), File.ReadAllBytes(outFile));
+        using var json = JsonDocument.Parse(File.ReadAllText(outFile + ".json"));
+        Assert.Equal(16, json.RootElement.GetProperty("config").GetProperty("dim").GetInt32());
+        Assert.Equal("ce", json.RootElement.GetProperty("config").GetProperty("loss").GetString());
+    }
+
+    [Fact]
+    public void SameSeed_SameEmbeddings()
+    {
+        var users = PlantedRule(100, 30, 6);
+        var config = new SasRecConfig { Threads = 1, Dim = 16, MaxLen = 8, Epochs = 2, Seed = 11 };
+        var a = SasRecTrainer.Train(users, 30, config, null);
+        var b = SasRecTrainer.Train(users, 30, config, null);
+        Assert.Equal(a.Embeddings.Data, b.Embeddings.Data);
+    }
+
+    [Fact]
+    public void CfEmbeddings_DropsAPaddingRow_AndRejectsWrongRowCounts()
+    {
+        using var dir = new TempDir();
+        var withPadding = new FloatMatrix([0, 0, 1, 2, 3, 4], 3, 2);
+        NpyFile.Write(dir.File("pad.npy"), withPadding);
+        var m = CfEmbeddings.Read(dir.File("pad.npy"), 2);
+        Assert.Equal(new float[] { 1, 2, 3, 4 }, m.Data);
+        var e = Assert.Throws<LetterDataException>(() => CfEmbeddings.Read(dir.File("pad.npy"), 5));
+        Assert.Contains("has 3 rows but the dataset has 5 items", e.Message);
+    }
+}
