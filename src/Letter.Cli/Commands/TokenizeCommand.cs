@@ -15,7 +15,7 @@ public static class TokenizeCommand
     public static Command Build()
     {
         var dir = new Argument<string>("DIR") { Description = "Dataset folder in the LETTER layout (gives the name, the item count and default embedding files)" };
-        var semantic = new Option<string?>("--semantic") { Description = "Semantic item embeddings [items, D] (.npy); default DIR/NAME.emb-minilm.npy" };
+        var semantic = new Option<string?>("--semantic") { Description = "Semantic item embeddings [items, D] (.npy or .pt); default DIR/NAME.emb-minilm.npy" };
         var cf = new Option<string?>("--cf") { Description = "Collaborative item embeddings [items, latent] (.npy or .pt); default DIR/NAME.cf-sasrec-32d.npy when present" };
         var output = new Option<string>("--out") { Description = "Output folder (created if missing)", Required = true };
         var mode = new Option<string>("--mode")
@@ -101,7 +101,7 @@ public static class TokenizeCommand
             catch (ArgumentOutOfRangeException ex) { throw new UsageException($"bad tokenizer setting {ex.ParamName}: {ex.Message.Split(" (Parameter")[0]}"); }
 
             var semanticPath = parse.GetValue(semantic) ?? folder.SemanticEmbeddingFile;
-            var x = NpyFile.Read(semanticPath).RequireRows(dataset.ItemCount, semanticPath, "the semantic embedding");
+            var x = EmbeddingFile.Read(semanticPath).RequireRows(dataset.ItemCount, semanticPath, "the semantic embedding");
             var inputs = new List<InputRecord> { InputRecord.Of("semantic", semanticPath, x) };
             FloatMatrix? cfMatrix = null;
             var cfPath = parse.GetValue(cf) ?? (File.Exists(folder.CfEmbeddingFile) ? folder.CfEmbeddingFile : null);
@@ -143,7 +143,7 @@ public static class TokenizeCommand
         cmd.SetAction(parse =>
         {
             var path = parse.GetValue(semantic)!;
-            var codes = TokenizerPipeline.AssignNew(parse.GetValue(dir)!, NpyFile.Read(path), !parse.GetValue(allowShared));
+            var codes = TokenizerPipeline.AssignNew(parse.GetValue(dir)!, EmbeddingFile.Read(path), !parse.GetValue(allowShared));
             var index = new ItemIndex(codes);
             if (parse.GetValue(output) is string file)
             {
@@ -184,11 +184,8 @@ public static class TokenizeCommand
         return cmd;
     }
 
-    /// <summary>.npy via NpyFile; .pt (PyTorch tensor archives) once Letter.IO has a reader for them.</summary>
-    private static FloatMatrix ReadCf(string path) =>
-        Path.GetExtension(path).Equals(".npy", StringComparison.OrdinalIgnoreCase)
-            ? NpyFile.Read(path)
-            : throw new UsageException($"{path}: only .npy CF files are read for now (convert the .pt tensor with numpy)");
+    /// <summary>.npy, or a PyTorch .pt file holding one tensor (the LETTER repository's CF files).</summary>
+    private static FloatMatrix ReadCf(string path) => EmbeddingFile.Read(path);
 
     private static T[] List<T>(string text, string option, Func<string, T> parse)
     {
