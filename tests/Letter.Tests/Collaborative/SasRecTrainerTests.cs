@@ -127,4 +127,12 @@ public class SasRecTrainerTests
         var e = Assert.Throws<LetterDataException>(() => CfEmbeddings.Read(dir.File("pad.npy"), 5));
         Assert.Contains("has 3 rows but the dataset has 5 items", e.Message);
     }
+
+    [SharedDataFact("data", "instruments", "Instruments.cf-sasrec-32d.npy")]
+    public void OfficialInstrumentsFile_ReadsAsOneRowPerItem()
+    {
+        var m = CfEmbeddings.Read(SharedData.Path("data", "instruments", "Instruments.cf-sasrec-32d.npy"), 9922);
+        Assert.Equal((9922, 32), (m.Rows, m.Cols));
+        Assert.All(m.Data, v => Assert.True(float.IsFinite(v)));
+    }
 }
