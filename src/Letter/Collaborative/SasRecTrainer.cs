@@ -138,8 +138,8 @@ public static class SasRecTrainer
             model.save(writer);
         });
 
-    /// <summary>Largest score block allocated at once (see <see cref="Step"/>).</summary>
-    internal const long ChunkBytes = 16L << 20;
+    /// <summary>Largest score block allocated at once (see <see cref="Step"/>); tests lower it to force several blocks.</summary>
+    internal static long ChunkBytes { get; set; } = 16L << 20;
 
     /// <summary>One optimisation step on a batch; returns the loss.</summary>
     private static double Step(SasRecModel model, optim.Optimizer optimizer, List<UserSequenceExample> batch, SasRecConfig config,

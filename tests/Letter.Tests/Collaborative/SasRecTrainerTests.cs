@@ -135,4 +135,25 @@ public class SasRecTrainerTests
         Assert.Equal((9922, 32), (m.Rows, m.Cols));
         Assert.All(m.Data, v => Assert.True(float.IsFinite(v)));
     }
+
+    [Fact]
+    public void ScoresInSeveralBlocks_GiveTheSameTraining()
+    {
+        var users = PlantedRule(120, 50, 8);
+        var config = new SasRecConfig { Threads = 1, Dim = 16, MaxLen = 8, Epochs = 2, Seed = 9 };
+        var whole = SasRecTrainer.Train(users, 50, config, null, evaluateTest: true);
+        var saved = SasRecTrainer.ChunkBytes;
+        try
+        {
+            SasRecTrainer.ChunkBytes = 4 * 50 * 7;   // 7 positions per block
+            var blocks = SasRecTrainer.Train(users, 50, config, null, evaluateTest: true);
+            for (int i = 0; i < whole.Embeddings.Data.Length; i++)
+                Assert.InRange(blocks.Embeddings.Data[i] - whole.Embeddings.Data[i], -1e-4f, 1e-4f);
+            Assert.Equal(whole.History[0].Loss, blocks.History[0].Loss, 4);
+        }
+        finally
+        {
+            SasRecTrainer.ChunkBytes = saved;
+        }
+    }
 }
