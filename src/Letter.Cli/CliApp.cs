@@ -21,10 +21,16 @@ public static class CliApp
             "Start with './letter demo'; every command explains itself with --help.");
         root.Options.Add(new HelpOption());
         root.Options.Add(new VersionOption());
-        root.Subcommands.Add(DataCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
+        root.Subcommands.Add(RunCommand.Build());
+        root.Subcommands.Add(RecommendCommand.Build());
+        root.Subcommands.Add(DataCommand.Build());
         root.Subcommands.Add(EmbedCommand.Build());
         root.Subcommands.Add(CfCommand.Build());
+        root.Subcommands.Add(TokenizeCommand.Build());
+        root.Subcommands.Add(TrainCommand.Build());
+        root.Subcommands.Add(EvalCommand.Build());
+        root.Subcommands.Add(ConfigCommand.Build());
         return root;
     }
 

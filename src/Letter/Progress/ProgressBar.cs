@@ -24,6 +24,7 @@ public sealed class ProgressBar : IDisposable
     private long _done;
     private string _status = "";
     private bool _finished;
+    private (long Done, string Status)? _lastDrawn;
 
     public ProgressBar(string label, long total, TextWriter? output = null, bool? live = null)
     {
@@ -56,7 +57,8 @@ public sealed class ProgressBar : IDisposable
         if (status is not null) _status = status;
         _done = _total;
         if (!Enabled) return;
-        Draw(_clock.Elapsed);
+        // A plain log already showing the final state need not repeat it.
+        if (_live || _lastDrawn != (_done, _status)) Draw(_clock.Elapsed);
         if (_live) _out.WriteLine();
     }
 
@@ -64,6 +66,7 @@ public sealed class ProgressBar : IDisposable
 
     private void Draw(TimeSpan now)
     {
+        _lastDrawn = (_done, _status);
         double frac = (double)_done / _total;
         var eta = _done > 0 && _done < _total ? TimeSpan.FromSeconds(now.TotalSeconds / _done * (_total - _done)) : TimeSpan.Zero;
         var inv = CultureInfo.InvariantCulture;

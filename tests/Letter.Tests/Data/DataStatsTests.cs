@@ -68,6 +68,18 @@ public class DataStatsTests
         Assert.NotEqual(File.ReadAllBytes(a.File("Synth.inter.json")), File.ReadAllBytes(c.File("Synth.inter.json")));
     }
 
+    [Theory]
+    [InlineData(50)]
+    [InlineData(60)]
+    [InlineData(71)]
+    public void Synth_SmallCatalogues_Work(int items)
+    {
+        using var dir = new TempDir();
+        var data = LetterDataset.Load(SyntheticDataset.Write(dir.Path, SynthOptions.Default with { Users = 50, Items = items }));
+        Assert.Equal(items, data.ItemCount);
+        Assert.All(data.Users, u => Assert.All(u.Items, i => Assert.InRange(i, 0, items - 1)));
+    }
+
     [Fact]
     public void Synth_LoadsAndHasBothSemanticAndHiddenPatterns()
     {

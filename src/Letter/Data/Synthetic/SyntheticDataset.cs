@@ -98,10 +98,11 @@ public static class SyntheticDataset
         var all = Cumulative(popularity);
 
         var users = new List<int[]>(o.Users);
-        int departments = Catalog.Departments.Length;
+        // Small catalogues may leave a department without items: users only prefer stocked ones.
+        var departments = Enumerable.Range(0, Catalog.Departments.Length).Where(byDept.Has).ToArray();
         for (int u = 0; u < o.Users; u++)
         {
-            var prefs = new[] { rng.Next(departments), rng.Next(departments) };
+            var prefs = new[] { rng.Pick(departments), rng.Pick(departments) };
             // Lengths from 5 up, geometric tail (mean about 11), capped at 50.
             int length = 5;
             while (length < 50 && rng.NextDouble() < 0.86) length++;
@@ -132,6 +133,8 @@ public static class SyntheticDataset
 
     private sealed class Sampler(Dictionary<int, (int[] Items, double[] Cumulative)> groups)
     {
+        public bool Has(int key) => groups.ContainsKey(key);
+
         public int Draw(SplitMix64 rng, int key)
         {
             var (items, cumulative) = groups[key];

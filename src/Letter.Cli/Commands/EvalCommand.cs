@@ -1,0 +1,36 @@
+using System.CommandLine;
+using Letter.Evaluation;
+
+namespace Letter.Cli.Commands;
+
+/// <summary><c>letter eval RUN [--split test]</c>: full-ranking evaluation of a trained TIGER run.</summary>
+public static class EvalCommand
+{
+    public static Command Build()
+    {
+        var run = new Argument<string>("RUN") { Description = "Run folder written by 'letter train'" };
+        var split = new Option<string>("--split") { Description = "test or valid", DefaultValueFactory = _ => "test" };
+        var maxUsers = new Option<int?>("--max-users") { Description = "Evaluate a fixed seeded sample of this many users (quick checks)" };
+        var beam = new Option<int?>("--beam") { Description = "Beam size (default: the run's, 20)" };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "best or last", DefaultValueFactory = _ => "best" };
+        var cmd = new Command("eval", "Evaluate a TIGER run: full ranking, leave-one-out, Recall@1/5/10 and NDCG@5/10, written to RUN/metrics.json");
+        cmd.Arguments.Add(run);
+        foreach (var o in new Option[] { split, maxUsers, beam, checkpoint }) cmd.Options.Add(o);
+        cmd.SetAction((parse, cancel) =>
+        {
+            var s = parse.GetValue(split)!;
+            if (s is not ("test" or "valid")) throw new UsageException($"--split must be test or valid (got {s})");
+            var c = parse.GetValue(checkpoint)!;
+            if (c is not ("best" or "last")) throw new UsageException($"--checkpoint must be best or last (got {c})");
+            if (parse.GetValue(beam) is < 1) throw new UsageException("--beam must be at least 1");
+            var e = TigerEvaluator.Evaluate(parse.GetValue(run)!, s, parse.GetValue(maxUsers), parse.GetValue(beam), showProgress: true, checkpoint: c, cancel: cancel);
+            var output = parse.InvocationConfiguration.Output;
+            output.WriteLine($"{e.Split}: {e.Users} users, beam {e.Beam}, {e.Seconds:F1} s ({e.UsersPerSecond:F0} users/s)");
+            output.WriteLine("identifier match: " + string.Join("  ", e.IdentifierMatch.Select(kv => $"{kv.Key} {kv.Value:F4}")));
+            if (e.IndexHasCollisions)
+                output.WriteLine("item match:       " + string.Join("  ", e.ItemMatch.Select(kv => $"{kv.Key} {kv.Value:F4}")));
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+}

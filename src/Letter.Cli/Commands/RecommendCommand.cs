@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Letter.Data;
+using Letter.Recommender;
+
+namespace Letter.Cli.Commands;
+
+/// <summary><c>letter recommend RUN (--user ID | --history ID,ID,...) [--k 10] [--json]</c>.</summary>
+public static class RecommendCommand
+{
+    public static Command Build()
+    {
+        var run = new Argument<string>("RUN") { Description = "A run folder of 'letter run' / 'letter demo' (its tiger/ model is used) or of 'letter train'" };
+        var user = new Option<string?>("--user") { Description = "User id from the dataset: recommend what comes after all of their items" };
+        var history = new Option<string?>("--history") { Description = "Comma-separated item ids, oldest first" };
+        var k = new Option<int>("--k") { Description = "Number of items", DefaultValueFactory = _ => 10 };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
+        var cmd = new Command("recommend", "Top-K next items for a user or a history, with titles, identifiers and scores (beam log-probabilities)");
+        cmd.Arguments.Add(run);
+        cmd.Options.Add(user);
+        cmd.Options.Add(history);
+        cmd.Options.Add(k);
+        cmd.Options.Add(json);
+        cmd.SetAction(parse =>
+        {
+            if ((parse.GetValue(user) is null) == (parse.GetValue(history) is null))
+                throw new UsageException("give exactly one of --user ID or --history ID,ID,...");
+            int top = parse.GetValue(k);
+            if (top is < 1 or > 100) throw new UsageException("--k must be between 1 and 100");
+            var runDir = TigerRunDirectory(parse.GetValue(run)!);
+            var info = new TigerRunFolder(runDir).ReadInfo();
+            var data = LetterDataset.Load(info.DatasetDirectory, loadIndex: false);
+            int[] items = parse.GetValue(user) is { } id
+                ? (data.Users.FirstOrDefault(u => u.UserId == id) ?? throw new UsageException($"user '{id}' is not in {data.Folder.InterFile}")).Items
+                : ParseHistory(parse.GetValue(history)!, data.ItemCount);
+
+            using var recommender = TigerRecommender.Load(runDir, data);
+            recommender.Beam = Math.Max(recommender.Beam, top);
+            var ranked = recommender.Recommend(items, top)
+                .SelectMany(r => r.Items.Select(item => (Item: item, r.Identifier, r.Score)))
+                .Take(top).ToList();
+            var o = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(json))
+            {
+                var arr = new JsonArray(ranked.Select((r, i) => (JsonNode)new JsonObject
+                {
+                    ["rank"] = i + 1,
+                    ["item"] = r.Item,
+                    ["title"] = data.Title(r.Item),
+                    ["identifier"] = new JsonArray(r.Identifier.Select(t => (JsonNode)t).ToArray()),
+                    ["score"] = Math.Round(r.Score, 5),
+                }).ToArray());
+                o.WriteLine(new JsonObject { ["history"] = new JsonArray(items.Select(i => (JsonNode)i).ToArray()), ["recommendations"] = arr }
+                    .ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                return 0;
+            }
+            var inv = CultureInfo.InvariantCulture;
+            o.WriteLine($"history ({items.Length} items, last {Math.Min(items.Length, 3)} shown):");
+            foreach (var item in items.TakeLast(3)) o.WriteLine($"  {item,6}  {Shorten(data.Title(item))}");
+            o.WriteLine();
+            o.WriteLine($"{"rank",4}  {"item",6}  {"score",8}  {"identifier",-28}  title");
+            for (int i = 0; i < ranked.Count; i++)
+                o.WriteLine(string.Create(inv, $"{i + 1,4}  {ranked[i].Item,6}  {ranked[i].Score,8:0.000}  {string.Concat(ranked[i].Identifier),-28}  {Shorten(data.Title(ranked[i].Item))}"));
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>A pipeline run folder holds the model in tiger/; a 'letter train' folder is the model folder itself.</summary>
+    public static string TigerRunDirectory(string path)
+    {
+        var nested = Path.Combine(path, "tiger");
+        if (new TigerRunFolder(nested).Exists) return nested;
+        if (new TigerRunFolder(path).Exists) return path;
+        throw new IO.LetterDataException(path, null, Directory.Exists(path)
+            ? "holds no trained model (expected config.json of 'letter train', or tiger/ of 'letter run')"
+            : "folder not found");
+    }
+
+    private static int[] ParseHistory(string text, int itemCount)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0) throw new UsageException("--history is empty");
+        return parts.Select(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id < itemCount
+            ? id
+            : throw new UsageException($"--history: '{p}' is not an item id in [0, {itemCount})")).ToArray();
+    }
+
+    private static string Shorten(string s) => s.Length <= 70 ? s : s[..67] + "...";
+}

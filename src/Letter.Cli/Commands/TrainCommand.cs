@@ -1,0 +1,100 @@
+using System.CommandLine;
+using Letter.Data;
+using Letter.Recommender;
+
+namespace Letter.Cli.Commands;
+
+/// <summary><c>letter train DIR --index INDEX.json --out RUN</c>: trains TIGER on a dataset folder.</summary>
+public static class TrainCommand
+{
+    public static Command Build()
+    {
+        var d = new TigerConfig();
+        var dir = new Argument<string>("DIR") { Description = "Dataset folder in the LETTER layout (NAME.inter.json)" };
+        var index = new Option<string?>("--index") { Description = "Item identifiers (LETTER index.json); default: the dataset's NAME.index.json" };
+        var output = new Option<string>("--out") { Description = "Run folder to write (config.json, checkpoints/, training-curve.json)", Required = true };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (its config.json wins)" };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs (the cosine schedule spans them all)", DefaultValueFactory = _ => d.Epochs };
+        var seed = new Option<int>("--seed") { Description = "Random seed (initialisation, batch order, dropout, user samples)", DefaultValueFactory = _ => d.Seed };
+        var temperature = new Option<double>("--temperature") { Description = "Ranking-guided loss temperature tau (1 = plain TIGER)", DefaultValueFactory = _ => d.Temperature };
+        var batch = new Option<int>("--batch-size") { Description = "Training batch size", DefaultValueFactory = _ => d.BatchSize };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate (AdamW)", DefaultValueFactory = _ => d.LearningRate };
+        var beam = new Option<int>("--beam") { Description = "Beam size for validation and evaluation", DefaultValueFactory = _ => d.Beam };
+        var maxUsers = new Option<int?>("--max-users") { Description = "Train and validate on a fixed seeded sample of this many users (quick checks)" };
+        var validUsers = new Option<int>("--valid-users") { Description = "Validation users sampled for the per-epoch check (0 = all)", DefaultValueFactory = _ => d.ValidationUsers };
+        var patience = new Option<int>("--patience") { Description = "Stop after this many epochs without a better validation NDCG@10", DefaultValueFactory = _ => d.Patience };
+        var budget = new Option<double>("--time-budget") { Description = "Minutes after which no new epoch starts (0 = none)", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads") { Description = "Torch threads", DefaultValueFactory = _ => d.Threads };
+        var dropout = new Option<double>("--dropout") { Description = "Dropout", DefaultValueFactory = _ => d.Dropout };
+        var benchmark = new Option<string?>("--benchmark") { Description = "Instead of training, time the training step and beam search: 'step:HISTORY_ITEMS,...' and/or 'beam:USERS:HISTORY_ITEMS' (e.g. step:20,7 beam:256:7)" };
+        var cmd = new Command("train", "Train the TIGER generative recommender (T5, ranking-guided loss) on a dataset and its item identifiers");
+        cmd.Arguments.Add(dir);
+        foreach (var o in new Option[] { index, output, resume, epochs, seed, temperature, batch, lr, beam, maxUsers, validUsers, patience, budget, threads, dropout, benchmark })
+            cmd.Options.Add(o);
+        cmd.SetAction((parse, cancel) =>
+        {
+            var dataset = LetterDataset.Load(parse.GetValue(dir)!, loadIndex: false);
+            var indexFile = parse.GetValue(index) ?? dataset.Folder.IndexFile;
+            if (!File.Exists(indexFile)) throw new UsageException($"no index: {indexFile} does not exist (pass --index)");
+            var itemIndex = ItemIndexReader.Read(indexFile);
+            var config = d with
+            {
+                Epochs = parse.GetValue(epochs),
+                Seed = parse.GetValue(seed),
+                Temperature = parse.GetValue(temperature),
+                BatchSize = parse.GetValue(batch),
+                LearningRate = parse.GetValue(lr),
+                Beam = parse.GetValue(beam),
+                ValidationUsers = parse.GetValue(validUsers),
+                Patience = parse.GetValue(patience),
+                TimeBudgetMinutes = parse.GetValue(budget),
+                Threads = parse.GetValue(threads),
+                Dropout = parse.GetValue(dropout),
+            };
+            try { config.Validate(); }
+            catch (ArgumentException e) { throw new UsageException(e.Message); }
+            var output2 = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(benchmark) is { } spec)
+            {
+                RunBenchmark(spec, itemIndex, config, output2);
+                return Task.FromResult(0);
+            }
+            try
+            {
+                var result = TigerTrainer.Train(dataset, itemIndex, config, parse.GetValue(output)!, cancel, new TigerTrainOptions
+                {
+                    Resume = parse.GetValue(resume),
+                    MaxUsers = parse.GetValue(maxUsers),
+                    IndexFile = indexFile,
+                    Log = Console.Error,
+                    ShowProgress = true,
+                });
+                output2.WriteLine($"run {result.RunDirectory}: {result.State.Curve.Count} epochs, best epoch {result.State.BestEpoch} " +
+                                  $"(valid NDCG@10 {result.State.BestNdcg10:F4}){(result.State.StopReason is { } r ? $"; {r}" : "")}");
+            }
+            catch (ArgumentException e) when (e is not ArgumentOutOfRangeException)
+            {
+                throw new UsageException(e.Message);
+            }
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+
+    private static void RunBenchmark(string spec, ItemIndex index, TigerConfig config, TextWriter output)
+    {
+        var opts = System.Text.Json.JsonSerializerOptions.Default;
+        foreach (var part in spec.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var f = part.Split(':');
+            if (f[0] == "step" && f.Length == 2)
+                foreach (var h in f[1].Split(',').Select(int.Parse))
+                    output.WriteLine(System.Text.Json.JsonSerializer.Serialize(TigerBenchmark.TrainStep(index, config, h), opts));
+            else if (f[0] == "parts" && f.Length == 2)
+                output.WriteLine(TigerBenchmark.StepBreakdown(index, config, int.Parse(f[1])));
+            else if (f[0] == "beam" && f.Length == 3)
+                output.WriteLine(System.Text.Json.JsonSerializer.Serialize(TigerBenchmark.Beam(index, config, int.Parse(f[1]), int.Parse(f[2])), opts));
+            else throw new UsageException($"--benchmark: cannot read '{part}' (use step:20,7 or beam:256:7)");
+        }
+    }
+}

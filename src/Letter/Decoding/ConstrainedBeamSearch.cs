@@ -1,0 +1,96 @@
+using Letter.Recommender;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Letter.Decoding;
+
+/// <summary>One decoded sequence of a user: its tokens (without the decoder start) and log-probability.</summary>
+public sealed record Beam(int[] Tokens, float Score);
+
+/// <summary>
+/// Beam search constrained by a <see cref="PrefixTrie"/>, batched over users: the encoder runs once
+/// per user, each decoder layer's cross-attention keys/values once per user (the beams of a user
+/// share them as extra query rows), the self-attention keys/values are cached and reordered with the
+/// beams, and the trie masks every beam of the batch in one tensor op per step. Scores are summed
+/// log-softmax probabilities of the generated tokens (disallowed tokens get -inf, as a
+/// prefix-allowed-tokens constraint does).
+/// </summary>
+public static class ConstrainedBeamSearch
+{
+    private const float Unused = -1e9f;
+
+    /// <param name="encoderIds">[B, L] int64, one length for the batch</param>
+    /// <param name="steps">tokens to generate (identifier length + 1 for end-of-sequence)</param>
+    /// <returns>per user, the min(beam, valid sequences) best sequences, best first</returns>
+    public static List<Beam[]> Search(TigerModel model, PrefixTrie trie, Tensor encoderIds, int beam, int steps)
+    {
+        if (model.training) throw new InvalidOperationException("call model.eval() before decoding");
+        using var noGrad = no_grad();
+        using var outer = NewDisposeScope();
+        int users = (int)encoderIds.shape[0];
+        int v = model.VocabularySize;
+        int d = model.Config.DModel;
+        int keep = Math.Min(beam, trie.SequenceCount);
+        var blocks = model.DecoderBlocks.ToArray();
+
+        var encoded = model.Encode(encoderIds);
+        var crossK = blocks.Select(b => b.CrossAttention.ProjectKey(encoded)).ToArray();   // [B, H, L, d_kv]
+        var crossV = blocks.Select(b => b.CrossAttention.ProjectValue(encoded)).ToArray();
+        var cacheK = new Tensor?[blocks.Length];
+        var cacheV = new Tensor?[blocks.Length];
+
+        var initial = new float[beam];
+        Array.Fill(initial, Unused);
+        initial[0] = 0;
+        var scores = tensor(initial).unsqueeze(0).repeat(users, 1);                 // [B, beam]
+        var node = zeros(users, beam, dtype: ScalarType.Int64);
+        var current = full(users, beam, (long)TigerVocabulary.Pad, dtype: ScalarType.Int64);
+        var sequences = zeros(users, beam, 0, dtype: ScalarType.Int64);
+        var rowBase = (arange(users, dtype: ScalarType.Int64) * beam).unsqueeze(1);
+
+        for (int t = 0; t < steps; t++)
+        {
+            using var step = NewDisposeScope();
+            var x = model.Embed(current).view(users * beam, 1, d);
+            var selfBias = model.DecoderStepBias(t);
+            var stale = cacheK.Concat(cacheV).ToArray();
+            for (int l = 0; l < blocks.Length; l++)
+                x = blocks[l].Step(x, ref cacheK[l], ref cacheV[l], selfBias, crossK[l], crossV[l], null, beam);
+            var logits = model.LmHead(model.FinalDecoderNorm(x)).view(users, beam, v).to_type(ScalarType.Float32);
+            var logp = F.log_softmax(logits, -1);
+            var allowed = trie.Allowed.index_select(0, node.reshape(-1)).view(users, beam, v);
+            logp = logp.masked_fill(allowed.logical_not(), float.NegativeInfinity);
+            var (top, index) = (scores.unsqueeze(-1) + logp).view(users, (long)beam * v).topk(beam, dim: -1);
+            var source = index.div(v, RoundingMode.floor);
+            var token = index.remainder(v);
+            var flat = (rowBase + source).reshape(-1);
+            for (int l = 0; l < blocks.Length; l++)
+            {
+                cacheK[l] = cacheK[l]!.index_select(0, flat).MoveToOuterDisposeScope();
+                cacheV[l] = cacheV[l]!.index_select(0, flat).MoveToOuterDisposeScope();
+            }
+            foreach (var old in stale) old?.Dispose();
+            node = trie.Child(node.gather(1, source), token).MoveToOuterDisposeScope();
+            sequences = cat([sequences.gather(1, source.unsqueeze(-1).expand(users, beam, t)), token.unsqueeze(-1)], 2).MoveToOuterDisposeScope();
+            scores = top.MoveToOuterDisposeScope();
+            current = token.MoveToOuterDisposeScope();
+        }
+
+        var seq = sequences.data<long>().ToArray();
+        var sc = scores.data<float>().ToArray();
+        var result = new List<Beam[]>(users);
+        for (int u = 0; u < users; u++)
+        {
+            var beams = new Beam[keep];
+            for (int b = 0; b < keep; b++)
+            {
+                var tokens = new int[steps];
+                for (int s = 0; s < steps; s++) tokens[s] = (int)seq[((long)u * beam + b) * steps + s];
+                beams[b] = new Beam(tokens, sc[u * beam + b]);
+            }
+            result.Add(beams);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Letter.Common;
+using Letter.Data;
+using Letter.Decoding;
+using Letter.IO;
+using Letter.Progress;
+using Letter.Recommender;
+
+namespace Letter.Evaluation;
+
+/// <summary>Metrics of one evaluation: both protocols (equal on a collision-free index).</summary>
+public sealed record TigerEvaluation(
+    string Split,
+    int Users,
+    int Beam,
+    bool IndexHasCollisions,
+    IReadOnlyDictionary<string, double> IdentifierMatch,
+    IReadOnlyDictionary<string, double> ItemMatch,
+    double Seconds)
+{
+    public double UsersPerSecond => Seconds > 0 ? Users / Seconds : 0;
+}
+
+/// <summary>
+/// Full-ranking leave-one-out evaluation of a TIGER model. "Identifier match" (the original LETTER
+/// protocol) counts a generated identifier equal to the target's as a hit at that beam's rank.
+/// "Item match" expands every generated identifier into all the items that share it, most popular in
+/// training first, and ranks the target item in that list cut at K.
+/// </summary>
+public static class TigerEvaluator
+{
+    /// <summary>Ranks of the target under both protocols for one user's beams.</summary>
+    public static (int IdentifierRank, int ItemRank) Ranks(TigerRecommender recommender, Beam[] beams, int target)
+    {
+        var targetKey = recommender.IdentifierKeyOfItem(target);
+        int identifierRank = -1, itemRank = -1, position = 0;
+        for (int b = 0; b < beams.Length; b++)
+        {
+            var key = TigerRecommender.Key(beams[b].Tokens.AsSpan(0, recommender.Vocabulary.Levels));
+            if (identifierRank < 0 && key == targetKey) identifierRank = b;
+            foreach (var item in recommender.ItemsOf(key))
+            {
+                if (itemRank < 0 && item == target) itemRank = position;
+                position++;
+            }
+            if (identifierRank >= 0 && itemRank >= 0) break;
+        }
+        return (identifierRank, itemRank);
+    }
+
+    /// <summary>Evaluates samples (one per user); <paramref name="maxUsers"/> takes a fixed seeded sample.</summary>
+    public static TigerEvaluation Evaluate(TigerRecommender recommender, IReadOnlyList<Sample> samples, string split,
+        int? maxUsers = null, int seed = 42, int batchUsers = 64, bool showProgress = false, CancellationToken cancel = default)
+    {
+        var chosen = SampleUsers(samples, maxUsers, seed);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var bar = showProgress ? new ProgressBar($"eval {split}", chosen.Count) : null;
+        var beams = recommender.Decode(chosen.Select(s => s.History).ToList(), batchUsers: batchUsers,
+            progress: n => bar?.Advance(n), cancel: cancel);
+        bar?.Finish();
+        var identifier = new RankingMetrics();
+        var item = new RankingMetrics();
+        for (int i = 0; i < chosen.Count; i++)
+        {
+            var (ri, rt) = Ranks(recommender, beams[i], chosen[i].Target);
+            identifier.Add(ri);
+            item.Add(rt);
+        }
+        return new TigerEvaluation(split, chosen.Count, recommender.Beam, recommender.HasCollisions,
+            identifier.ToDictionary(), item.ToDictionary(), clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>A fixed sample of samples (seeded), in their original order; all when <paramref name="maxUsers"/> is null or large.</summary>
+    public static List<Sample> SampleUsers(IReadOnlyList<Sample> samples, int? maxUsers, int seed)
+    {
+        if (maxUsers is null || maxUsers.Value <= 0 || maxUsers.Value >= samples.Count) return samples.ToList();
+        var order = Enumerable.Range(0, samples.Count).ToList();
+        new SplitMix64((ulong)seed ^ 0x5DEECE66DUL).Shuffle(order);
+        return order.Take(maxUsers.Value).Order().Select(i => samples[i]).ToList();
+    }
+
+    /// <summary>Evaluates a run folder's best checkpoint on "test" or "valid" and writes its metrics file.</summary>
+    public static TigerEvaluation Evaluate(string runDirectory, string split = "test", int? maxUsers = null, int? beam = null,
+        bool showProgress = false, string checkpoint = "best", CancellationToken cancel = default)
+    {
+        if (split is not ("test" or "valid")) throw new ArgumentException($"split must be test or valid (got {split})");
+        var run = new TigerRunFolder(runDirectory);
+        var info = run.ReadInfo();
+        var dataset = LetterDataset.Load(info.DatasetDirectory, loadIndex: false);
+        var users = TigerTrainer.SelectUsers(dataset.Users, info.MaxUsers, info.Config.Seed);
+        var data = LeaveOneOutSplit.Build(users, new SplitOptions(info.Config.MaxHistory));
+        using var recommender = TigerRecommender.Load(runDirectory, dataset, checkpoint);
+        if (beam is not null) recommender.Beam = beam.Value;
+        TorchSharp.torch.set_num_threads(info.Config.Threads);
+        var result = Evaluate(recommender, split == "test" ? data.Test : data.Valid, split, maxUsers, info.Config.Seed,
+            info.Config.EvalBatchUsers, showProgress, cancel);
+        AtomicFile.WriteAllText(run.MetricsFileFor(split), ToJson(result, checkpoint));
+        return result;
+    }
+
+    public static string ToJson(TigerEvaluation e, string checkpoint = "best")
+    {
+        var d = new Dictionary<string, object>();
+        foreach (var (k, v) in e.IdentifierMatch) d[k] = v;
+        if (e.IndexHasCollisions) d["item_match"] = e.ItemMatch;
+        d["protocol"] = e.IndexHasCollisions
+            ? "identifier match (a generated identifier equal to the target's is a hit); item_match: identifiers expanded to their items by training popularity, cut at K"
+            : "identifier match (collision-free index: equal to item match)";
+        d["split"] = e.Split;
+        d["users"] = e.Users;
+        d["beam"] = e.Beam;
+        d["checkpoint"] = checkpoint;
+        d["seconds"] = Math.Round(e.Seconds, 2);
+        d["users_per_second"] = Math.Round(e.UsersPerSecond, 1);
+        return JsonSerializer.Serialize(d, TigerRunFolder.Json);
+    }
+}

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Letter.Collaborative;
+using Letter.Data;
+using Letter.Embeddings;
+using Letter.Evaluation;
+using Letter.IO;
+using Letter.Recommender;
+using Letter.Tokenization;
+
+namespace Letter.Pipeline;
+
+/// <summary>One model's final test metrics, as the summary table shows them.</summary>
+public sealed record ModelResult(string Model, string Stage, IReadOnlyDictionary<string, double> Metrics, int Users);
+
+/// <summary>What a pipeline run produced.</summary>
+public sealed record RunSummary(string RunDirectory, IReadOnlyList<ModelResult> Results, string ReportMarkdown, string ReportHtml, TimeSpan Elapsed);
+
+/// <summary>
+/// <c>letter run</c>: text embeddings, CF embeddings, tokenizer, TIGER training and evaluation, each in
+/// its own subfolder of the run folder with a <see cref="StageManifest"/>. A rerun reuses every stage
+/// whose settings and inputs are unchanged, resumes TIGER training from its last checkpoint when it
+/// was interrupted, and reruns anything else.
+/// </summary>
+public sealed class RunPipeline(RunConfig config, TextWriter log)
+{
+    public const string ConfigFile = "config.json";
+    public const string SummaryFile = "summary.json";
+
+    private readonly RunConfig _config = config.WithSeedApplied();
+    private readonly string _run = Path.GetFullPath(config.Out);
+
+    public RunSummary Run(CancellationToken cancel = default)
+    {
+        var clock = Stopwatch.StartNew();
+        Validate();
+        var data = LetterDataset.Load(_config.Data, loadIndex: false);
+        Directory.CreateDirectory(_run);
+        AtomicFile.WriteAllText(Path.Combine(_run, ConfigFile), JsonSerializer.Serialize(
+            new { config = _config, versions = RunVersions.Current(), started_utc = DateTime.UtcNow }, ConfigJson.Options));
+        log.WriteLine($"run {_run}: dataset {data.Name} ({data.Users.Count:N0} users, {data.ItemCount:N0} items)");
+
+        var semantic = SemanticStage(data, cancel);
+        var (cf, sasrecMetrics) = CfStage(data, cancel);
+        var results = new List<ModelResult>();
+
+        var letterIndex = TokenizerStage("tokenizer", _config.Tokenizer, data, semantic, cf);
+        results.Add(TigerStage("tiger", "LETTER-TIGER", data, letterIndex, cancel));
+        if (_config.CompareRqVae)
+        {
+            var plainIndex = TokenizerStage("tokenizer-rqvae", _config.Tokenizer with { Alpha = 0, Beta = 0 }, data, semantic, cf);
+            results.Add(TigerStage("tiger-rqvae", "TIGER (plain RQ-VAE)", data, plainIndex, cancel));
+        }
+        if (sasrecMetrics is not null) results.Add(sasrecMetrics);
+
+        AtomicFile.WriteAllText(Path.Combine(_run, SummaryFile), JsonSerializer.Serialize(results, ConfigJson.Options));
+        var (md, html) = Reporting.RunReport.Build(_run, data, _config, results).Write(_run);
+        log.WriteLine($"report: {html}");
+        return new RunSummary(_run, results, md, html, clock.Elapsed);
+    }
+
+    private void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(_config.Data)) throw new LetterConfigException("data: the dataset folder is required");
+        try
+        {
+            _config.Embed.Validate();
+            _config.Sasrec.Validate();
+            _config.Tokenizer.Validate();
+            _config.Tiger.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new LetterConfigException(e.Message);
+        }
+        if (_config.EvalMaxUsers is < 1) throw new LetterConfigException("eval_max_users must be at least 1 (or null for all)");
+    }
+
+    /// <summary>Runs <paramref name="work"/> unless the stage folder's manifest still matches.</summary>
+    private void Stage(string name, object settings, IReadOnlyDictionary<string, string> inputs, IReadOnlyList<string> outputs,
+        Action<string, bool> work)
+    {
+        var dir = Path.Combine(_run, name);
+        var settingsJson = JsonSerializer.Serialize(settings, ConfigJson.Options);
+        var why = StageManifest.WhyRerun(dir, settingsJson, inputs);
+        if (why is null)
+        {
+            log.WriteLine($"[{name}] up to date, reused");
+            return;
+        }
+        bool resume = why == "not finished";
+        if (!resume && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        log.WriteLine($"[{name}] {(resume ? "resuming" : "running")} ({why})");
+        Directory.CreateDirectory(dir);
+        var clock = Stopwatch.StartNew();
+        work(dir, resume);
+        StageManifest.Write(dir, name, settingsJson, inputs, outputs, clock.Elapsed);
+        log.WriteLine($"[{name}] done in {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    private (FloatMatrix Matrix, string File) SemanticStage(LetterDataset data, CancellationToken cancel)
+    {
+        if (_config.Semantic is { } given)
+            return (EmbeddingFile.Read(given).RequireRows(data.ItemCount, given, "the semantic embedding"), Path.GetFullPath(given));
+        if (!data.Folder.HasItemText)
+        {
+            var shipped = data.Folder.SemanticEmbeddingFile;
+            if (!File.Exists(shipped))
+                throw new LetterConfigException($"{data.Folder.Directory} has no item text ({data.Name}.item.json) and no {Path.GetFileName(shipped)}: give semantic embeddings with --semantic FILE.npy");
+            log.WriteLine($"[embed] no item text; using {shipped}");
+            return (NpyFile.Read(shipped).RequireRows(data.ItemCount, shipped, "the semantic embedding"), shipped);
+        }
+        var file = Path.Combine(_run, "embed", $"{data.Name}.emb.npy");
+        Stage("embed", _config.Embed, new Dictionary<string, string> { ["items"] = data.Folder.ItemFile }, [Path.GetFileName(file)],
+            (_, _) => TextEmbedder.EmbedDataset(data, _config.Embed, file, cancel));
+        return (NpyFile.Read(file), file);
+    }
+
+    private ((FloatMatrix Matrix, string File) Cf, ModelResult? Sasrec) CfStage(LetterDataset data, CancellationToken cancel)
+    {
+        if (_config.Cf is { } given)
+            return ((EmbeddingFile.Read(given).RequireRows(data.ItemCount, given, "the CF embedding"), Path.GetFullPath(given)), null);
+        var file = Path.Combine(_run, "cf", $"{data.Name}.cf.npy");
+        var metricsFile = Path.Combine(_run, "cf", "metrics.json");
+        Stage("cf", _config.Sasrec, new Dictionary<string, string> { ["interactions"] = data.Folder.InterFile },
+            [Path.GetFileName(file), "metrics.json"],
+            (_, _) =>
+            {
+                var result = SasRecTrainer.Train(data, _config.Sasrec, file, evaluateTest: true, cancel);
+                AtomicFile.WriteAllText(metricsFile, JsonSerializer.Serialize(result.Test ?? new Dictionary<string, double>(), ConfigJson.Options));
+            });
+        var metrics = JsonSerializer.Deserialize<Dictionary<string, double>>(File.ReadAllText(metricsFile), ConfigJson.Options)!;
+        return ((NpyFile.Read(file), file), new ModelResult("SASRec", "cf", metrics, data.Users.Count));
+    }
+
+    private (ItemIndex Index, string File) TokenizerStage(string name, TokenizerConfig tokenizer, LetterDataset data,
+        (FloatMatrix Matrix, string File) semantic, (FloatMatrix Matrix, string File) cf)
+    {
+        var dir = Path.Combine(_run, name);
+        var indexFile = Path.Combine(dir, $"{data.Name}.index.json");
+        var inputs = new Dictionary<string, string> { ["semantic"] = semantic.File, ["cf"] = cf.File };
+        Stage(name, tokenizer, inputs, [Path.GetFileName(indexFile), TokenizerPipeline.ReportJson],
+            (stageDir, _) => TokenizerPipeline.Run(semantic.Matrix, cf.Matrix, tokenizer, stageDir, data.Name,
+                [InputRecord.Of("semantic", semantic.File, semantic.Matrix), InputRecord.Of("cf", cf.File, cf.Matrix)]));
+        return (ItemIndexReader.Read(indexFile), indexFile);
+    }
+
+    private ModelResult TigerStage(string name, string model, LetterDataset data, (ItemIndex Index, string File) index, CancellationToken cancel)
+    {
+        var settings = new { tiger = _config.Tiger, eval_max_users = _config.EvalMaxUsers };
+        Stage(name, settings, new Dictionary<string, string> { ["interactions"] = data.Folder.InterFile, ["index"] = index.File },
+            ["metrics.json"],
+            (dir, resume) =>
+            {
+                TigerTrainer.Train(data, index.Index, _config.Tiger, dir, cancel,
+                    new TigerTrainOptions { Resume = resume && new TigerRunFolder(dir).Exists, IndexFile = index.File, Log = log, ShowProgress = true });
+                cancel.ThrowIfCancellationRequested();
+                TigerEvaluator.Evaluate(dir, "test", _config.EvalMaxUsers, showProgress: true, cancel: cancel);
+            });
+        var metrics = JsonSerializer.Deserialize<JsonElement>(File.ReadAllText(new TigerRunFolder(Path.Combine(_run, name)).MetricsFile));
+        var values = new Dictionary<string, double>();
+        foreach (var p in metrics.EnumerateObject())
+            if (p.Value.ValueKind == JsonValueKind.Number && p.Name.Contains('@')) values[p.Name] = p.Value.GetDouble();
+        return new ModelResult(model, name, values, metrics.GetProperty("users").GetInt32());
+    }
+}

@@ -1,0 +1,30 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Letter.Recommender;
+
+/// <summary>T5's dense ReLU feed-forward: wo(dropout(relu(wi(x)))).</summary>
+internal sealed class FeedForward : nn.Module<Tensor, Tensor>
+{
+    private readonly TorchSharp.Modules.Linear wi, wo;
+    private readonly double _dropout;
+
+    public FeedForward(TigerConfig c) : base(nameof(FeedForward))
+    {
+        wi = nn.Linear(c.DModel, c.DFf, hasBias: false);
+        wo = nn.Linear(c.DFf, c.DModel, hasBias: false);
+        _dropout = c.Dropout;
+        RegisterComponents();
+    }
+
+    public TorchSharp.Modules.Linear Wi => wi;
+    public TorchSharp.Modules.Linear Wo => wo;
+
+    public override Tensor forward(Tensor x)
+    {
+        var h = F.relu(wi.call(x));
+        if (training && _dropout > 0) h = F.dropout(h, _dropout, true);
+        return wo.call(h);
+    }
+}

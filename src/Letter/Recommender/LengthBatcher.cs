@@ -1,0 +1,50 @@
+using Letter.Common;
+
+namespace Letter.Recommender;
+
+/// <summary>
+/// Batches of samples that share one input length, so nothing is padded: samples are grouped by
+/// length, each group shuffled and cut into batches, and the batches shuffled. The plan of an epoch
+/// depends only on (seed, epoch), so a resumed run replays it exactly.
+/// </summary>
+public static class LengthBatcher
+{
+    public static List<int[]> Plan(IReadOnlyList<int> lengths, int batchSize, int seed, int epoch)
+    {
+        var rng = new SplitMix64(unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)epoch + 1));
+        var batches = new List<int[]>();
+        foreach (var group in Groups(lengths))
+        {
+            rng.Shuffle(group);
+            for (int i = 0; i < group.Count; i += batchSize)
+                batches.Add(group.GetRange(i, Math.Min(batchSize, group.Count - i)).ToArray());
+        }
+        rng.Shuffle(batches);
+        return batches;
+    }
+
+    /// <summary>Batches per epoch (the same for every epoch).</summary>
+    public static int BatchCount(IReadOnlyList<int> lengths, int batchSize) =>
+        Groups(lengths).Sum(g => (g.Count + batchSize - 1) / batchSize);
+
+    /// <summary>Consecutive batches in input order, grouped by length (for evaluation).</summary>
+    public static List<int[]> Sequential(IReadOnlyList<int> lengths, int batchSize)
+    {
+        var batches = new List<int[]>();
+        foreach (var group in Groups(lengths))
+            for (int i = 0; i < group.Count; i += batchSize)
+                batches.Add(group.GetRange(i, Math.Min(batchSize, group.Count - i)).ToArray());
+        return batches;
+    }
+
+    private static List<List<int>> Groups(IReadOnlyList<int> lengths)
+    {
+        var groups = new SortedDictionary<int, List<int>>();
+        for (int i = 0; i < lengths.Count; i++)
+        {
+            if (!groups.TryGetValue(lengths[i], out var g)) groups[lengths[i]] = g = [];
+            g.Add(i);
+        }
+        return groups.Values.ToList();
+    }
+}

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using Letter.Data;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Letter.Recommender;
+
+/// <summary>Timings of the training step and of constrained beam search on random histories of real identifiers.</summary>
+public static class TigerBenchmark
+{
+    public sealed record StepTiming(int Batch, int HistoryItems, int InputLength, double MedianSeconds, double MinSeconds, double FirstLoss, double LastLoss);
+    public sealed record BeamTiming(int Users, int Beam, int HistoryItems, double MedianSeconds, double UsersPerSecond, long PeakRssMb);
+
+    public static StepTiming TrainStep(ItemIndex index, TigerConfig config, int historyItems, int steps = 10, int warmup = 2)
+    {
+        set_num_threads(config.Threads);
+        var vocabulary = TigerVocabulary.For(index);
+        manual_seed(config.Seed);
+        using var model = new TigerModel(config, vocabulary.Size);
+        var optimizer = optim.AdamW(model.parameters(), config.LearningRate, weight_decay: config.WeightDecay);
+        var (inputs, targets) = RandomSamples(index, vocabulary, config.BatchSize, historyItems, config.Seed);
+        var batch = Enumerable.Range(0, config.BatchSize).ToArray();
+        var times = new List<double>();
+        double first = 0, last = 0;
+        for (int s = 0; s < warmup + steps; s++)
+        {
+            var clock = Stopwatch.StartNew();
+            last = TigerTrainer.Step(model, optimizer, inputs, targets, batch, config, config.LearningRate, s);
+            if (s == 0) first = last;
+            if (s >= warmup) times.Add(clock.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        return new StepTiming(config.BatchSize, historyItems, inputs[0].Length, times[times.Count / 2], times[0], first, last);
+    }
+
+    /// <summary>Median seconds of forward, backward and optimizer (with clipping) over a few steps.</summary>
+    public static (double Forward, double Backward, double Optimizer) StepBreakdown(ItemIndex index, TigerConfig config, int historyItems, int steps = 4)
+    {
+        set_num_threads(config.Threads);
+        var vocabulary = TigerVocabulary.For(index);
+        manual_seed(config.Seed);
+        using var model = new TigerModel(config, vocabulary.Size);
+        var optimizer = optim.AdamW(model.parameters(), config.LearningRate, weight_decay: config.WeightDecay);
+        var (inputs, targets) = RandomSamples(index, vocabulary, config.BatchSize, historyItems, config.Seed);
+        var batch = Enumerable.Range(0, config.BatchSize).ToArray();
+        var f = new List<double>(); var b = new List<double>(); var o = new List<double>();
+        for (int s = 0; s < steps + 1; s++)
+        {
+            using var scope = NewDisposeScope();
+            model.train();
+            var ids = TigerBatch.Stack(inputs, batch);
+            var labels = TigerBatch.Stack(targets, batch);
+            optimizer.zero_grad();
+            var c = Stopwatch.StartNew();
+            var loss = RankingGuidedLoss.Compute(model.Logits(ids, labels), labels, config.Temperature);
+            loss.item<float>();
+            double tf = c.Elapsed.TotalSeconds; c.Restart();
+            loss.backward();
+            double tb = c.Elapsed.TotalSeconds; c.Restart();
+            nn.utils.clip_grad_norm_(model.parameters(), config.GradientClip);
+            optimizer.step();
+            double to = c.Elapsed.TotalSeconds;
+            if (s > 0) { f.Add(tf); b.Add(tb); o.Add(to); }
+        }
+        return (f.Order().ElementAt(f.Count / 2), b.Order().ElementAt(b.Count / 2), o.Order().ElementAt(o.Count / 2));
+    }
+
+    public static BeamTiming Beam(ItemIndex index, TigerConfig config, int users, int historyItems, int repeats = 3)
+    {
+        set_num_threads(config.Threads);
+        var vocabulary = TigerVocabulary.For(index);
+        manual_seed(config.Seed);
+        var model = new TigerModel(config, vocabulary.Size);
+        using var recommender = new TigerRecommender(model, index, new int[index.ItemCount]) { Beam = config.Beam };
+        var rng = new Common.SplitMix64((ulong)config.Seed);
+        var histories = Enumerable.Range(0, users).Select(_ => Enumerable.Range(0, historyItems).Select(_ => rng.Next(index.ItemCount)).ToArray()).ToList();
+        var times = new List<double>();
+        for (int r = 0; r <= repeats; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            recommender.Decode(histories, batchUsers: config.EvalBatchUsers);
+            if (r > 0) times.Add(clock.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        double median = times[times.Count / 2];
+        return new BeamTiming(users, config.Beam, historyItems, median, users / median, PeakRssMb());
+    }
+
+    private static (List<int[]> Inputs, List<int[]> Targets) RandomSamples(ItemIndex index, TigerVocabulary vocabulary, int count, int historyItems, int seed)
+    {
+        var rng = new Common.SplitMix64((ulong)seed + 7);
+        var inputs = new List<int[]>();
+        var targets = new List<int[]>();
+        for (int i = 0; i < count; i++)
+        {
+            var h = Enumerable.Range(0, historyItems).Select(_ => rng.Next(index.ItemCount)).ToArray();
+            inputs.Add(vocabulary.EncodeHistory(index, h));
+            targets.Add(vocabulary.EncodeTarget(index, rng.Next(index.ItemCount)));
+        }
+        return (inputs, targets);
+    }
+
+    public static long PeakRssMb()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("VmHWM:")) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
+        return -1;
+    }
+}

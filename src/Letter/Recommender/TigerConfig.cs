@@ -1,0 +1,59 @@
+namespace Letter.Recommender;
+
+/// <summary>
+/// Everything a TIGER run depends on. Model defaults are LETTER-TIGER's T5 (4+4 layers, d_model 128,
+/// d_ff 1024, 6 heads of 64, 32 relative-position buckets up to distance 128, dropout 0.1); training
+/// defaults are the paper's (AdamW lr 5e-4, weight decay 0.01, 1% warm-up then cosine, beam 20,
+/// history 20, tau 0.7 as on Instruments).
+/// </summary>
+public sealed record TigerConfig
+{
+    public int DModel { get; init; } = 128;
+    public int DFf { get; init; } = 1024;
+    public int DKv { get; init; } = 64;
+    public int Heads { get; init; } = 6;
+    public int EncoderLayers { get; init; } = 4;
+    public int DecoderLayers { get; init; } = 4;
+    public int RelativeBuckets { get; init; } = 32;
+    public int RelativeMaxDistance { get; init; } = 128;
+    public double Dropout { get; init; } = 0.1;
+    public double LayerNormEpsilon { get; init; } = 1e-6;
+
+    public int MaxHistory { get; init; } = 20;
+    /// <summary>Ranking-guided generation loss temperature; 1 is plain TIGER.</summary>
+    public double Temperature { get; init; } = 0.7;
+    public int Epochs { get; init; } = 200;
+    public int BatchSize { get; init; } = 256;
+    public double LearningRate { get; init; } = 5e-4;
+    public double WeightDecay { get; init; } = 0.01;
+    public double WarmupFraction { get; init; } = 0.01;
+    public double GradientClip { get; init; } = 1.0;
+    /// <summary>Epochs without a better validation NDCG@10 before training stops.</summary>
+    public int Patience { get; init; } = 10;
+    /// <summary>Validation users sampled (fixed by the seed) for the per-epoch check; 0 means all.</summary>
+    public int ValidationUsers { get; init; } = 2000;
+    /// <summary>Stop starting new epochs after this many minutes (0 = no limit); the schedule still spans <see cref="Epochs"/>.</summary>
+    public double TimeBudgetMinutes { get; init; }
+    /// <summary>Minutes between mid-epoch checkpoints (an epoch end always writes one).</summary>
+    public double CheckpointMinutes { get; init; } = 5;
+    public int Beam { get; init; } = 20;
+    /// <summary>Users decoded together in evaluation.</summary>
+    public int EvalBatchUsers { get; init; } = 64;
+    public int Seed { get; init; } = 42;
+    public int Threads { get; init; } = 2;
+
+    public void Validate()
+    {
+        static void Positive(string name, double v) { if (!(v > 0)) throw new ArgumentException($"{name} must be positive (got {v})"); }
+        Positive("d_model", DModel); Positive("d_ff", DFf); Positive("d_kv", DKv); Positive("heads", Heads);
+        Positive("encoder layers", EncoderLayers); Positive("decoder layers", DecoderLayers);
+        Positive("relative buckets", RelativeBuckets); Positive("max history", MaxHistory);
+        Positive("temperature", Temperature); Positive("epochs", Epochs); Positive("batch size", BatchSize);
+        Positive("learning rate", LearningRate); Positive("beam", Beam); Positive("threads", Threads);
+        Positive("eval batch users", EvalBatchUsers);
+        if (Dropout is < 0 or >= 1) throw new ArgumentException($"dropout must be in [0, 1) (got {Dropout})");
+        if (WarmupFraction is < 0 or > 1) throw new ArgumentException($"warm-up fraction must be in [0, 1] (got {WarmupFraction})");
+        if (Patience < 1) throw new ArgumentException($"patience must be at least 1 (got {Patience})");
+        if (ValidationUsers < 0) throw new ArgumentException($"validation users must be 0 (all) or more (got {ValidationUsers})");
+    }
+}

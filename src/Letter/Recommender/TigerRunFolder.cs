@@ -1,0 +1,72 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Letter.Data;
+using Letter.IO;
+
+namespace Letter.Recommender;
+
+/// <summary>What config.json of a run holds: the full effective config and where the data came from.</summary>
+public sealed record TigerRunInfo(
+    TigerConfig Config,
+    string DatasetDirectory,
+    string? IndexFile,
+    string IndexSha256,
+    int ItemCount,
+    int[] CodebookSizes,
+    int VocabularySize,
+    int? MaxUsers,
+    long Parameters,
+    string Created);
+
+/// <summary>The files of a run folder.</summary>
+public sealed class TigerRunFolder(string directory)
+{
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public string Directory { get; } = Path.GetFullPath(directory);
+    public string ConfigFile => Path.Combine(Directory, "config.json");
+    /// <summary>A copy of the index the run was trained with, so the run is self-contained.</summary>
+    public string IndexFile => Path.Combine(Directory, "index.json");
+    public string CheckpointDirectory => Path.Combine(Directory, "checkpoints");
+    public string LastCheckpoint => Path.Combine(CheckpointDirectory, "last.ckpt");
+    public string BestCheckpoint => Path.Combine(CheckpointDirectory, "best.ckpt");
+    public string CurveFile => Path.Combine(Directory, "training-curve.json");
+    public string MetricsFile => Path.Combine(Directory, "metrics.json");
+
+    public string MetricsFileFor(string split) => split == "test" ? MetricsFile : Path.Combine(Directory, $"metrics-{split}.json");
+
+    public bool Exists => File.Exists(ConfigFile);
+
+    public TigerRunInfo ReadInfo()
+    {
+        if (!File.Exists(ConfigFile)) throw new LetterDataException(ConfigFile, null, "is missing: not a TIGER run folder (train one with 'letter train')");
+        try
+        {
+            return JsonSerializer.Deserialize<TigerRunInfo>(File.ReadAllText(ConfigFile), Json)
+                ?? throw new LetterDataException(ConfigFile, null, "is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new LetterDataException(ConfigFile, null, $"is not a valid run config: {e.Message}");
+        }
+    }
+
+    public void WriteInfo(TigerRunInfo info) => AtomicFile.WriteAllText(ConfigFile, JsonSerializer.Serialize(info, Json));
+
+    public ItemIndex ReadIndex() => ItemIndexReader.Read(IndexFile);
+
+    public static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+
+    public static string FileSha256(string path)
+    {
+        using var s = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(s));
+    }
+}

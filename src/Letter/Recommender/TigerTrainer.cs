@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Letter.Common;
+using Letter.Data;
+using Letter.Evaluation;
+using Letter.IO;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Letter.Recommender;
+
+/// <summary>Options of one training call that are not part of the model's config.</summary>
+public sealed record TigerTrainOptions
+{
+    /// <summary>Continue from the run folder's last checkpoint (its config.json wins over the passed config).</summary>
+    public bool Resume { get; init; }
+    /// <summary>Train and validate on a fixed seeded sample of this many users (quick checks).</summary>
+    public int? MaxUsers { get; init; }
+    /// <summary>The index file the identifiers came from, for its hash in config.json.</summary>
+    public string? IndexFile { get; init; }
+    /// <summary>Stop (after writing the last checkpoint) once this many optimizer steps are done in total.</summary>
+    public long? StopAfterSteps { get; init; }
+    /// <summary>Progress lines (one per epoch, and a bar); null for silence.</summary>
+    public TextWriter? Log { get; init; }
+    public bool ShowProgress { get; init; }
+}
+
+/// <summary>What a training call ended with.</summary>
+public sealed record TigerTrainResult(TrainerState State, string RunDirectory);
+
+/// <summary>
+/// Trains TIGER with the ranking-guided loss: AdamW, linear warm-up then cosine decay, gradient
+/// clipping, length-grouped batches, validation (Recall@10, NDCG@10 on a fixed user sample) after
+/// every epoch, early stopping on NDCG@10, best and last checkpoints. Dropout draws from a generator
+/// seeded by (seed, step), so a resumed run repeats exactly what an uninterrupted one does.
+/// </summary>
+public static class TigerTrainer
+{
+    public static TigerTrainResult Train(LetterDataset data, ItemIndex index, TigerConfig config, string runDirectory,
+        CancellationToken cancel = default, TigerTrainOptions? options = null)
+    {
+        options ??= new TigerTrainOptions();
+        var run = new TigerRunFolder(runDirectory);
+        var log = options.Log;
+        if (index.ItemCount != data.ItemCount)
+            throw new LetterDataException(options.IndexFile ?? "index", null, $"has identifiers for {index.ItemCount} items, the dataset has {data.ItemCount}");
+
+        TigerRunInfo info;
+        var vocabulary = TigerVocabulary.For(index);
+        string indexHash = options.IndexFile is not null ? TigerRunFolder.FileSha256(options.IndexFile) : TigerRunFolder.Sha256(index.ToJson());
+        if (options.Resume && run.Exists)
+        {
+            info = run.ReadInfo();
+            if (info.IndexSha256 != indexHash)
+                throw new LetterDataException(options.IndexFile ?? run.IndexFile, null, $"differs from the index the run in {run.Directory} was started with (SHA-256 {info.IndexSha256[..12]}...)");
+            config = info.Config;
+        }
+        else
+        {
+            if (run.Exists && File.Exists(run.LastCheckpoint))
+                throw new ArgumentException($"{run.Directory} already holds a run; pass --resume to continue it or choose another --out");
+            config.Validate();
+            info = new TigerRunInfo(config, data.Folder.Directory, options.IndexFile is null ? null : Path.GetFullPath(options.IndexFile),
+                indexHash, data.ItemCount, vocabulary.CodebookSizes, vocabulary.Size, options.MaxUsers, 0, DateTime.UtcNow.ToString("o"));
+        }
+
+        set_num_threads(config.Threads);
+        var users = SelectUsers(data.Users, options.MaxUsers ?? info.MaxUsers, config.Seed);
+        var split = LeaveOneOutSplit.Build(users, new SplitOptions(config.MaxHistory));
+        var inputs = split.Train.Select(s => vocabulary.EncodeHistory(index, s.History)).ToList();
+        var targets = split.Train.Select(s => vocabulary.EncodeTarget(index, s.Target)).ToList();
+        var lengths = inputs.Select(i => i.Length).ToList();
+        var validation = TigerEvaluator.SampleUsers(split.Valid, config.ValidationUsers == 0 ? null : config.ValidationUsers, config.Seed);
+        var popularity = LeaveOneOutSplit.TrainingPopularity(users, data.ItemCount);
+
+        manual_seed(config.Seed);
+        var model = new TigerModel(config, vocabulary.Size);
+        long parameterCount = model.parameters().Sum(p => p.numel());
+        var optimizer = optim.AdamW(model.parameters(), config.LearningRate, weight_decay: config.WeightDecay);
+        var state = new TrainerState();
+        if (options.Resume && File.Exists(run.LastCheckpoint))
+        {
+            state = TigerCheckpoint.Load(run.LastCheckpoint, model, optimizer);
+            log?.WriteLine($"resumed from {run.LastCheckpoint}: epoch {state.Epoch + 1}, step {state.StepInEpoch} of the epoch, {state.GlobalStep} steps in total");
+        }
+        else
+        {
+            Directory.CreateDirectory(run.Directory);
+            run.WriteInfo(info with { Parameters = parameterCount });
+            index.Save(run.IndexFile);
+        }
+        if (state.Finished)
+        {
+            log?.WriteLine($"the run is already finished ({state.StopReason})");
+            return new TigerTrainResult(state, run.Directory);
+        }
+
+        int stepsPerEpoch = LengthBatcher.BatchCount(lengths, config.BatchSize);
+        long totalSteps = (long)stepsPerEpoch * config.Epochs;
+        long warmup = Math.Max(1, (long)Math.Ceiling(config.WarmupFraction * totalSteps));
+        log?.WriteLine($"{split.Train.Count:N0} training samples of {users.Count:N0} users, {stepsPerEpoch} batches per epoch, " +
+                       $"{validation.Count:N0} validation users, {parameterCount:N0} parameters, vocabulary {vocabulary.Size}, tau {config.Temperature}");
+
+        using var recommender = new TigerRecommender(model, index, popularity) { Beam = config.Beam };
+        var sinceCheckpoint = Stopwatch.StartNew();
+        var epochClock = Stopwatch.StartNew();
+        double epochSecondsBefore = state.EpochSeconds;
+        double trainingSecondsBefore = state.TrainingSeconds - state.EpochSeconds;
+
+        for (int epoch = state.Epoch; epoch < config.Epochs; epoch++)
+        {
+            var plan = LengthBatcher.Plan(lengths, config.BatchSize, config.Seed, epoch);
+            using var bar = options.ShowProgress ? new Progress.ProgressBar($"epoch {epoch + 1}", plan.Count) : null;
+            bar?.Report(state.StepInEpoch);
+            double lr = 0;
+            for (int b = state.StepInEpoch; b < plan.Count; b++)
+            {
+                if (cancel.IsCancellationRequested)
+                {
+                    SaveLast(run, model, optimizer, state with { EpochSeconds = epochSecondsBefore + epochClock.Elapsed.TotalSeconds, TrainingSeconds = trainingSecondsBefore + epochSecondsBefore + epochClock.Elapsed.TotalSeconds });
+                    cancel.ThrowIfCancellationRequested();
+                }
+                lr = LearningRate(config.LearningRate, state.GlobalStep, warmup, totalSteps);
+                double loss = Step(model, optimizer, inputs, targets, plan[b], config, lr, state.GlobalStep);
+                state = state with
+                {
+                    StepInEpoch = b + 1,
+                    GlobalStep = state.GlobalStep + 1,
+                    EpochLossSum = state.EpochLossSum + loss,
+                    EpochLossCount = state.EpochLossCount + 1,
+                };
+                bar?.Advance(1, $"loss {state.EpochLossSum / state.EpochLossCount:F4}");
+                bool stopNow = options.StopAfterSteps is long stop && state.GlobalStep >= stop;
+                if (stopNow || (config.CheckpointMinutes > 0 && sinceCheckpoint.Elapsed.TotalMinutes >= config.CheckpointMinutes))
+                {
+                    var seconds = epochSecondsBefore + epochClock.Elapsed.TotalSeconds;
+                    SaveLast(run, model, optimizer, state with { EpochSeconds = seconds, TrainingSeconds = trainingSecondsBefore + seconds });
+                    sinceCheckpoint.Restart();
+                }
+                if (stopNow) return new TigerTrainResult(state, run.Directory);
+            }
+            bar?.Finish();
+
+            var evaluation = TigerEvaluator.Evaluate(recommender, validation, "valid", null, config.Seed, config.EvalBatchUsers, cancel: cancel);
+            model.train();
+            double epochSeconds = epochSecondsBefore + epochClock.Elapsed.TotalSeconds;
+            var record = new EpochRecord(epoch + 1, state.EpochLossSum / Math.Max(1, state.EpochLossCount),
+                evaluation.IdentifierMatch["recall@10"], evaluation.IdentifierMatch["ndcg@10"], Math.Round(epochSeconds, 1), lr, state.EpochLossCount);
+            var curve = state.Curve.Append(record).ToList();
+            bool improved = record.ValidNdcg10 > state.BestNdcg10;
+            int bad = improved ? 0 : state.EpochsWithoutImprovement + 1;
+            double trainingSeconds = trainingSecondsBefore + epochSeconds;
+            string? stopReason = bad >= config.Patience ? $"early stop: no better validation NDCG@10 for {bad} epochs"
+                : epoch + 1 >= config.Epochs ? $"{config.Epochs} epochs done"
+                : config.TimeBudgetMinutes > 0 && trainingSeconds / 60 >= config.TimeBudgetMinutes ? $"time budget of {config.TimeBudgetMinutes} min reached after epoch {epoch + 1}"
+                : null;
+            state = new TrainerState
+            {
+                Epoch = epoch + 1,
+                GlobalStep = state.GlobalStep,
+                TrainingSeconds = trainingSeconds,
+                BestNdcg10 = improved ? record.ValidNdcg10 : state.BestNdcg10,
+                BestEpoch = improved ? epoch + 1 : state.BestEpoch,
+                EpochsWithoutImprovement = bad,
+                Finished = stopReason is not null,
+                StopReason = stopReason,
+                Curve = curve,
+            };
+            if (improved) TigerCheckpoint.Save(run.BestCheckpoint, model, state, null);
+            SaveLast(run, model, optimizer, state);
+            AtomicFile.WriteAllText(run.CurveFile, JsonSerializer.Serialize(curve, TigerRunFolder.Json));
+            log?.WriteLine($"epoch {epoch + 1}: train loss {record.TrainLoss:F4}, valid R@10 {record.ValidRecall10:F4} N@10 {record.ValidNdcg10:F4}" +
+                           $"{(improved ? " (best)" : "")}, {epochSeconds:F0} s ({epochSeconds / Math.Max(1, record.Steps):F3} s/step incl. validation), lr {lr:E2}");
+            sinceCheckpoint.Restart();
+            epochClock.Restart();
+            epochSecondsBefore = 0;
+            trainingSecondsBefore = trainingSeconds;
+            if (stopReason is not null)
+            {
+                log?.WriteLine($"stopped: {stopReason}; best epoch {state.BestEpoch} (valid N@10 {state.BestNdcg10:F4})");
+                break;
+            }
+        }
+        return new TigerTrainResult(state, run.Directory);
+    }
+
+    private static void SaveLast(TigerRunFolder run, TigerModel model, OptimizerHelper optimizer, TrainerState state) =>
+        TigerCheckpoint.Save(run.LastCheckpoint, model, state, optimizer);
+
+    /// <summary>One optimizer step; returns the loss.</summary>
+    internal static double Step(TigerModel model, OptimizerHelper optimizer, IReadOnlyList<int[]> inputs, IReadOnlyList<int[]> targets,
+        int[] batch, TigerConfig config, double lr, long globalStep)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+        // dropout masks depend only on (seed, step): resuming replays them exactly
+        manual_seed(unchecked(config.Seed * 1_000_003L + globalStep));
+        model.train();
+        var ids = TigerBatch.Stack(inputs, batch);
+        var labels = TigerBatch.Stack(targets, batch);
+        optimizer.zero_grad();
+        var logits = model.Logits(ids, labels);
+        var loss = RankingGuidedLoss.Compute(logits, labels, config.Temperature);
+        loss.backward();
+        if (config.GradientClip > 0) nn.utils.clip_grad_norm_(model.parameters(), config.GradientClip);
+        optimizer.step();
+        return loss.item<float>();
+    }
+
+    /// <summary>Linear warm-up to the peak, then cosine decay to 0 at the last step (Hugging Face's schedule).</summary>
+    public static double LearningRate(double peak, long step, long warmup, long total)
+    {
+        if (step < warmup) return peak * step / Math.Max(1, warmup);
+        double progress = (double)(step - warmup) / Math.Max(1, total - warmup);
+        return peak * Math.Max(0, 0.5 * (1 + Math.Cos(Math.PI * progress)));
+    }
+
+    /// <summary>All users, or a fixed seeded sample of <paramref name="maxUsers"/> in their original order.</summary>
+    public static IReadOnlyList<UserSequence> SelectUsers(IReadOnlyList<UserSequence> users, int? maxUsers, int seed)
+    {
+        if (maxUsers is null || maxUsers.Value <= 0 || maxUsers.Value >= users.Count) return users;
+        var order = Enumerable.Range(0, users.Count).ToList();
+        new SplitMix64((ulong)seed ^ 0xC0FFEEUL).Shuffle(order);
+        return order.Take(maxUsers.Value).Order().Select(i => users[i]).ToList();
+    }
+}

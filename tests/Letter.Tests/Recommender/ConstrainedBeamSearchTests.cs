@@ -1,0 +1,83 @@
+using Letter.Data;
+using Letter.Decoding;
+using Letter.Recommender;
+using static TorchSharp.torch;
+
+namespace Letter.Tests.Recommender;
+
+public class ConstrainedBeamSearchTests
+{
+    private static ItemIndex SmallIndex()
+    {
+        var rng = new Letter.Common.SplitMix64(3);
+        var codes = Enumerable.Range(0, 27).OrderBy(_ => rng.NextUInt64()).Take(18).Select(x => new[] { x / 9, (x / 3) % 3, x % 3 }).ToList();
+        codes.Add(codes[0].ToArray()); // a collision: items 0 and 18 share an identifier
+        codes.Add(codes[5].ToArray());
+        return new ItemIndex(codes.ToArray());
+    }
+
+    [Fact]
+    public void Every_decoded_identifier_is_valid_the_beams_are_distinct_and_scores_match_a_full_decode()
+    {
+        set_num_threads(2);
+        var index = SmallIndex();
+        var config = TinyTiger.Config() with { Dropout = 0 };
+        manual_seed(11);
+        var model = new TigerModel(config, TigerVocabulary.For(index).Size);
+        using var recommender = new TigerRecommender(model, index, new int[index.ItemCount]) { Beam = 6 };
+        var valid = Enumerable.Range(0, index.ItemCount).Select(recommender.IdentifierKeyOfItem).ToHashSet();
+        var histories = new List<int[]> { new[] { 1, 2, 3 }, new[] { 4 }, new[] { 5, 6, 7 }, new[] { 8, 9 }, new[] { 10 }, new[] { 11, 12, 13 } };
+        var beams = recommender.Decode(histories, batchUsers: 2);
+        Assert.Equal(histories.Count, beams.Count);
+        for (int u = 0; u < histories.Count; u++)
+        {
+            Assert.Equal(6, beams[u].Length);
+            var keys = beams[u].Select(b => string.Join(',', b.Tokens[..3])).ToList();
+            Assert.All(keys, k => Assert.Contains(k, valid));
+            Assert.All(beams[u], b => Assert.Equal(TigerVocabulary.Eos, b.Tokens[^1]));
+            Assert.Equal(keys.Count, keys.Distinct().Count());
+            for (int b = 1; b < beams[u].Length; b++) Assert.True(beams[u][b - 1].Score >= beams[u][b].Score);
+
+            // the incremental (cached) decoder gives the same log-probability as a teacher-forced full decode
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            var ids = tensor(recommender.Vocabulary.EncodeHistory(index, histories[u]).Select(t => (long)t).ToArray()).unsqueeze(0);
+            foreach (var beam in beams[u].Take(3))
+            {
+                var target = tensor(beam.Tokens.Select(t => (long)t).ToArray()).unsqueeze(0);
+                var logp = nn.functional.log_softmax(model.Logits(ids, target), -1).gather(2, target.unsqueeze(-1)).sum().item<float>();
+                Assert.Equal(logp, beam.Score, 3);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_beam_wider_than_the_catalogue_returns_every_identifier_once()
+    {
+        var index = SmallIndex();
+        manual_seed(12);
+        var model = new TigerModel(TinyTiger.Config() with { Dropout = 0 }, TigerVocabulary.For(index).Size);
+        using var recommender = new TigerRecommender(model, index, new int[index.ItemCount]) { Beam = 30 };
+        var beams = recommender.Decode([[1, 2]])[0];
+        Assert.Equal(18, beams.Length); // 20 items, 18 distinct identifiers
+        Assert.Equal(18, beams.Select(b => string.Join(',', b.Tokens)).Distinct().Count());
+        Assert.True(recommender.HasCollisions);
+    }
+
+    [Fact]
+    public void Recommend_expands_identifiers_to_their_items_most_popular_first()
+    {
+        var index = SmallIndex();
+        manual_seed(13);
+        var model = new TigerModel(TinyTiger.Config() with { Dropout = 0 }, TigerVocabulary.For(index).Size);
+        var popularity = new int[index.ItemCount];
+        popularity[18] = 5; // item 18 shares item 0's identifier and is more popular
+        using var recommender = new TigerRecommender(model, index, popularity) { Beam = 30 };
+        var recs = recommender.Recommend([3, 4], 30);
+        Assert.Equal(18, recs.Count);
+        var shared = recs.Single(r => r.Items.Contains(0));
+        Assert.Equal(new[] { 18, 0 }, shared.Items);
+        Assert.Equal(index.Tokens(0), shared.Identifier);
+        Assert.Equal(20, recs.Sum(r => r.Items.Length));
+    }
+}

@@ -1,0 +1,105 @@
+using System.Text.Json;
+using Letter.Data;
+using Letter.Evaluation;
+using Letter.Recommender;
+using static TorchSharp.torch;
+
+namespace Letter.Tests.Recommender;
+
+public class TigerTrainerTests
+{
+    [Fact]
+    public void A_tiny_model_learns_a_planted_next_item_rule_to_recall_at_1_near_1()
+    {
+        using var tmp = new TempDir();
+        var data = LetterDataset.Load(TinyTiger.WriteRuleDataset(tmp.File("data").Also(Directory.CreateDirectory), users: 96, items: 12, length: 6));
+        var config = TinyTiger.Config() with { Epochs = 30, LearningRate = 1e-2, Patience = 30, Dropout = 0, ValidationUsers = 8, WarmupFraction = 0.05 };
+        var run = tmp.File("run");
+        var result = TigerTrainer.Train(data, data.Index!, config, run);
+        Assert.Equal(30, result.State.Curve.Count);
+        Assert.True(result.State.Curve[^1].TrainLoss < result.State.Curve[0].TrainLoss);
+
+        var e = TigerEvaluator.Evaluate(run, "test");
+        Assert.True(e.IdentifierMatch["recall@1"] >= 0.9, $"recall@1 {e.IdentifierMatch["recall@1"]}");
+        Assert.False(e.IndexHasCollisions);
+        Assert.Equal(e.IdentifierMatch["recall@10"], e.ItemMatch["recall@10"]);
+
+        var folder = new TigerRunFolder(run);
+        using var metrics = JsonDocument.Parse(File.ReadAllText(folder.MetricsFile));
+        foreach (var key in new[] { "recall@1", "recall@5", "recall@10", "ndcg@5", "ndcg@10" })
+            Assert.True(metrics.RootElement.TryGetProperty(key, out _), key);
+        Assert.False(metrics.RootElement.TryGetProperty("item_match", out _));
+        var curve = JsonSerializer.Deserialize<List<EpochRecord>>(File.ReadAllText(folder.CurveFile), TigerRunFolder.Json)!;
+        Assert.Equal(30, curve.Count);
+        Assert.True(File.Exists(folder.BestCheckpoint) && File.Exists(folder.LastCheckpoint));
+        var info = folder.ReadInfo();
+        Assert.Equal(config, info.Config);
+        Assert.Equal(64, info.IndexSha256.Length);
+
+        // the public recommend entry point follows the rule too: after 3, 4 comes 5
+        using var recommender = TigerRecommender.Load(run);
+        var top = recommender.Recommend([3, 4], 3);
+        Assert.Equal(5, top[0].Items[0]);
+    }
+
+    [Fact]
+    public void Resuming_after_an_interruption_gives_the_same_next_step_as_an_uninterrupted_run()
+    {
+        using var tmp = new TempDir();
+        var data = LetterDataset.Load(TinyTiger.WriteRuleDataset(tmp.File("data").Also(Directory.CreateDirectory), users: 60));
+        var config = TinyTiger.Config() with { Epochs = 3, BatchSize = 16 };
+        int perEpoch = LengthBatcher.BatchCount(LeaveOneOutSplit.Build(data.Users).Train.Select(s => s.History.Length).ToList(), 16);
+        long k = perEpoch + 2; // interrupt inside the second epoch, after one validation
+
+        var straight = tmp.File("straight");
+        TigerTrainer.Train(data, data.Index!, config, straight, options: new TigerTrainOptions { StopAfterSteps = k + 1 });
+
+        var interrupted = tmp.File("interrupted");
+        TigerTrainer.Train(data, data.Index!, config, interrupted, options: new TigerTrainOptions { StopAfterSteps = k });
+        Assert.Throws<ArgumentException>(() => TigerTrainer.Train(data, data.Index!, config, interrupted));
+        var resumed = TigerTrainer.Train(data, data.Index!, config, interrupted, options: new TigerTrainOptions { Resume = true, StopAfterSteps = k + 1 });
+        Assert.Equal(k + 1, resumed.State.GlobalStep);
+
+        var a = LoadParameters(straight, config, data.Index!);
+        var b = LoadParameters(interrupted, config, data.Index!);
+        Assert.Equal(a.Count, b.Count);
+        for (int i = 0; i < a.Count; i++) Assert.Equal(a[i], b[i]);
+    }
+
+    [Fact]
+    public void The_learning_rate_warms_up_linearly_then_decays_as_a_cosine()
+    {
+        Assert.Equal(0, TigerTrainer.LearningRate(1e-3, 0, 10, 110));
+        Assert.Equal(5e-4, TigerTrainer.LearningRate(1e-3, 5, 10, 110), 12);
+        Assert.Equal(1e-3, TigerTrainer.LearningRate(1e-3, 10, 10, 110), 12);
+        Assert.Equal(5e-4, TigerTrainer.LearningRate(1e-3, 60, 10, 110), 12);
+        Assert.Equal(0, TigerTrainer.LearningRate(1e-3, 110, 10, 110), 12);
+    }
+
+    [Fact]
+    public void Length_batches_hold_one_length_and_cover_every_sample_once()
+    {
+        var lengths = new[] { 5, 9, 5, 13, 9, 5, 5, 9, 13, 5 };
+        var plan = LengthBatcher.Plan(lengths, 2, seed: 3, epoch: 0);
+        Assert.All(plan, b => Assert.Single(b.Select(i => lengths[i]).Distinct()));
+        Assert.Equal(Enumerable.Range(0, lengths.Length), plan.SelectMany(b => b).Order());
+        Assert.Equal(LengthBatcher.BatchCount(lengths, 2), plan.Count);
+        Assert.Equal(plan.Select(b => string.Join(',', b)), LengthBatcher.Plan(lengths, 2, 3, 0).Select(b => string.Join(',', b)));
+    }
+
+    private static List<float[]> LoadParameters(string run, TigerConfig config, ItemIndex index)
+    {
+        var model = new TigerModel(config, TigerVocabulary.For(index).Size);
+        TigerCheckpoint.Load(new TigerRunFolder(run).LastCheckpoint, model);
+        return model.parameters().Select(p => p.data<float>().ToArray()).ToList();
+    }
+}
+
+internal static class FluentExtensions
+{
+    public static string Also(this string path, Func<string, DirectoryInfo> action)
+    {
+        action(path);
+        return path;
+    }
+}

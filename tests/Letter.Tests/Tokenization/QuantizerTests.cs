@@ -1,0 +1,81 @@
+using Letter.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Letter.Tests.Tokenization;
+
+public class QuantizerTests
+{
+    private static RqVae TinyModel()
+    {
+        manual_seed(11);
+        var model = new RqVae(6, TinyTokenizer.Config with { Beta = 0 });
+        var x = TinyTokenizer.Random(40, 6, 5);
+        TokenizerTrainer.InitCodebooks(model, x, TinyTokenizer.Config);
+        return model;
+    }
+
+    [Fact]
+    public void Forward_QuantizedLatent_IsTheSumOfTheChosenCodes()
+    {
+        using var model = TinyModel();
+        using var scope = NewDisposeScope();
+        var x = tensor(TinyTokenizer.Random(10, 6, 9).Data, [10, 6]);
+        var q = model.Quantizer.Forward(model.Encode(x), 0.25, 0, null, 50, null);
+        var sum = zeros(10, 4);
+        for (int l = 0; l < model.Quantizer.Levels; l++)
+            sum = sum + model.Quantizer.Codebook(l).detach().index_select(0, q.Codes.select(1, l));
+        Assert.True(sum.allclose(q.Quantized.detach(), rtol: 1e-5, atol: 1e-6), $"max |diff| {(sum - q.Quantized).abs().max().item<float>()}");
+        Assert.Equal([10L, 3L], q.Codes.shape);
+    }
+
+    [Fact]
+    public void Gradients_ReconstructionReachesEncoderNotCodebooks_QuantLossReachesCodebooks()
+    {
+        using var model = TinyModel();
+        using var scope = NewDisposeScope();
+        var x = tensor(TinyTokenizer.Random(10, 6, 9).Data, [10, 6]);
+        var q = model.Quantizer.Forward(model.Encode(x), 0.25, 0, null, 50, null);
+        var recon = nn.functional.mse_loss(model.Decode(q.Quantized), x);
+        recon.backward();
+        var encoderGrad = model.named_parameters().Where(p => p.name.StartsWith("encoder")).Sum(p => p.parameter.grad?.abs().sum().item<float>() ?? 0);
+        Assert.True(encoderGrad > 0, "the straight-through path must carry the reconstruction gradient to the encoder");
+        for (int l = 0; l < model.Quantizer.Levels; l++)
+        {
+            var g = model.Quantizer.Codebook(l).grad;
+            Assert.True(g is null || g.abs().sum().item<float>() == 0, $"codebook {l} got a reconstruction gradient");
+        }
+
+        model.zero_grad();
+        var q2 = model.Quantizer.Forward(model.Encode(x), 0.25, 0, null, 50, null);
+        q2.Loss.backward();
+        var codebookGrad = Enumerable.Range(0, model.Quantizer.Levels).Sum(l => model.Quantizer.Codebook(l).grad?.abs().sum().item<float>() ?? 0);
+        Assert.True(codebookGrad > 0, "the quantization loss must move the codebooks");
+    }
+
+    [Fact]
+    public void Sinkhorn_Plan_RowsSumToOneColumnsBalanced()
+    {
+        using var d = tensor(TinyTokenizer.Random(12, 4, 5).Data, [12, 4]).abs();
+        using var plan = Sinkhorn.Plan(d, 0.05, 200);
+        var rows = plan.sum(dim: 1).data<double>().ToArray();
+        var cols = plan.sum(dim: 0).data<double>().ToArray();
+        foreach (var r in rows) Assert.Equal(1.0, r, 3);
+        foreach (var c in cols) Assert.Equal(12.0 / 4, c, 6);
+        // Balanced assignment: no code takes far more than its share.
+        var codes = Sinkhorn.Assign(d, 0.05, 200).data<long>().ToArray();
+        Assert.True(codes.GroupBy(c => c).Max(grp => grp.Count()) <= 5);
+    }
+
+    [Fact]
+    public void SizeConstrainedKMeans_RespectsBounds()
+    {
+        // Two tight blobs of 30 and 6 points: unconstrained k-means would give 30/6 with K = 2.
+        var x = TinyTokenizer.Random(36, 2, 1);
+        for (int i = 0; i < 36; i++) { x.Data[i * 2] *= 0.01f; x.Data[i * 2] += i < 30 ? 0 : 10; }
+        var fit = SizeConstrainedKMeans.Fit(x.Data, 36, 2, 2, 12, 24, 3, 10, 4);
+        var sizes = fit.Labels.GroupBy(l => l).Select(g => g.Count()).ToArray();
+        Assert.All(sizes, s => Assert.InRange(s, 12, 24));
+        Assert.Equal(36, sizes.Sum());
+    }
+}

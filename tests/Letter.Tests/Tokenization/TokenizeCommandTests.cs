@@ -1,0 +1,79 @@
+using Letter.Cli;
+using Letter.Data;
+using Letter.IO;
+using Letter.Progress;
+using Letter.Tokenization;
+
+namespace Letter.Tests.Tokenization;
+
+public class TokenizeCommandTests
+{
+    private static readonly string[] TinyOptions =
+    [
+        "--hidden", "16,8", "--latent-dim", "4", "--levels", "3", "--codebook-size", "16", "--clusters", "2",
+        "--epochs", "2", "--min-epochs", "2", "--batch-size", "128", "--kmeans-restarts", "1", "--quiet",
+    ];
+
+    private static (TempDir Dir, string Data, int Items) Dataset(int cfCols = 4)
+    {
+        var tmp = new TempDir();
+        var data = Path.Combine(tmp.Path, "data");
+        var folder = SyntheticDataset.Write(data, SynthOptions.Default with { Users = 30 });
+        NpyFile.Write(folder.SemanticEmbeddingFile, TinyTokenizer.Random(600, 6, 1));
+        NpyFile.Write(folder.CfEmbeddingFile, TinyTokenizer.Random(600, cfCols, 2));
+        return (tmp, data, 600);
+    }
+
+    [Fact]
+    public void Tokenize_TinyDataset_WritesCollisionFreeIndexReportAndReloadableTokenizer()
+    {
+        var (tmp, data, items) = Dataset();
+        using var _ = tmp;
+        var output = tmp.File("out");
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = CliApp.Run(["tokenize", data, "--out", output, .. TinyOptions], stdout, stderr);
+        Assert.True(code == 0, stderr.ToString());
+        ProgressBar.Enabled = true;
+
+        var index = ItemIndexReader.Read(Path.Combine(output, "Synth.index.json"));
+        Assert.Equal(items, index.ItemCount);
+        Assert.Equal(items, index.Codes.Select(CollisionResolver.Key).Distinct().Count());
+        foreach (var f in new[] { "tokenizer.json", "tokenizer.weights", "tokenizer-report.json", "tokenizer-report.md", "training-curve.json", "training-curve.csv", "config.json" })
+            Assert.True(File.Exists(Path.Combine(output, f)), f);
+        Assert.Contains("\"sha256\"", File.ReadAllText(Path.Combine(output, "config.json")));
+        Assert.Contains("collision_rate", File.ReadAllText(Path.Combine(output, "tokenizer-report.json")));
+
+        // New items get identifiers distinct from each other and from the trained index.
+        var fresh = tmp.File("new.npy");
+        NpyFile.Write(fresh, TinyTokenizer.Random(5, 6, 1)); // the first 5 rows again: same vectors as items 0-4
+        var assigned = tmp.File("new.index.json");
+        code = CliApp.Run(["tokenize", "assign", output, "--semantic", fresh, "--out", assigned], stdout, stderr);
+        Assert.True(code == 0, stderr.ToString());
+        var newCodes = ItemIndexReader.Read(assigned).Codes.Select(CollisionResolver.Key).ToList();
+        Assert.Equal(5, newCodes.Distinct().Count());
+        Assert.Empty(newCodes.Intersect(index.Codes.Select(CollisionResolver.Key)));
+    }
+
+    [Fact]
+    public void Tokenize_CfDimensionDiffersFromLatent_FailsWithOneLine()
+    {
+        var (tmp, data, _) = Dataset(cfCols: 5);
+        using var _ = tmp;
+        var stderr = new StringWriter();
+        int code = CliApp.Run(["tokenize", data, "--out", tmp.File("out"), .. TinyOptions], new StringWriter(), stderr);
+        ProgressBar.Enabled = true;
+        Assert.Equal(2, code);
+        Assert.Contains("latent dimension is 4", stderr.ToString());
+        Assert.Single(stderr.ToString().Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void Config_JsonRoundTrip_KeepsEverySetting()
+    {
+        var config = TinyTokenizer.Config with { Kind = TokenizerKind.ResidualKMeans, Alpha = 0.5, Bf16 = true };
+        var back = TokenizerConfig.FromJson(config.ToJson());
+        Assert.Equal(config.ToJson(), back.ToJson());
+        Assert.Contains("\"kind\": \"residual-k-means\"", config.ToJson());
+    }
+}
