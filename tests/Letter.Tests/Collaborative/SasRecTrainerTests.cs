@@ -2,14 +2,12 @@ using System.Text.Json;
 using Letter.Collaborative;
 using Letter.Data;
 using Letter.IO;
-using Letter.Progress;
 
 namespace Letter.Tests.Collaborative;
 
 /// <summary>Training data, learning, early stopping and checkpoints of SASRec.</summary>
 public class SasRecTrainerTests
 {
-    public SasRecTrainerTests() => ProgressBar.Enabled = false;
 
     /// <summary>Users whose next item follows a planted rule: next = (7 * item + 3) mod N.</summary>
     private static List<UserSequence> PlantedRule(int users, int items, int seed)
