@@ -12,11 +12,12 @@ public class TigerTrainerTests
     public void A_tiny_model_learns_a_planted_next_item_rule_to_recall_at_1_near_1()
     {
         using var tmp = new TempDir();
-        var data = LetterDataset.Load(TinyTiger.WriteRuleDataset(tmp.File("data").Also(Directory.CreateDirectory), users: 96, items: 12, length: 6));
-        var config = TinyTiger.Config() with { Epochs = 30, LearningRate = 1e-2, Patience = 30, Dropout = 0, ValidationUsers = 8, WarmupFraction = 0.05 };
+        var data = LetterDataset.Load(TinyTiger.WriteRuleDataset(tmp.File("data").Also(Directory.CreateDirectory), users: 64, items: 12, length: 8));
+        // histories cut at 3 items, so the test histories have lengths seen in training
+        var config = TinyTiger.Config() with { Epochs = 20, LearningRate = 3e-3, Patience = 20, MaxHistory = 3, ValidationUsers = 16, WarmupFraction = 0.05 };
         var run = tmp.File("run");
         var result = TigerTrainer.Train(data, data.Index!, config, run);
-        Assert.Equal(30, result.State.Curve.Count);
+        Assert.Equal(20, result.State.Curve.Count);
         Assert.True(result.State.Curve[^1].TrainLoss < result.State.Curve[0].TrainLoss);
 
         var e = TigerEvaluator.Evaluate(run, "test");
@@ -30,7 +31,7 @@ public class TigerTrainerTests
             Assert.True(metrics.RootElement.TryGetProperty(key, out _), key);
         Assert.False(metrics.RootElement.TryGetProperty("item_match", out _));
         var curve = JsonSerializer.Deserialize<List<EpochRecord>>(File.ReadAllText(folder.CurveFile), TigerRunFolder.Json)!;
-        Assert.Equal(30, curve.Count);
+        Assert.Equal(20, curve.Count);
         Assert.True(File.Exists(folder.BestCheckpoint) && File.Exists(folder.LastCheckpoint));
         var info = folder.ReadInfo();
         Assert.Equal(config, info.Config);
