@@ -11,8 +11,10 @@ namespace Letter.Collaborative;
 /// </summary>
 internal static class SasRecEvaluator
 {
-    public static RankingMetrics Evaluate(SasRecModel model, IReadOnlyList<UserSequenceExample> users, int batchSize = 512, CancellationToken cancel = default)
+    public static RankingMetrics Evaluate(SasRecModel model, IReadOnlyList<UserSequenceExample> users, CancellationToken cancel = default)
     {
+        // Score blocks [users, items] of at most 16 MB (larger ones are fresh mmaps every time).
+        int batchSize = (int)Math.Clamp(SasRecTrainer.ChunkBytes / (4L * model.ItemCount), 1, 512);
         var metrics = new RankingMetrics();
         bool wasTraining = model.training;
         model.eval();

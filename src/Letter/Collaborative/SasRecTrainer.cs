@@ -39,6 +39,7 @@ public static class SasRecTrainer
         bool evaluateTest = false, string? datasetLabel = null, CancellationToken cancel = default)
     {
         config.Validate();
+        GlibcHeap.KeepFreedMemory();
         torch.set_num_threads(config.Threads);
         torch.manual_seed(config.Seed);
         var rng = new SplitMix64((ulong)config.Seed);
@@ -137,6 +138,9 @@ public static class SasRecTrainer
             model.save(writer);
         });
 
+    /// <summary>Largest score block allocated at once (see <see cref="Step"/>); tests lower it to force several blocks.</summary>
+    internal static long ChunkBytes { get; set; } = 16L << 20;
+
     /// <summary>One optimisation step on a batch; returns the loss.</summary>
     private static double Step(SasRecModel model, optim.Optimizer optimizer, List<UserSequenceExample> batch, SasRecConfig config,
         SplitMix64 rng, HashSet<int>[]? userItems, int itemCount)
@@ -149,7 +153,17 @@ public static class SasRecTrainer
         Tensor loss;
         if (config.Loss == SasRecLoss.CrossEntropy)
         {
-            loss = nn.functional.cross_entropy(model.Score(h), target);                            // logits [M, items]
+            // Logits [M, items] in row chunks of at most 16 MB: glibc serves larger blocks with fresh
+            // mmaps, and page-faulting ~100 MB of logits per step made Yelp steps 10x slower.
+            long m = h.shape[0], rows = Math.Max(1, ChunkBytes / (4L * itemCount));
+            Tensor? sum = null;
+            for (long s = 0; s < m; s += rows)
+            {
+                long n = Math.Min(rows, m - s);
+                var part = nn.functional.cross_entropy(model.Score(h.narrow(0, s, n)), target.narrow(0, s, n), reduction: nn.Reduction.Sum);
+                sum = sum is null ? part : sum + part;
+            }
+            loss = sum! / m;
         }
         else
         {

@@ -1,12 +1,10 @@
 using Letter.IO;
-using Letter.Progress;
 using Letter.Tests.Cli;
 
 namespace Letter.Tests.Collaborative;
 
 public class CfCommandTests
 {
-    public CfCommandTests() => ProgressBar.Enabled = false;
 
     private static TempDir Dataset()
     {

@@ -2,14 +2,12 @@ using System.Text.Json;
 using Letter.Collaborative;
 using Letter.Data;
 using Letter.IO;
-using Letter.Progress;
 
 namespace Letter.Tests.Collaborative;
 
 /// <summary>Training data, learning, early stopping and checkpoints of SASRec.</summary>
 public class SasRecTrainerTests
 {
-    public SasRecTrainerTests() => ProgressBar.Enabled = false;
 
     /// <summary>Users whose next item follows a planted rule: next = (7 * item + 3) mod N.</summary>
     private static List<UserSequence> PlantedRule(int users, int items, int seed)
@@ -126,5 +124,34 @@ public class SasRecTrainerTests
         Assert.Equal(new float[] { 1, 2, 3, 4 }, m.Data);
         var e = Assert.Throws<LetterDataException>(() => CfEmbeddings.Read(dir.File("pad.npy"), 5));
         Assert.Contains("has 3 rows but the dataset has 5 items", e.Message);
+    }
+
+    [SharedDataFact("data", "instruments", "Instruments.cf-sasrec-32d.npy")]
+    public void OfficialInstrumentsFile_ReadsAsOneRowPerItem()
+    {
+        var m = CfEmbeddings.Read(SharedData.Path("data", "instruments", "Instruments.cf-sasrec-32d.npy"), 9922);
+        Assert.Equal((9922, 32), (m.Rows, m.Cols));
+        Assert.All(m.Data, v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void ScoresInSeveralBlocks_GiveTheSameTraining()
+    {
+        var users = PlantedRule(120, 50, 8);
+        var config = new SasRecConfig { Threads = 1, Dim = 16, MaxLen = 8, Epochs = 2, Seed = 9 };
+        var whole = SasRecTrainer.Train(users, 50, config, null, evaluateTest: true);
+        var saved = SasRecTrainer.ChunkBytes;
+        try
+        {
+            SasRecTrainer.ChunkBytes = 4 * 50 * 7;   // 7 positions per block
+            var blocks = SasRecTrainer.Train(users, 50, config, null, evaluateTest: true);
+            for (int i = 0; i < whole.Embeddings.Data.Length; i++)
+                Assert.InRange(blocks.Embeddings.Data[i] - whole.Embeddings.Data[i], -1e-4f, 1e-4f);
+            Assert.Equal(whole.History[0].Loss, blocks.History[0].Loss, 4);
+        }
+        finally
+        {
+            SasRecTrainer.ChunkBytes = saved;
+        }
     }
 }

@@ -1,12 +1,10 @@
 using Letter.IO;
-using Letter.Progress;
 using Letter.Tests.Cli;
 
 namespace Letter.Tests.Embeddings;
 
 public class EmbedCommandTests
 {
-    public EmbedCommandTests() => ProgressBar.Enabled = false;
 
     [Fact]
     public void DatasetWithoutItemText_ExitsTwoWithOneLine()

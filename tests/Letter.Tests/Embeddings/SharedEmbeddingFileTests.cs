@@ -2,7 +2,6 @@ using System.Text;
 using Letter.Data;
 using Letter.Embeddings;
 using Letter.IO;
-using Letter.Progress;
 
 namespace Letter.Tests.Embeddings;
 
@@ -12,7 +11,6 @@ namespace Letter.Tests.Embeddings;
 /// </summary>
 public class SharedEmbeddingFileTests
 {
-    public SharedEmbeddingFileTests() => ProgressBar.Enabled = false;
 
     [SharedDataFact("data", "yelp", "Yelp.emb-minilm.npy")]
     public void Yelp_SampledRowsMatchSharedFile() => Check("yelp", 160);

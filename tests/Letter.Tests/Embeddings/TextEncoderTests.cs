@@ -2,14 +2,12 @@ using System.Text.Json;
 using Letter.Data;
 using Letter.Embeddings;
 using Letter.IO;
-using Letter.Progress;
 
 namespace Letter.Tests.Embeddings;
 
 /// <summary>The text encoder against vectors computed elsewhere, and its batching, truncation and outputs.</summary>
 public class TextEncoderTests
 {
-    public TextEncoderTests() => ProgressBar.Enabled = false;
 
     private sealed record Reference(string Text, float[] Vector);
 
