@@ -44,7 +44,7 @@ public sealed record RunConfig
         Out = outDir,
         Seed = seed,
         CompareRqVae = true,
-        Sasrec = new SasRecConfig { Epochs = 60, Patience = 5 },
+        Sasrec = new SasRecConfig { Epochs = 60, Patience = 5, BatchSize = 256, LearningRate = 2e-3 },
         Tokenizer = new TokenizerConfig
         {
             CodebookSizes = [32, 32, 32],
@@ -62,8 +62,8 @@ public sealed record RunConfig
             Heads = 4,
             EncoderLayers = 2,
             DecoderLayers = 2,
-            Epochs = 30,
-            Patience = 5,
+            Epochs = 15,
+            Patience = 4,
             LearningRate = 2e-3,
             BatchSize = 256,
             ValidationUsers = 500,
