@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Letter.Data;
@@ -63,11 +62,7 @@ public sealed class TigerRunFolder(string directory)
 
     public ItemIndex ReadIndex() => ItemIndexReader.Read(IndexFile);
 
-    public static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+    public static string Sha256(string text) => FileHash.Sha256Text(text);
 
-    public static string FileSha256(string path)
-    {
-        using var s = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(s));
-    }
+    public static string FileSha256(string path) => FileHash.Sha256(path);
 }

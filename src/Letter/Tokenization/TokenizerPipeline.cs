@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -14,7 +13,7 @@ namespace Letter.Tokenization;
 public sealed record InputRecord(string Role, string Path, string Sha256, int Rows, int Cols)
 {
     public static InputRecord Of(string role, string path, FloatMatrix m) =>
-        new(role, System.IO.Path.GetFullPath(path), Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))), m.Rows, m.Cols);
+        new(role, System.IO.Path.GetFullPath(path), FileHash.Sha256(path), m.Rows, m.Cols);
 }
 
 /// <summary>

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 
-namespace Letter.Pipeline;
+namespace Letter.IO;
 
 /// <summary>SHA-256 of input files, remembered per (path, size, modification time) within the process.</summary>
 public static class FileHash
@@ -11,7 +11,7 @@ public static class FileHash
     public static string Sha256(string path)
     {
         var info = new FileInfo(path);
-        if (!info.Exists) throw new IO.LetterDataException(path, null, "file not found");
+        if (!info.Exists) throw new LetterDataException(path, null, "file not found");
         return Cache.GetOrAdd((info.FullName, info.Length, info.LastWriteTimeUtc), _ =>
         {
             using var stream = File.OpenRead(path);
