@@ -13,13 +13,8 @@ public static class TigerBenchmark
 
     public static StepTiming TrainStep(ItemIndex index, TigerConfig config, int historyItems, int steps = 10, int warmup = 2)
     {
-        set_num_threads(config.Threads);
-        var vocabulary = TigerVocabulary.For(index);
-        manual_seed(config.Seed);
-        using var model = new TigerModel(config, vocabulary.Size);
-        var optimizer = optim.AdamW(model.parameters(), config.LearningRate, weight_decay: config.WeightDecay);
-        var (inputs, targets) = RandomSamples(index, vocabulary, config.BatchSize, historyItems, config.Seed);
-        var batch = Enumerable.Range(0, config.BatchSize).ToArray();
+        var (model, optimizer, inputs, targets, batch) = StepSetup(index, config, historyItems);
+        using var _ = model;
         var times = new List<double>();
         double first = 0, last = 0;
         for (int s = 0; s < warmup + steps; s++)
@@ -36,13 +31,8 @@ public static class TigerBenchmark
     /// <summary>Median seconds of forward, backward and optimizer (with clipping) over a few steps.</summary>
     public static (double Forward, double Backward, double Optimizer) StepBreakdown(ItemIndex index, TigerConfig config, int historyItems, int steps = 4)
     {
-        set_num_threads(config.Threads);
-        var vocabulary = TigerVocabulary.For(index);
-        manual_seed(config.Seed);
-        using var model = new TigerModel(config, vocabulary.Size);
-        var optimizer = optim.AdamW(model.parameters(), config.LearningRate, weight_decay: config.WeightDecay);
-        var (inputs, targets) = RandomSamples(index, vocabulary, config.BatchSize, historyItems, config.Seed);
-        var batch = Enumerable.Range(0, config.BatchSize).ToArray();
+        var (model, optimizer, inputs, targets, batch) = StepSetup(index, config, historyItems);
+        using var _ = model;
         var f = new List<double>(); var b = new List<double>(); var o = new List<double>();
         for (int s = 0; s < steps + 1; s++)
         {
@@ -63,6 +53,19 @@ public static class TigerBenchmark
             if (s > 0) { f.Add(tf); b.Add(tb); o.Add(to); }
         }
         return (f.Order().ElementAt(f.Count / 2), b.Order().ElementAt(b.Count / 2), o.Order().ElementAt(o.Count / 2));
+    }
+
+    /// <summary>A seeded model, its optimizer and one random batch of the given history length: what both step benchmarks time.</summary>
+    private static (TigerModel Model, TorchSharp.Modules.OptimizerHelper Optimizer, List<int[]> Inputs, List<int[]> Targets, int[] Batch) StepSetup(
+        ItemIndex index, TigerConfig config, int historyItems)
+    {
+        set_num_threads(config.Threads);
+        var vocabulary = TigerVocabulary.For(index);
+        manual_seed(config.Seed);
+        var model = new TigerModel(config, vocabulary.Size);
+        var optimizer = optim.AdamW(model.parameters(), config.LearningRate, weight_decay: config.WeightDecay);
+        var (inputs, targets) = RandomSamples(index, vocabulary, config.BatchSize, historyItems, config.Seed);
+        return (model, optimizer, inputs, targets, Enumerable.Range(0, config.BatchSize).ToArray());
     }
 
     public static BeamTiming Beam(ItemIndex index, TigerConfig config, int users, int historyItems, int repeats = 3)
