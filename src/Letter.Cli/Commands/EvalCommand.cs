@@ -13,9 +13,11 @@ public static class EvalCommand
         var maxUsers = new Option<int?>("--max-users") { Description = "Evaluate a fixed seeded sample of this many users (quick checks)" };
         var beam = new Option<int?>("--beam") { Description = "Beam size (default: the run's, 20)" };
         var checkpoint = new Option<string>("--checkpoint") { Description = "best or last", DefaultValueFactory = _ => "best" };
+        var bf16 = new Option<bool>("--bf16") { Description = "Decode in bfloat16 (faster; weights converted, scores in fp32)" };
+        var batchUsers = new Option<int?>("--batch-users") { Description = "Users decoded together (default: the run's, 64)" };
         var cmd = new Command("eval", "Evaluate a TIGER run: full ranking, leave-one-out, Recall@1/5/10 and NDCG@5/10, written to RUN/metrics.json");
         cmd.Arguments.Add(run);
-        foreach (var o in new Option[] { split, maxUsers, beam, checkpoint }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { split, maxUsers, beam, checkpoint, bf16, batchUsers }) cmd.Options.Add(o);
         cmd.SetAction((parse, cancel) =>
         {
             var s = parse.GetValue(split)!;
@@ -23,9 +25,11 @@ public static class EvalCommand
             var c = parse.GetValue(checkpoint)!;
             if (c is not ("best" or "last")) throw new UsageException($"--checkpoint must be best or last (got {c})");
             if (parse.GetValue(beam) is < 1) throw new UsageException("--beam must be at least 1");
-            var e = TigerEvaluator.Evaluate(parse.GetValue(run)!, s, parse.GetValue(maxUsers), parse.GetValue(beam), showProgress: true, checkpoint: c, cancel: cancel);
+            if (parse.GetValue(batchUsers) is < 1) throw new UsageException("--batch-users must be at least 1");
+            var e = TigerEvaluator.Evaluate(parse.GetValue(run)!, s, parse.GetValue(maxUsers), parse.GetValue(beam), showProgress: true, checkpoint: c,
+                bf16: parse.GetValue(bf16), batchUsers: parse.GetValue(batchUsers), cancel: cancel);
             var output = parse.InvocationConfiguration.Output;
-            output.WriteLine($"{e.Split}: {e.Users} users, beam {e.Beam}, {e.Seconds:F1} s ({e.UsersPerSecond:F0} users/s)");
+            output.WriteLine($"{e.Split}: {e.Users} users, beam {e.Beam}, {e.Precision}, {e.Seconds:F1} s ({e.UsersPerSecond:F0} users/s)");
             output.WriteLine("identifier match: " + string.Join("  ", e.IdentifierMatch.Select(kv => $"{kv.Key} {kv.Value:F4}")));
             if (e.IndexHasCollisions)
                 output.WriteLine("item match:       " + string.Join("  ", e.ItemMatch.Select(kv => $"{kv.Key} {kv.Value:F4}")));

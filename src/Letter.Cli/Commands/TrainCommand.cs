@@ -26,7 +26,7 @@ public static class TrainCommand
         var budget = new Option<double>("--time-budget") { Description = "Minutes after which no new epoch starts (0 = none)", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Torch threads", DefaultValueFactory = _ => d.Threads };
         var dropout = new Option<double>("--dropout") { Description = "Dropout", DefaultValueFactory = _ => d.Dropout };
-        var benchmark = new Option<string?>("--benchmark") { Description = "Instead of training, time the training step and beam search: 'step:HISTORY_ITEMS,...' and/or 'beam:USERS:HISTORY_ITEMS' (e.g. step:20,7 beam:256:7)" };
+        var benchmark = new Option<string?>("--benchmark") { Description = "Instead of training, time the training step and beam search: 'step:HISTORY_ITEMS,...' and/or 'beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16]' (e.g. step:20,7 beam:256:7 beam:256:7:128:bf16)" };
         var cmd = new Command("train", "Train the TIGER generative recommender (T5, ranking-guided loss) on a dataset and its item identifiers");
         cmd.Arguments.Add(dir);
         foreach (var o in new Option[] { index, output, resume, epochs, seed, temperature, batch, lr, beam, maxUsers, validUsers, patience, budget, threads, dropout, benchmark })
@@ -92,9 +92,14 @@ public static class TrainCommand
                     output.WriteLine(System.Text.Json.JsonSerializer.Serialize(TigerBenchmark.TrainStep(index, config, h), opts));
             else if (f[0] == "parts" && f.Length == 2)
                 output.WriteLine(TigerBenchmark.StepBreakdown(index, config, int.Parse(f[1])));
-            else if (f[0] == "beam" && f.Length == 3)
-                output.WriteLine(System.Text.Json.JsonSerializer.Serialize(TigerBenchmark.Beam(index, config, int.Parse(f[1]), int.Parse(f[2])), opts));
-            else throw new UsageException($"--benchmark: cannot read '{part}' (use step:20,7 or beam:256:7)");
+            else if (f[0] == "beam" && f.Length >= 3 && f.Skip(3).All(x => x == "bf16" || int.TryParse(x, out _)))
+            {
+                // beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16]
+                bool bf16 = f.Skip(3).Contains("bf16");
+                int batchUsers = f.Skip(3).Where(x => x != "bf16").Select(int.Parse).DefaultIfEmpty(config.EvalBatchUsers).First();
+                output.WriteLine(System.Text.Json.JsonSerializer.Serialize(TigerBenchmark.Beam(index, config with { EvalBatchUsers = batchUsers }, int.Parse(f[1]), int.Parse(f[2]), bf16: bf16), opts));
+            }
+            else throw new UsageException($"--benchmark: cannot read '{part}' (use step:20,7 or beam:256:7, beam:256:7:128:bf16)");
         }
     }
 }

@@ -18,8 +18,6 @@ public sealed record Beam(int[] Tokens, float Score);
 /// </summary>
 public static class ConstrainedBeamSearch
 {
-    private const float Unused = -1e9f;
-
     /// <param name="encoderIds">[B, L] int64, one length for the batch</param>
     /// <param name="steps">tokens to generate (identifier length + 1 for end-of-sequence)</param>
     /// <returns>per user, the min(beam, valid sequences) best sequences, best first</returns>
@@ -40,31 +38,31 @@ public static class ConstrainedBeamSearch
         var cacheK = new Tensor?[blocks.Length];
         var cacheV = new Tensor?[blocks.Length];
 
-        var initial = new float[beam];
-        Array.Fill(initial, Unused);
-        initial[0] = 0;
-        var scores = tensor(initial).unsqueeze(0).repeat(users, 1);                 // [B, beam]
-        var node = zeros(users, beam, dtype: ScalarType.Int64);
-        var current = full(users, beam, (long)TigerVocabulary.Pad, dtype: ScalarType.Int64);
-        var sequences = zeros(users, beam, 0, dtype: ScalarType.Int64);
-        var rowBase = (arange(users, dtype: ScalarType.Int64) * beam).unsqueeze(1);
+        // Step 0 runs one row per user (every beam would start from the same pad token); from
+        // step 1 on there are `beam` rows per user. width = rows per user of the current step.
+        int width = 1;
+        var scores = zeros(users, 1);                                               // [B, width]
+        var node = zeros(users, 1, dtype: ScalarType.Int64);
+        var current = full(users, 1, (long)TigerVocabulary.Pad, dtype: ScalarType.Int64);
+        var sequences = zeros(users, 1, 0, dtype: ScalarType.Int64);
 
         for (int t = 0; t < steps; t++)
         {
             using var step = NewDisposeScope();
-            var x = model.Embed(current).view(users * beam, 1, d);
+            var x = model.Embed(current).view(users * width, 1, d);
             var selfBias = model.DecoderStepBias(t);
             var stale = cacheK.Concat(cacheV).ToArray();
             for (int l = 0; l < blocks.Length; l++)
-                x = blocks[l].Step(x, ref cacheK[l], ref cacheV[l], selfBias, crossK[l], crossV[l], null, beam);
-            var logits = model.LmHead(model.FinalDecoderNorm(x)).view(users, beam, v).to_type(ScalarType.Float32);
+                x = blocks[l].Step(x, ref cacheK[l], ref cacheV[l], selfBias, crossK[l], crossV[l], null, width);
+            var logits = model.LmHead(model.FinalDecoderNorm(x)).view(users, width, v).to_type(ScalarType.Float32);
             var logp = F.log_softmax(logits, -1);
-            var allowed = trie.Allowed.index_select(0, node.reshape(-1)).view(users, beam, v);
+            var allowed = trie.Allowed.index_select(0, node.reshape(-1)).view(users, width, v);
             logp = logp.masked_fill(allowed.logical_not(), float.NegativeInfinity);
-            var (top, index) = (scores.unsqueeze(-1) + logp).view(users, (long)beam * v).topk(beam, dim: -1);
+            int next = (int)Math.Min(beam, (long)width * v); // fewer candidates than beams only with tiny vocabularies
+            var (top, index) = (scores.unsqueeze(-1) + logp).view(users, (long)width * v).topk(next, dim: -1); // [B, next]
             var source = index.div(v, RoundingMode.floor);
             var token = index.remainder(v);
-            var flat = (rowBase + source).reshape(-1);
+            var flat = ((arange(users, dtype: ScalarType.Int64) * width).unsqueeze(1) + source).reshape(-1);
             for (int l = 0; l < blocks.Length; l++)
             {
                 cacheK[l] = cacheK[l]!.index_select(0, flat).MoveToOuterDisposeScope();
@@ -72,10 +70,12 @@ public static class ConstrainedBeamSearch
             }
             foreach (var old in stale) old?.Dispose();
             node = trie.Child(node.gather(1, source), token).MoveToOuterDisposeScope();
-            sequences = cat([sequences.gather(1, source.unsqueeze(-1).expand(users, beam, t)), token.unsqueeze(-1)], 2).MoveToOuterDisposeScope();
+            sequences = cat([sequences.gather(1, source.unsqueeze(-1).expand(users, next, t)), token.unsqueeze(-1)], 2).MoveToOuterDisposeScope();
             scores = top.MoveToOuterDisposeScope();
             current = token.MoveToOuterDisposeScope();
+            width = next;
         }
+        keep = Math.Min(keep, width);
 
         var seq = sequences.data<long>().ToArray();
         var sc = scores.data<float>().ToArray();
@@ -86,8 +86,8 @@ public static class ConstrainedBeamSearch
             for (int b = 0; b < keep; b++)
             {
                 var tokens = new int[steps];
-                for (int s = 0; s < steps; s++) tokens[s] = (int)seq[((long)u * beam + b) * steps + s];
-                beams[b] = new Beam(tokens, sc[u * beam + b]);
+                for (int s = 0; s < steps; s++) tokens[s] = (int)seq[((long)u * width + b) * steps + s];
+                beams[b] = new Beam(tokens, sc[u * width + b]);
             }
             result.Add(beams);
         }

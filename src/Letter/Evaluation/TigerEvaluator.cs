@@ -16,7 +16,8 @@ public sealed record TigerEvaluation(
     bool IndexHasCollisions,
     IReadOnlyDictionary<string, double> IdentifierMatch,
     IReadOnlyDictionary<string, double> ItemMatch,
-    double Seconds)
+    double Seconds,
+    string Precision = "fp32")
 {
     public double UsersPerSecond => Seconds > 0 ? Users / Seconds : 0;
 }
@@ -67,7 +68,7 @@ public static class TigerEvaluator
             item.Add(rt);
         }
         return new TigerEvaluation(split, chosen.Count, recommender.Beam, recommender.HasCollisions,
-            identifier.ToDictionary(), item.ToDictionary(), clock.Elapsed.TotalSeconds);
+            identifier.ToDictionary(), item.ToDictionary(), clock.Elapsed.TotalSeconds, recommender.Bf16 ? "bf16" : "fp32");
     }
 
     /// <summary>A fixed sample of samples (seeded), in their original order; all when <paramref name="maxUsers"/> is null or large.</summary>
@@ -81,7 +82,7 @@ public static class TigerEvaluator
 
     /// <summary>Evaluates a run folder's best checkpoint on "test" or "valid" and writes its metrics file.</summary>
     public static TigerEvaluation Evaluate(string runDirectory, string split = "test", int? maxUsers = null, int? beam = null,
-        bool showProgress = false, string checkpoint = "best", CancellationToken cancel = default)
+        bool showProgress = false, string checkpoint = "best", bool bf16 = false, int? batchUsers = null, CancellationToken cancel = default)
     {
         if (split is not ("test" or "valid")) throw new ArgumentException($"split must be test or valid (got {split})");
         var run = new TigerRunFolder(runDirectory);
@@ -91,9 +92,10 @@ public static class TigerEvaluator
         var data = LeaveOneOutSplit.Build(users, new SplitOptions(info.Config.MaxHistory));
         using var recommender = TigerRecommender.Load(runDirectory, dataset, checkpoint);
         if (beam is not null) recommender.Beam = beam.Value;
+        if (bf16) recommender.UseBf16();
         TorchSharp.torch.set_num_threads(info.Config.Threads);
         var result = Evaluate(recommender, split == "test" ? data.Test : data.Valid, split, maxUsers, info.Config.Seed,
-            info.Config.EvalBatchUsers, showProgress, cancel);
+            batchUsers ?? info.Config.EvalBatchUsers, showProgress, cancel);
         AtomicFile.WriteAllText(run.MetricsFileFor(split), ToJson(result, checkpoint));
         return result;
     }
@@ -109,6 +111,7 @@ public static class TigerEvaluator
         d["split"] = e.Split;
         d["users"] = e.Users;
         d["beam"] = e.Beam;
+        d["precision"] = e.Precision;
         d["checkpoint"] = checkpoint;
         d["seconds"] = Math.Round(e.Seconds, 2);
         d["users_per_second"] = Math.Round(e.UsersPerSecond, 1);

@@ -9,7 +9,7 @@ namespace Letter.Recommender;
 public static class TigerBenchmark
 {
     public sealed record StepTiming(int Batch, int HistoryItems, int InputLength, double MedianSeconds, double MinSeconds, double FirstLoss, double LastLoss);
-    public sealed record BeamTiming(int Users, int Beam, int HistoryItems, double MedianSeconds, double UsersPerSecond, long PeakRssMb);
+    public sealed record BeamTiming(int Users, int Beam, int HistoryItems, int BatchUsers, string Precision, double MedianSeconds, double UsersPerSecond, long PeakRssMb);
 
     public static StepTiming TrainStep(ItemIndex index, TigerConfig config, int historyItems, int steps = 10, int warmup = 2)
     {
@@ -68,13 +68,14 @@ public static class TigerBenchmark
         return (model, optimizer, inputs, targets, Enumerable.Range(0, config.BatchSize).ToArray());
     }
 
-    public static BeamTiming Beam(ItemIndex index, TigerConfig config, int users, int historyItems, int repeats = 3)
+    public static BeamTiming Beam(ItemIndex index, TigerConfig config, int users, int historyItems, int repeats = 3, bool bf16 = false)
     {
         set_num_threads(config.Threads);
         var vocabulary = TigerVocabulary.For(index);
         manual_seed(config.Seed);
         var model = new TigerModel(config, vocabulary.Size);
         using var recommender = new TigerRecommender(model, index, new int[index.ItemCount]) { Beam = config.Beam };
+        if (bf16) recommender.UseBf16();
         var rng = new Common.SplitMix64((ulong)config.Seed);
         var histories = Enumerable.Range(0, users).Select(_ => Enumerable.Range(0, historyItems).Select(_ => rng.Next(index.ItemCount)).ToArray()).ToList();
         var times = new List<double>();
@@ -86,7 +87,7 @@ public static class TigerBenchmark
         }
         times.Sort();
         double median = times[times.Count / 2];
-        return new BeamTiming(users, config.Beam, historyItems, median, users / median, PeakRssMb());
+        return new BeamTiming(users, config.Beam, historyItems, config.EvalBatchUsers, bf16 ? "bf16" : "fp32", median, users / median, PeakRssMb());
     }
 
     private static (List<int[]> Inputs, List<int[]> Targets) RandomSamples(ItemIndex index, TigerVocabulary vocabulary, int count, int historyItems, int seed)

@@ -1,3 +1,4 @@
+using TorchSharp;
 using Letter.Data;
 using Letter.Decoding;
 using Letter.IO;
@@ -46,6 +47,20 @@ public sealed class TigerRecommender : IDisposable
     public PrefixTrie Trie { get; }
     public bool HasCollisions { get; }
     public int Beam { get; set; } = 20;
+
+    /// <summary>True once <see cref="UseBf16"/> has converted the model's weights to bfloat16.</summary>
+    public bool Bf16 { get; private set; }
+
+    /// <summary>
+    /// Decodes in bfloat16 from now on: the weights are converted (irreversibly, so only for a
+    /// model that is not trained further); softmax, log-probabilities and beam scores stay fp32.
+    /// </summary>
+    public void UseBf16()
+    {
+        if (Bf16) return;
+        Model.to(TorchSharp.torch.ScalarType.BFloat16);
+        Bf16 = true;
+    }
 
     /// <summary>Loads the best (or last) checkpoint of a run; popularity from the run's dataset unless given.</summary>
     public static TigerRecommender Load(string runDirectory, LetterDataset? dataset = null, string checkpoint = "best")

@@ -101,7 +101,8 @@ public class SasRecTrainerTests
         Assert.Equal(NpyFile.Serialize(first), File.ReadAllBytes(outFile));
         using var json = JsonDocument.Parse(File.ReadAllText(outFile + ".json"));
         Assert.Equal(16, json.RootElement.GetProperty("config").GetProperty("dim").GetInt32());
-        Assert.Equal("ce", json.RootElement.GetProperty("config").GetProperty("loss").GetString());
+        Assert.Equal("cross_entropy", json.RootElement.GetProperty("config").GetProperty("loss").GetString());
+        Assert.Equal(config.Patience, json.RootElement.GetProperty("config").GetProperty("patience").GetInt32());
     }
 
     [Fact]

@@ -80,4 +80,29 @@ public class ConstrainedBeamSearchTests
         Assert.Equal(index.Tokens(0), shared.Identifier);
         Assert.Equal(20, recs.Sum(r => r.Items.Length));
     }
+
+    [Fact]
+    public void Bf16_decoding_returns_every_identifier_once_with_scores_close_to_fp32()
+    {
+        var index = SmallIndex();
+        var histories = new List<int[]> { new[] { 1, 2, 3 }, new[] { 4, 5, 6 }, new[] { 7 } };
+        Dictionary<string, float>[] Decode(bool bf16)
+        {
+            manual_seed(14);
+            var model = new TigerModel(TinyTiger.Config() with { Dropout = 0 }, TigerVocabulary.For(index).Size);
+            using var recommender = new TigerRecommender(model, index, new int[index.ItemCount]) { Beam = 30 };
+            if (bf16) recommender.UseBf16();
+            Assert.Equal(bf16, recommender.Bf16);
+            return recommender.Decode(histories, batchUsers: 3)
+                .Select(beams => beams.ToDictionary(b => string.Join(',', b.Tokens), b => b.Score)).ToArray();
+        }
+        var full = Decode(false);
+        var half = Decode(true);
+        for (int u = 0; u < histories.Count; u++)
+        {
+            Assert.Equal(18, half[u].Count);
+            Assert.Equal(full[u].Keys.Order(), half[u].Keys.Order());
+            foreach (var (key, score) in full[u]) Assert.InRange(half[u][key] - score, -0.1f, 0.1f);
+        }
+    }
 }
