@@ -23,7 +23,7 @@ public static class TrainCommand
         var maxUsers = new Option<int?>("--max-users") { Description = "Train and validate on a fixed seeded sample of this many users (quick checks)" };
         var validUsers = new Option<int>("--valid-users") { Description = "Validation users sampled for the per-epoch check (0 = all)", DefaultValueFactory = _ => d.ValidationUsers };
         var patience = new Option<int>("--patience") { Description = "Stop after this many epochs without a better validation NDCG@10", DefaultValueFactory = _ => d.Patience };
-        var budget = new Option<double>("--time-budget") { Description = "Minutes after which no new epoch starts (0 = none)", DefaultValueFactory = _ => 0 };
+        var budget = new Option<double>("--time-budget") { Description = "Training minutes not to exceed: no epoch starts that, judged by the last one, would end later (0 = none)", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Torch threads", DefaultValueFactory = _ => d.Threads };
         var dropout = new Option<double>("--dropout") { Description = "Dropout", DefaultValueFactory = _ => d.Dropout };
         var benchmark = new Option<string?>("--benchmark") { Description = "Instead of training, time the training step and beam search: 'step:HISTORY_ITEMS,...' and/or 'beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16]' (e.g. step:20,7 beam:256:7 beam:256:7:128:bf16)" };

@@ -32,7 +32,7 @@ public sealed record TigerConfig
     public int Patience { get; init; } = 10;
     /// <summary>Validation users sampled (fixed by the seed) for the per-epoch check; 0 means all.</summary>
     public int ValidationUsers { get; init; } = 2000;
-    /// <summary>Stop starting new epochs after this many minutes (0 = no limit); the schedule still spans <see cref="Epochs"/>.</summary>
+    /// <summary>Total training minutes not to exceed (0 = no limit): no epoch starts that, judged by the last one, would end later; the schedule still spans <see cref="Epochs"/>.</summary>
     public double TimeBudgetMinutes { get; init; }
     /// <summary>Minutes between mid-epoch checkpoints (an epoch end always writes one).</summary>
     public double CheckpointMinutes { get; init; } = 5;

@@ -153,7 +153,8 @@ public static class TigerTrainer
             double trainingSeconds = trainingSecondsBefore + epochSeconds;
             string? stopReason = bad >= config.Patience ? $"early stop: no better validation NDCG@10 for {bad} epochs"
                 : epoch + 1 >= config.Epochs ? $"{config.Epochs} epochs done"
-                : config.TimeBudgetMinutes > 0 && trainingSeconds / 60 >= config.TimeBudgetMinutes ? $"time budget of {config.TimeBudgetMinutes} min reached after epoch {epoch + 1}"
+                : NextEpochExceedsBudget(trainingSeconds, epochSeconds, config.TimeBudgetMinutes)
+                    ? $"time budget of {config.TimeBudgetMinutes} min: another epoch (about {epochSeconds / 60:F0} min) would end after it ({trainingSeconds / 60:F0} min used)"
                 : null;
             state = new TrainerState
             {
@@ -207,6 +208,13 @@ public static class TigerTrainer
         optimizer.step();
         return loss.item<float>();
     }
+
+    /// <summary>
+    /// The budget is a promise about the total: no epoch starts that, judged by the one just
+    /// finished, would end after it (0 = no budget).
+    /// </summary>
+    public static bool NextEpochExceedsBudget(double trainingSeconds, double lastEpochSeconds, double budgetMinutes) =>
+        budgetMinutes > 0 && trainingSeconds + lastEpochSeconds > budgetMinutes * 60;
 
     /// <summary>Linear warm-up to the peak, then cosine decay to 0 at the last step (Hugging Face's schedule).</summary>
     public static double LearningRate(double peak, long step, long warmup, long total)

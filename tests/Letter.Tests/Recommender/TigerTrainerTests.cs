@@ -78,6 +78,16 @@ public class TigerTrainerTests
     }
 
     [Fact]
+    public void The_time_budget_stops_before_an_epoch_that_would_overrun_it()
+    {
+        Assert.False(TigerTrainer.NextEpochExceedsBudget(40 * 60, 40 * 60, 0));        // no budget
+        Assert.False(TigerTrainer.NextEpochExceedsBudget(40 * 60, 40 * 60, 120));      // 80 <= 120
+        Assert.False(TigerTrainer.NextEpochExceedsBudget(80 * 60, 40 * 60, 120));      // ends exactly at 120
+        Assert.True(TigerTrainer.NextEpochExceedsBudget(85 * 60, 42 * 60, 120));       // would end at 127
+        Assert.True(TigerTrainer.NextEpochExceedsBudget(130 * 60, 1, 120));            // already over
+    }
+
+    [Fact]
     public void Length_batches_hold_one_length_and_cover_every_sample_once()
     {
         var lengths = new[] { 5, 9, 5, 13, 9, 5, 5, 9, 13, 5 };
