@@ -9,12 +9,14 @@ internal sealed class FeedForward : nn.Module<Tensor, Tensor>
 {
     private readonly TorchSharp.Modules.Linear wi, wo;
     private readonly double _dropout;
+    private readonly bool _bf16;
 
     public FeedForward(TigerConfig c) : base(nameof(FeedForward))
     {
         wi = nn.Linear(c.DModel, c.DFf, hasBias: false);
         wo = nn.Linear(c.DFf, c.DModel, hasBias: false);
         _dropout = c.Dropout;
+        _bf16 = c.Bf16;
         RegisterComponents();
     }
 
@@ -23,8 +25,8 @@ internal sealed class FeedForward : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var h = F.relu(wi.call(x));
+        var h = F.relu(MixedPrecision.Linear(wi, x, _bf16));
         if (training && _dropout > 0) h = F.dropout(h, _dropout, true);
-        return wo.call(h);
+        return MixedPrecision.Linear(wo, h, _bf16);
     }
 }

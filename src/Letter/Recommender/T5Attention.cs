@@ -14,6 +14,7 @@ internal sealed class T5Attention : nn.Module
     private readonly int _heads;
     private readonly int _dkv;
     private readonly double _dropout;
+    private readonly bool _bf16;
 
     public T5Attention(TigerConfig c) : base(nameof(T5Attention))
     {
@@ -25,6 +26,7 @@ internal sealed class T5Attention : nn.Module
         _heads = c.Heads;
         _dkv = c.DKv;
         _dropout = c.Dropout;
+        _bf16 = c.Bf16;
         RegisterComponents();
     }
 
@@ -39,9 +41,12 @@ internal sealed class T5Attention : nn.Module
     /// <summary>[B, H, T, d_kv] -> [B, T, inner].</summary>
     public Tensor Merge(Tensor x) => x.transpose(1, 2).reshape(x.shape[0], x.shape[2], _heads * _dkv);
 
-    public Tensor ProjectKey(Tensor x) => Split(k.call(x));
-    public Tensor ProjectValue(Tensor x) => Split(v.call(x));
-    public Tensor ProjectQuery(Tensor x) => Split(q.call(x));
+    public Tensor ProjectKey(Tensor x) => Split(MixedPrecision.Linear(k, x, _bf16));
+    public Tensor ProjectValue(Tensor x) => Split(MixedPrecision.Linear(v, x, _bf16));
+    public Tensor ProjectQuery(Tensor x) => Split(MixedPrecision.Linear(q, x, _bf16));
+
+    /// <summary>The output projection [.., inner] -> [.., D].</summary>
+    public Tensor Output(Tensor merged) => MixedPrecision.Linear(o, merged, _bf16);
 
     /// <summary>x [B, Tq, D] attends to kv [B, Tk, D]; bias broadcasts to [B, H, Tq, Tk] (or null).</summary>
     public Tensor Forward(Tensor x, Tensor kv, Tensor? bias)
@@ -50,7 +55,7 @@ internal sealed class T5Attention : nn.Module
         var qh = ProjectQuery(x);
         var kh = ReferenceEquals(x, kv) ? ProjectKey(x) : ProjectKey(kv);
         var vh = ProjectValue(kv);
-        return o.call(Merge(Attend(qh, kh, vh, bias))).MoveToOuterDisposeScope();
+        return Output(Merge(Attend(qh, kh, vh, bias))).MoveToOuterDisposeScope();
     }
 
     /// <summary>Attention weights and values: q [.., Tq, d_kv], k/v [.., Tk, d_kv].</summary>

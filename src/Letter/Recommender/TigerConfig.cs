@@ -41,6 +41,8 @@ public sealed record TigerConfig
     public int EvalBatchUsers { get; init; } = 64;
     public int Seed { get; init; } = 42;
     public int Threads { get; init; } = 2;
+    /// <summary>Matrix products in bfloat16 with fp32 master weights, optimizer, norms, softmax and loss (off: the paper's fp32).</summary>
+    public bool Bf16 { get; init; }
 
     public void Validate()
     {

@@ -94,7 +94,13 @@ public sealed class TigerModel : nn.Module
         return Decode(decoderInput, Encode(ids)).MoveToOuterDisposeScope();
     }
 
-    internal Tensor LmHead(Tensor y) => matmul(y * Math.Pow(Config.DModel, -0.5), shared.weight!.t());
+    internal Tensor LmHead(Tensor y)
+    {
+        Tensor w = shared.weight!;
+        if (Config.Bf16 && w.dtype != ScalarType.BFloat16) w = w.to_type(ScalarType.BFloat16);
+        if (y.dtype != w.dtype) y = y.to_type(w.dtype);
+        return matmul(y * Math.Pow(Config.DModel, -0.5), w.t()); // [.., V]; the loss and beam scores cast to fp32
+    }
 
     internal Tensor Embed(Tensor ids) => shared.call(ids);
 
