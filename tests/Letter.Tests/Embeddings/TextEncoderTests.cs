@@ -96,8 +96,10 @@ public class TextEncoderTests
         Assert.True(RowCosine.Cosine(alone.Row(0), written.Row(13)) > 0.99999);
         using var json = JsonDocument.Parse(File.ReadAllText(outFile + ".json"));
         Assert.Equal(384, json.RootElement.GetProperty("dim").GetInt32());
-        Assert.Equal("mean", json.RootElement.GetProperty("pooling").GetString());
-        Assert.Equal(7, json.RootElement.GetProperty("batch_size").GetInt32());
+        var recorded = json.RootElement.GetProperty("options");
+        Assert.Equal("mean", recorded.GetProperty("pooling").GetString());
+        Assert.Equal(7, recorded.GetProperty("batch_size").GetInt32());
+        Assert.Equal(256, recorded.GetProperty("max_tokens").GetInt32());
     }
 
     [Fact]
