@@ -68,7 +68,7 @@ public static class TigerEvaluator
             item.Add(rt);
         }
         return new TigerEvaluation(split, chosen.Count, recommender.Beam, recommender.HasCollisions,
-            identifier.ToDictionary(), item.ToDictionary(), clock.Elapsed.TotalSeconds, recommender.Bf16 ? "bf16" : "fp32");
+            identifier.ToDictionary(), item.ToDictionary(), clock.Elapsed.TotalSeconds, recommender.Precision);
     }
 
     /// <summary>A fixed sample of samples (seeded), in their original order; all when <paramref name="maxUsers"/> is null or large.</summary>

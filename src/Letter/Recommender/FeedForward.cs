@@ -1,3 +1,4 @@
+using Letter.Common;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;

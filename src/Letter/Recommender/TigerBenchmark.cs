@@ -87,7 +87,7 @@ public static class TigerBenchmark
         }
         times.Sort();
         double median = times[times.Count / 2];
-        return new BeamTiming(users, config.Beam, historyItems, config.EvalBatchUsers, bf16 ? "bf16" : "fp32", median, users / median, PeakRssMb());
+        return new BeamTiming(users, config.Beam, historyItems, config.EvalBatchUsers, recommender.Precision, median, users / median, PeakRssMb());
     }
 
     private static (List<int[]> Inputs, List<int[]> Targets) RandomSamples(ItemIndex index, TigerVocabulary vocabulary, int count, int historyItems, int seed)

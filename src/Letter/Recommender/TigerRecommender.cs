@@ -51,6 +51,9 @@ public sealed class TigerRecommender : IDisposable
     /// <summary>True once <see cref="UseBf16"/> has converted the model's weights to bfloat16.</summary>
     public bool Bf16 { get; private set; }
 
+    /// <summary>"bf16" or "fp32", as recorded in metrics and benchmarks.</summary>
+    public string Precision => Bf16 ? "bf16" : "fp32";
+
     /// <summary>
     /// Decodes in bfloat16 from now on: the weights are converted (irreversibly, so only for a
     /// model that is not trained further); softmax, log-probabilities and beam scores stay fp32.

@@ -61,8 +61,4 @@ public sealed class TigerRunFolder(string directory)
     public void WriteInfo(TigerRunInfo info) => AtomicFile.WriteAllText(ConfigFile, JsonSerializer.Serialize(info, Json));
 
     public ItemIndex ReadIndex() => ItemIndexReader.Read(IndexFile);
-
-    public static string Sha256(string text) => FileHash.Sha256Text(text);
-
-    public static string FileSha256(string path) => FileHash.Sha256(path);
 }

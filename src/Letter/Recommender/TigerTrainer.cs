@@ -48,7 +48,7 @@ public static class TigerTrainer
 
         TigerRunInfo info;
         var vocabulary = TigerVocabulary.For(index);
-        string indexHash = options.IndexFile is not null ? TigerRunFolder.FileSha256(options.IndexFile) : TigerRunFolder.Sha256(index.ToJson());
+        string indexHash = options.IndexFile is not null ? FileHash.Sha256(options.IndexFile) : FileHash.Sha256Text(index.ToJson());
         if (options.Resume && run.Exists)
         {
             info = run.ReadInfo();

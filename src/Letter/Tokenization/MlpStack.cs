@@ -1,3 +1,4 @@
+using Letter.Common;
 using TorchSharp;
 using TorchSharp.Utils;
 using TorchSharp.Modules;
@@ -46,9 +47,7 @@ public sealed class MlpStack : nn.Module<Tensor, Tensor>
         {
             if (_dropout > 0 && training) h = nn.functional.dropout(h, _dropout, training);
             var layer = _layers[i];
-            h = Bf16
-                ? nn.functional.linear(h.to(ScalarType.BFloat16), layer.weight!.to(ScalarType.BFloat16), layer.bias!.to(ScalarType.BFloat16))
-                : layer.call(h);
+            h = MixedPrecision.Linear(layer, h, Bf16);
             if (i + 1 < _layers.Count) h = nn.functional.relu(h);
         }
         return Bf16 ? h.to(ScalarType.Float32) : h; // [B, sizes[^1]]
