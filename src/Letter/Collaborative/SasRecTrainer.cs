@@ -87,7 +87,9 @@ public static class SasRecTrainer
             }
         }
         var trainSeconds = clock.Elapsed.TotalSeconds;
-        bar.Finish(string.Create(CultureInfo.InvariantCulture, $"best epoch {bestEpoch}, valid N@10 {bestNdcg:0.0000}"));
+        var summary = string.Create(CultureInfo.InvariantCulture, $"best epoch {bestEpoch}, valid N@10 {bestNdcg:0.0000}");
+        if (history.Count < config.Epochs) bar.Stop($"early stop at epoch {history.Count}, {summary}");
+        else bar.Finish(summary);
         Restore(model, best!);
         DisposeAll(best);
 

@@ -50,12 +50,21 @@ public sealed class ProgressBar : IDisposable
 
     public void Advance(long by = 1, string? status = null) => Report(_done + by, status);
 
-    public void Finish(string? status = null)
+    /// <summary>Ends the bar as complete (total reached).</summary>
+    public void Finish(string? status = null) => End(status, complete: true);
+
+    /// <summary>
+    /// Ends the bar where it stands, for work that a stopping rule ended before its total (the
+    /// last line then says e.g. 180/300, not 300/300).
+    /// </summary>
+    public void Stop(string status) => End(status, complete: false);
+
+    private void End(string? status, bool complete)
     {
         if (_finished) return;
         _finished = true;
         if (status is not null) _status = status;
-        _done = _total;
+        if (complete) _done = _total;
         if (!Enabled) return;
         // A plain log already showing the final state need not repeat it.
         if (_live || _lastDrawn != (_done, _status)) Draw(_clock.Elapsed);
@@ -68,9 +77,10 @@ public sealed class ProgressBar : IDisposable
     {
         _lastDrawn = (_done, _status);
         double frac = (double)_done / _total;
-        var eta = _done > 0 && _done < _total ? TimeSpan.FromSeconds(now.TotalSeconds / _done * (_total - _done)) : TimeSpan.Zero;
+        bool running = _done < _total && !_finished;
+        var eta = _done > 0 && running ? TimeSpan.FromSeconds(now.TotalSeconds / _done * (_total - _done)) : TimeSpan.Zero;
         var inv = CultureInfo.InvariantCulture;
-        var timing = _done < _total ? $"{Format(now)} elapsed, ETA {Format(eta)}" : $"{Format(now)}";
+        var timing = running ? $"{Format(now)} elapsed, ETA {Format(eta)}" : $"{Format(now)}";
         if (_live)
         {
             const int width = 24;

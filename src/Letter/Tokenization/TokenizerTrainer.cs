@@ -104,7 +104,8 @@ public static class TokenizerTrainer
                 break;
             }
         }
-        progress?.Finish();
+        if (curve.Count < config.MaxEpochs) progress?.Stop($"stopped at epoch {curve.Count}: {stop}");
+        else progress?.Finish();
         model.eval();
         return new TrainingResult(model, curve, stop, initSeconds, trainClock.Elapsed.TotalSeconds);
     }

@@ -36,4 +36,21 @@ public class ProgressBarTests
         Assert.Contains("100%", text);
         Assert.EndsWith(Environment.NewLine, text);
     }
+
+    [Fact]
+    public void Stop_EndsWhereTheWorkStopped_WithoutAnEta()
+    {
+        var output = new StringWriter();
+        using (var bar = new ProgressBar("tokenize", 300, output, live: false))
+        {
+            bar.Report(1, "loss 0.5");
+            bar.Report(180, "loss 0.1");   // within the log interval: not printed
+            bar.Stop("stopped: plateau");
+        }
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("tokenize: 180/300 (60%)", lines[1]);
+        Assert.DoesNotContain("ETA", lines[1]);
+        Assert.EndsWith("stopped: plateau", lines[1]);
+    }
 }
