@@ -1,8 +1,9 @@
 namespace Letter.Tokenization;
 
 /// <summary>
-/// One training epoch: mean over batches of each loss term, wall time, and the collision rate of
-/// nearest-code identifiers over all items when it was measured this epoch.
+/// One training epoch: mean over batches of each loss term, wall time, and, when it was measured
+/// this epoch, the collision rate of nearest-code identifiers over all items and the number of
+/// distinct codes they use per level (a collapsing level shows here long before the final report).
 /// </summary>
 public sealed record EpochRecord(
     int Epoch,
@@ -13,4 +14,5 @@ public sealed record EpochRecord(
     double Diversity,
     double ClusteringSeconds,
     double Seconds,
-    double? CollisionRate);
+    double? CollisionRate,
+    int[]? CodesUsed = null);

@@ -151,11 +151,12 @@ public static class TokenizerPipeline
     private static string CurveToCsv(IReadOnlyList<EpochRecord> curve)
     {
         var inv = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder("epoch,loss,reconstruction,quantization,collaborative,diversity,clustering_seconds,seconds,collision_rate\n");
+        var sb = new StringBuilder("epoch,loss,reconstruction,quantization,collaborative,diversity,clustering_seconds,seconds,collision_rate,codes_used\n");
         foreach (var r in curve)
             sb.AppendLine(string.Join(',', r.Epoch.ToString(inv), r.Loss.ToString("R", inv), r.Reconstruction.ToString("R", inv),
                 r.Quantization.ToString("R", inv), r.Collaborative.ToString("R", inv), r.Diversity.ToString("R", inv),
-                r.ClusteringSeconds.ToString("0.####", inv), r.Seconds.ToString("0.####", inv), r.CollisionRate?.ToString("R", inv) ?? ""));
+                r.ClusteringSeconds.ToString("0.####", inv), r.Seconds.ToString("0.####", inv), r.CollisionRate?.ToString("R", inv) ?? "",
+                r.CodesUsed is null ? "" : string.Join(';', r.CodesUsed)));
         return sb.ToString();
     }
 }

@@ -88,17 +88,19 @@ public static class TokenizerTrainer
                     batches++;
                 }
             }
-            double? collision = null;
+            (double Rate, int[] CodesUsed)? usage = null;
             bool last = epoch + 1 == config.MaxEpochs;
-            if ((epoch + 1) % config.EvalEvery == 0 || last) collision = CollisionRate(model, semantic);
+            if ((epoch + 1) % config.EvalEvery == 0 || last) usage = NearestCodeUsage(model, semantic);
             curve.Add(new EpochRecord(epoch, sumLoss / batches, sumRecon / batches, sumQuant / batches, sumCf / batches,
-                sumDiv / batches, clusteringSeconds, epochClock.Elapsed.TotalSeconds, collision));
+                sumDiv / batches, clusteringSeconds, epochClock.Elapsed.TotalSeconds, usage?.Rate, usage?.CodesUsed));
             var r = curve[^1];
+            var measured = curve.LastOrDefault(c => c.CollisionRate is not null);
             progress?.Report(epoch + 1, string.Format(CultureInfo.InvariantCulture,
-                "loss {0:0.0000} recon {1:0.00000} quant {2:0.00000} cf {3:0.000} div {4:0.000} collisions {5}",
+                "loss {0:0.0000} recon {1:0.00000} quant {2:0.00000} cf {3:0.000} div {4:0.000} collisions {5} codes {6}",
                 r.Loss, r.Reconstruction, r.Quantization, r.Collaborative, r.Diversity,
-                curve.LastOrDefault(c => c.CollisionRate is not null)?.CollisionRate?.ToString("0.0000", CultureInfo.InvariantCulture) ?? "-"));
-            if (collision is not null && epoch + 1 >= config.MinEpochs && Plateaued(curve, config, out var why))
+                measured?.CollisionRate?.ToString("0.0000", CultureInfo.InvariantCulture) ?? "-",
+                measured?.CodesUsed is { } used ? string.Join('/', used) : "-"));
+            if (usage is not null && epoch + 1 >= config.MinEpochs && Plateaued(curve, config, out var why))
             {
                 stop = why;
                 break;
@@ -157,11 +159,13 @@ public static class TokenizerTrainer
     public static float[][] Codebooks(RqVae model) =>
         Enumerable.Range(0, model.Quantizer.Levels).Select(model.Quantizer.CodebookValues).ToArray();
 
-    /// <summary>1 - distinct / N for the nearest-code identifiers of all items.</summary>
-    public static double CollisionRate(RqVae model, FloatMatrix semantic)
+    /// <summary>For the nearest-code identifiers of all items: 1 - distinct / N, and the distinct codes used per level.</summary>
+    public static (double Rate, int[] CodesUsed) NearestCodeUsage(RqVae model, FloatMatrix semantic)
     {
         var latents = model.EncodeAll(semantic.Data, semantic.Rows);
         var codes = IdentifierAssigner.Codes(latents, Enumerable.Range(0, semantic.Rows).ToArray(), Codebooks(model), model.LatentDim, null, 0);
-        return 1.0 - (double)codes.Select(CollisionResolver.Key).Distinct().Count() / codes.Length;
+        double rate = 1.0 - (double)codes.Select(CollisionResolver.Key).Distinct().Count() / codes.Length;
+        var used = Enumerable.Range(0, model.Quantizer.Levels).Select(l => codes.Select(c => c[l]).Distinct().Count()).ToArray();
+        return (rate, used);
     }
 }

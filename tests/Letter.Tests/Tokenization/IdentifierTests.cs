@@ -70,8 +70,10 @@ public class IdentifierTests
         var x = TinyTokenizer.Random(64, 6, 42);
         var cf = TinyTokenizer.Random(64, 4, 43);
         var result = TokenizerTrainer.Train(x, cf, TinyTokenizer.Config with { MaxEpochs = 12, MinEpochs = 12 }, showProgress: false);
+        var expectedCodesUsed = BruteForceCodesUsed(result.Model.EncodeAll(x.Data, x.Rows), TokenizerTrainer.Codebooks(result.Model), result.Model.LatentDim);
         result.Model.Dispose();
         Assert.Equal(12, result.Curve.Count);
+        Assert.Equal(expectedCodesUsed, result.Curve[^1].CodesUsed);
         Assert.True(result.Curve[^1].Reconstruction < result.Curve[0].Reconstruction);
         Assert.All(result.Curve, c => Assert.NotNull(c.CollisionRate));
         Assert.All(result.Curve, c => Assert.True(c.Diversity > 0 && c.Collaborative > 0));
@@ -92,5 +94,33 @@ public class IdentifierTests
         Assert.Equal(6 / 20.0, a.ChanceShare, 10);
         double expected = (1 + Math.Cos(Math.Atan2(0.1, 0.9)) + 1 + Math.Cos(Math.PI / 2 + Math.Atan2(0.9, 0.1)) + Math.Cos(Math.PI / 4 - Math.Atan2(0.05, 0.95))) / 5;
         Assert.Equal(expected, a.MeanCosine!.Value, 5);
+    }
+
+    /// <summary>Distinct nearest codes per level, residual by residual, by exhaustive L2 search.</summary>
+    private static int[] BruteForceCodesUsed(float[] latents, float[][] codebooks, int dim)
+    {
+        int n = latents.Length / dim;
+        var residual = (float[])latents.Clone();
+        var used = new int[codebooks.Length];
+        for (int l = 0; l < codebooks.Length; l++)
+        {
+            var book = codebooks[l];
+            var chosen = new HashSet<int>();
+            for (int i = 0; i < n; i++)
+            {
+                int best = -1;
+                double bestDistance = double.PositiveInfinity;
+                for (int k = 0; k < book.Length / dim; k++)
+                {
+                    double d = 0;
+                    for (int j = 0; j < dim; j++) d += Math.Pow(residual[i * dim + j] - book[k * dim + j], 2);
+                    if (d < bestDistance) (best, bestDistance) = (k, d);
+                }
+                chosen.Add(best);
+                for (int j = 0; j < dim; j++) residual[i * dim + j] -= book[best * dim + j];
+            }
+            used[l] = chosen.Count;
+        }
+        return used;
     }
 }
