@@ -20,7 +20,7 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var xf = x.dtype == ScalarType.Float32 ? x : x.to_type(ScalarType.Float32);
-        var variance = xf.pow(2).mean([-1L], keepdim: true);
+        var variance = xf.square().mean([-1L], keepdim: true);
         var normed = (xf * rsqrt(variance + _eps)).to_type(x.dtype);
         return (weight.to_type(x.dtype) * normed).MoveToOuterDisposeScope();
     }

@@ -49,7 +49,7 @@ public sealed class ResidualQuantizer : nn.Module
     public static Tensor Distances(Tensor residual, Tensor codebook)
     {
         using var _ = no_grad();
-        return residual.pow(2).sum(1, keepdim: true) + codebook.pow(2).sum(1).unsqueeze(0) - 2 * residual.matmul(codebook.t());
+        return residual.square().sum(1, keepdim: true) + codebook.square().sum(1).unsqueeze(0) - 2 * residual.matmul(codebook.t());
     }
 
     /// <summary>Nearest code, or the Sinkhorn-balanced one when epsilon &gt; 0. [B] int64</summary>

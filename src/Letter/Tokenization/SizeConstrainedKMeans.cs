@@ -33,7 +33,7 @@ public static class SizeConstrainedKMeans
         using var scope = NewDisposeScope();
         bool large = (long)n * k * dim > 4_000_000;
         var points = large ? tensor(data, [n, dim]) : null;
-        var pointNorms = points?.pow(2).sum(1, keepdim: true); // [n, 1]
+        var pointNorms = points?.square().sum(1, keepdim: true); // [n, 1]
         var rng = new SplitMix64(seed);
         KMeansResult? best = null;
         for (int run = 0; run < restarts; run++)
@@ -127,7 +127,7 @@ public static class SizeConstrainedKMeans
         }
         using var scope = NewDisposeScope();
         var cs = tensor(centers, [k, dim]);
-        var d = pointNorms + cs.pow(2).sum(1).unsqueeze(0) - 2 * points.matmul(cs.t()); // [n, k]
+        var d = pointNorms + cs.square().sum(1).unsqueeze(0) - 2 * points.matmul(cs.t()); // [n, k]
         return d.contiguous().data<float>().ToArray();
     }
 
