@@ -1,3 +1,4 @@
+using Letter.Data;
 using System.Diagnostics;
 using System.Globalization;
 using Letter.IO;
@@ -106,7 +107,7 @@ public static class TokenizerTrainer
                 break;
             }
         }
-        if (curve.Count < config.MaxEpochs) progress?.Stop($"stopped at epoch {curve.Count}: {stop}");
+        if (curve.Count < config.MaxEpochs) progress?.Stop(stop);
         else progress?.Finish();
         model.eval();
         return new TrainingResult(model, curve, stop, initSeconds, trainClock.Elapsed.TotalSeconds);
@@ -164,8 +165,7 @@ public static class TokenizerTrainer
     {
         var latents = model.EncodeAll(semantic.Data, semantic.Rows);
         var codes = IdentifierAssigner.Codes(latents, Enumerable.Range(0, semantic.Rows).ToArray(), Codebooks(model), model.LatentDim, null, 0);
-        double rate = 1.0 - (double)codes.Select(CollisionResolver.Key).Distinct().Count() / codes.Length;
-        var used = Enumerable.Range(0, model.Quantizer.Levels).Select(l => codes.Select(c => c[l]).Distinct().Count()).ToArray();
-        return (rate, used);
+        var statistics = IndexStatistics.Compute(codes);
+        return (statistics.CollisionRate, statistics.PerLevel.Select(level => level.CodesUsed).ToArray());
     }
 }
