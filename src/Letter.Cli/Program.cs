@@ -1,3 +1,6 @@
 using Letter.Cli;
+using Letter.Common;
 
+// before libtorch's first allocation: it reads the huge-page setting once
+NativeMemory.Tune();
 return CliApp.Run(args);

@@ -1,6 +1,6 @@
+using Letter.Common;
 using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace Letter.Recommender;
 
@@ -10,17 +10,17 @@ internal sealed class DecoderBlock : nn.Module
     private readonly RmsNorm ln_self, ln_cross, ln_ff;
     private readonly T5Attention self_attention, cross_attention;
     private readonly FeedForward ff;
-    private readonly double _dropout;
+    private readonly SeededDropout _dropout;
 
-    public DecoderBlock(TigerConfig c) : base(nameof(DecoderBlock))
+    public DecoderBlock(TigerConfig c, SeededDropout dropout) : base(nameof(DecoderBlock))
     {
         ln_self = new RmsNorm(c.DModel, c.LayerNormEpsilon);
         ln_cross = new RmsNorm(c.DModel, c.LayerNormEpsilon);
         ln_ff = new RmsNorm(c.DModel, c.LayerNormEpsilon);
-        self_attention = new T5Attention(c);
-        cross_attention = new T5Attention(c);
-        ff = new FeedForward(c);
-        _dropout = c.Dropout;
+        self_attention = new T5Attention(c, dropout);
+        cross_attention = new T5Attention(c, dropout);
+        ff = new FeedForward(c, dropout);
+        _dropout = dropout;
         RegisterComponents();
     }
 
@@ -63,5 +63,5 @@ internal sealed class DecoderBlock : nn.Module
         return x + ff.call(ln_ff.call(x));
     }
 
-    private Tensor Drop(Tensor t) => training && _dropout > 0 ? F.dropout(t, _dropout, true) : t;
+    private Tensor Drop(Tensor t) => _dropout.Apply(t, training);
 }

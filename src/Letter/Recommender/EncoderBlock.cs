@@ -1,6 +1,6 @@
+using Letter.Common;
 using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace Letter.Recommender;
 
@@ -10,15 +10,15 @@ internal sealed class EncoderBlock : nn.Module
     private readonly RmsNorm ln_attention, ln_ff;
     private readonly T5Attention self_attention;
     private readonly FeedForward ff;
-    private readonly double _dropout;
+    private readonly SeededDropout _dropout;
 
-    public EncoderBlock(TigerConfig c) : base(nameof(EncoderBlock))
+    public EncoderBlock(TigerConfig c, SeededDropout dropout) : base(nameof(EncoderBlock))
     {
         ln_attention = new RmsNorm(c.DModel, c.LayerNormEpsilon);
         ln_ff = new RmsNorm(c.DModel, c.LayerNormEpsilon);
-        self_attention = new T5Attention(c);
-        ff = new FeedForward(c);
-        _dropout = c.Dropout;
+        self_attention = new T5Attention(c, dropout);
+        ff = new FeedForward(c, dropout);
+        _dropout = dropout;
         RegisterComponents();
     }
 
@@ -34,5 +34,5 @@ internal sealed class EncoderBlock : nn.Module
         return x + Drop(ff.call(ln_ff.call(x)));
     }
 
-    private Tensor Drop(Tensor t) => training && _dropout > 0 ? F.dropout(t, _dropout, true) : t;
+    private Tensor Drop(Tensor t) => _dropout.Apply(t, training);
 }

@@ -9,14 +9,14 @@ namespace Letter.Recommender;
 internal sealed class FeedForward : nn.Module<Tensor, Tensor>
 {
     private readonly TorchSharp.Modules.Linear wi, wo;
-    private readonly double _dropout;
+    private readonly SeededDropout _dropout;
     private readonly bool _bf16;
 
-    public FeedForward(TigerConfig c) : base(nameof(FeedForward))
+    public FeedForward(TigerConfig c, SeededDropout dropout) : base(nameof(FeedForward))
     {
         wi = nn.Linear(c.DModel, c.DFf, hasBias: false);
         wo = nn.Linear(c.DFf, c.DModel, hasBias: false);
-        _dropout = c.Dropout;
+        _dropout = dropout;
         _bf16 = c.Bf16;
         RegisterComponents();
     }
@@ -27,7 +27,7 @@ internal sealed class FeedForward : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         var h = F.relu(MixedPrecision.Linear(wi, x, _bf16));
-        if (training && _dropout > 0) h = F.dropout(h, _dropout, true);
+        h = _dropout.Apply(h, training);
         return MixedPrecision.Linear(wo, h, _bf16);
     }
 }

@@ -14,10 +14,10 @@ internal sealed class T5Attention : nn.Module
     private readonly TorchSharp.Modules.Linear q, k, v, o;
     private readonly int _heads;
     private readonly int _dkv;
-    private readonly double _dropout;
+    private readonly SeededDropout _dropout;
     private readonly bool _bf16;
 
-    public T5Attention(TigerConfig c) : base(nameof(T5Attention))
+    public T5Attention(TigerConfig c, SeededDropout dropout) : base(nameof(T5Attention))
     {
         int inner = c.Heads * c.DKv;
         q = nn.Linear(c.DModel, inner, hasBias: false);
@@ -26,7 +26,7 @@ internal sealed class T5Attention : nn.Module
         o = nn.Linear(inner, c.DModel, hasBias: false);
         _heads = c.Heads;
         _dkv = c.DKv;
-        _dropout = c.Dropout;
+        _dropout = dropout;
         _bf16 = c.Bf16;
         RegisterComponents();
     }
@@ -67,7 +67,7 @@ internal sealed class T5Attention : nn.Module
         var weights = scores.dtype == ScalarType.Float32
             ? F.softmax(scores, -1)
             : F.softmax(scores.to_type(ScalarType.Float32), -1).to_type(scores.dtype);
-        if (training && _dropout > 0) weights = F.dropout(weights, _dropout, true);
+        weights = _dropout.Apply(weights, training);
         return matmul(weights, vh);
     }
 }

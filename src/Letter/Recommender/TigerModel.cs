@@ -1,6 +1,6 @@
+using Letter.Common;
 using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace Letter.Recommender;
 
@@ -15,26 +15,29 @@ public sealed class TigerModel : nn.Module
     private readonly TorchSharp.Modules.ModuleList<nn.Module> encoder, decoder;
     private readonly RelativePositionBias encoder_bias, decoder_bias;
     private readonly RmsNorm encoder_ln, decoder_ln;
-    private readonly double _dropout;
+    private readonly SeededDropout _dropout;
 
     public TigerModel(TigerConfig config, int vocabularySize) : base(nameof(TigerModel))
     {
         Config = config;
         VocabularySize = vocabularySize;
+        _dropout = new SeededDropout(config.Dropout, (ulong)config.Seed);
         shared = nn.Embedding(vocabularySize, config.DModel);
-        encoder = nn.ModuleList<nn.Module>(Enumerable.Range(0, config.EncoderLayers).Select(_ => (nn.Module)new EncoderBlock(config)).ToArray());
-        decoder = nn.ModuleList<nn.Module>(Enumerable.Range(0, config.DecoderLayers).Select(_ => (nn.Module)new DecoderBlock(config)).ToArray());
+        encoder = nn.ModuleList<nn.Module>(Enumerable.Range(0, config.EncoderLayers).Select(_ => (nn.Module)new EncoderBlock(config, _dropout)).ToArray());
+        decoder = nn.ModuleList<nn.Module>(Enumerable.Range(0, config.DecoderLayers).Select(_ => (nn.Module)new DecoderBlock(config, _dropout)).ToArray());
         encoder_bias = new RelativePositionBias(config.RelativeBuckets, config.Heads, config.RelativeMaxDistance, bidirectional: true);
         decoder_bias = new RelativePositionBias(config.RelativeBuckets, config.Heads, config.RelativeMaxDistance, bidirectional: false);
         encoder_ln = new RmsNorm(config.DModel, config.LayerNormEpsilon);
         decoder_ln = new RmsNorm(config.DModel, config.LayerNormEpsilon);
-        _dropout = config.Dropout;
         RegisterComponents();
         Initialise();
     }
 
     public TigerConfig Config { get; }
     public int VocabularySize { get; }
+
+    /// <summary>The one mask generator every dropout of the model draws from (reseeded per training step).</summary>
+    public SeededDropout Dropout => _dropout;
 
     internal IEnumerable<DecoderBlock> DecoderBlocks => decoder.Cast<DecoderBlock>();
 
@@ -60,7 +63,7 @@ public sealed class TigerModel : nn.Module
         nn.init.normal_(decoder_bias.Table.weight!, 0, Math.Pow(c.DModel, -0.5));
     }
 
-    private Tensor Drop(Tensor t) => training && _dropout > 0 ? F.dropout(t, _dropout, true) : t;
+    private Tensor Drop(Tensor t) => _dropout.Apply(t, training);
 
     /// <summary>ids [B, L] (one length per batch) -> [B, L, D].</summary>
     public Tensor Encode(Tensor ids)

@@ -65,6 +65,7 @@ public static class TigerTrainer
                 indexHash, data.ItemCount, vocabulary.CodebookSizes, vocabulary.Size, options.MaxUsers, 0, DateTime.UtcNow.ToString("o"));
         }
 
+        NativeMemory.Tune();
         set_num_threads(config.Threads);
         var users = SelectUsers(data.Users, options.MaxUsers ?? info.MaxUsers, config.Seed);
         var split = LeaveOneOutSplit.Build(users, new SplitOptions(config.MaxHistory));
@@ -196,7 +197,7 @@ public static class TigerTrainer
         using var scope = NewDisposeScope();
         foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
         // dropout masks depend only on (seed, step): resuming replays them exactly
-        manual_seed(unchecked(config.Seed * 1_000_003L + globalStep));
+        model.Dropout.Reseed(unchecked((ulong)config.Seed * 1_000_003UL + (ulong)globalStep));
         model.train();
         var ids = TigerBatch.Stack(inputs, batch);
         var labels = TigerBatch.Stack(targets, batch);

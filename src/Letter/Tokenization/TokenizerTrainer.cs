@@ -1,3 +1,4 @@
+using Letter.Common;
 using Letter.Data;
 using System.Diagnostics;
 using System.Globalization;
@@ -30,6 +31,7 @@ public static class TokenizerTrainer
             if (config.Kind == TokenizerKind.RqVae && cf.Cols != config.LatentDim)
                 throw new ArgumentException($"CF dimension {cf.Cols} differs from the latent dimension {config.LatentDim}");
         }
+        NativeMemory.Tune();
         set_num_threads(config.Threads);
         manual_seed(config.Seed);
         var model = new RqVae(semantic.Cols, config);
