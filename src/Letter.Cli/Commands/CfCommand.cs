@@ -33,8 +33,10 @@ public static class CfCommand
         {
             dir, output, dim, eval, epochs, patience, seed, loss, maxLen, blocks, heads, dropout, lr, batch, threads, force, import,
         };
-        cmd.SetAction((parse, cancel) =>
+        cmd.SetAction((parse, invocationCancel) =>
         {
+            using var interrupt = Interrupt.Listen(invocationCancel);
+            var cancel = interrupt.Token;
             var config = new SasRecConfig
             {
                 Dim = parse.GetValue(dim),

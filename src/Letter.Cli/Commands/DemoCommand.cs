@@ -27,7 +27,7 @@ public static class DemoCommand
             var synth = SynthOptions.Default with { Seed = parse.GetValue(seed) };
             var folder = SyntheticDataset.Write(dataDir, synth);
             o.WriteLine($"built-in dataset: {synth.Users:N0} users, {synth.Items:N0} items in {folder.Directory}");
-            using var cancel = Interrupt.OnCtrlC();
+            using var cancel = Interrupt.Listen();
             var summary = new RunPipeline(RunConfig.Demo(dataDir, Path.Combine(root, "run"), synth.Seed), o).Run(cancel.Token);
             SummaryTable.Write(o, summary);
             return 0;

@@ -18,8 +18,10 @@ public static class EvalCommand
         var cmd = new Command("eval", "Evaluate a TIGER run: full ranking, leave-one-out, Recall@1/5/10 and NDCG@5/10, written to RUN/metrics.json");
         cmd.Arguments.Add(run);
         foreach (var o in new Option[] { split, maxUsers, beam, checkpoint, bf16, batchUsers }) cmd.Options.Add(o);
-        cmd.SetAction((parse, cancel) =>
+        cmd.SetAction((parse, invocationCancel) =>
         {
+            using var interrupt = Interrupt.Listen(invocationCancel);
+            var cancel = interrupt.Token;
             var s = parse.GetValue(split)!;
             if (s is not ("test" or "valid")) throw new UsageException($"--split must be test or valid (got {s})");
             var c = parse.GetValue(checkpoint)!;

@@ -18,7 +18,7 @@ public static class RunCommand
         {
             var config = ConfigJson.Load(new RunConfig(), parse.GetValue(configFile), settings.Overrides(parse));
             var output = parse.InvocationConfiguration.Output;
-            using var cancel = Interrupt.OnCtrlC();
+            using var cancel = Interrupt.Listen();
             var summary = new RunPipeline(config, output).Run(cancel.Token);
             SummaryTable.Write(output, summary);
             return 0;

@@ -32,8 +32,10 @@ public static class TrainCommand
         cmd.Arguments.Add(dir);
         foreach (var o in new Option[] { index, output, resume, epochs, seed, temperature, batch, lr, beam, maxUsers, validUsers, patience, budget, threads, dropout, bf16, benchmark })
             cmd.Options.Add(o);
-        cmd.SetAction((parse, cancel) =>
+        cmd.SetAction((parse, invocationCancel) =>
         {
+            using var interrupt = Interrupt.Listen(invocationCancel);
+            var cancel = interrupt.Token;
             var dataset = LetterDataset.Load(parse.GetValue(dir)!, loadIndex: false);
             var indexFile = parse.GetValue(index) ?? dataset.Folder.IndexFile;
             if (!File.Exists(indexFile)) throw new UsageException($"no index: {indexFile} does not exist (pass --index)");
