@@ -2,5 +2,5 @@ using Letter.Cli;
 using Letter.Common;
 
 // before libtorch's first allocation: it reads the huge-page setting once
-NativeMemory.Tune();
+TensorMemory.Tune();
 return CliApp.Run(args);

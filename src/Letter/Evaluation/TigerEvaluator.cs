@@ -93,7 +93,7 @@ public static class TigerEvaluator
         using var recommender = TigerRecommender.Load(runDirectory, dataset, checkpoint);
         if (beam is not null) recommender.Beam = beam.Value;
         if (bf16) recommender.UseBf16();
-        NativeMemory.Tune();
+        TensorMemory.Tune();
         TorchSharp.torch.set_num_threads(info.Config.Threads);
         var result = Evaluate(recommender, split == "test" ? data.Test : data.Valid, split, maxUsers, info.Config.Seed,
             batchUsers ?? info.Config.EvalBatchUsers, showProgress, cancel);

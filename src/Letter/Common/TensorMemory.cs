@@ -10,7 +10,7 @@ namespace Letter.Common;
 /// libtorch backs blocks of 2 MB or more with transparent huge pages (its THP_MEM_ALLOC_ENABLE),
 /// which turns 512 faults into one for the blocks glibc still maps afresh.
 /// </summary>
-public static class NativeMemory
+public static class TensorMemory
 {
     private const int M_TRIM_THRESHOLD = -1;
     private const int M_MMAP_THRESHOLD = -3;
@@ -38,16 +38,10 @@ public static class NativeMemory
         }
     }
 
-    /// <summary>Whether libtorch will use huge pages, as the native environment says.</summary>
-    public static bool HugePages => Marshal.PtrToStringAnsi(getenv(HugePagesVariable)) is "1";
-
     [DllImport("libc.so.6", EntryPoint = "mallopt")]
     private static extern int mallopt(int param, int value);
 
     // .NET's Environment.SetEnvironmentVariable does not reach the native environment that libtorch reads
     [DllImport("libc.so.6", EntryPoint = "setenv")]
     private static extern int setenv([MarshalAs(UnmanagedType.LPStr)] string name, [MarshalAs(UnmanagedType.LPStr)] string value, int overwrite);
-
-    [DllImport("libc.so.6", EntryPoint = "getenv")]
-    private static extern IntPtr getenv([MarshalAs(UnmanagedType.LPStr)] string name);
 }
