@@ -90,10 +90,10 @@ public static class TigerEvaluator
         var dataset = LetterDataset.Load(info.DatasetDirectory, loadIndex: false);
         var users = TigerTrainer.SelectUsers(dataset.Users, info.MaxUsers, info.Config.Seed);
         var data = LeaveOneOutSplit.Build(users, new SplitOptions(info.Config.MaxHistory));
+        TensorMemory.Tune(); // before the model's tensors exist
         using var recommender = TigerRecommender.Load(runDirectory, dataset, checkpoint);
         if (beam is not null) recommender.Beam = beam.Value;
         if (bf16) recommender.UseBf16();
-        TensorMemory.Tune();
         TorchSharp.torch.set_num_threads(info.Config.Threads);
         var result = Evaluate(recommender, split == "test" ? data.Test : data.Valid, split, maxUsers, info.Config.Seed,
             batchUsers ?? info.Config.EvalBatchUsers, showProgress, cancel);
