@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using static Letter.Common.SplitMix64;
 using static TorchSharp.torch;
 
 namespace Letter.Common;
@@ -19,7 +20,6 @@ namespace Letter.Common;
 public sealed class SeededDropout
 {
     private const int ChunkElements = 1 << 16;
-    private const ulong Golden = 0x9E3779B97F4A7C15UL;
 
     private readonly int _threshold;
     private ulong _seed;
@@ -61,7 +61,7 @@ public sealed class SeededDropout
     {
         long count = shape.Aggregate(1L, (a, b) => a * b);
         if (count > Array.MaxLength) throw new ArgumentException($"dropout over {count} elements in one tensor is more than a mask buffer holds");
-        ulong callKey = Mix(_seed ^ Mix(++_calls * Golden));
+        ulong callKey = Mix(_seed ^ Mix(++_calls * Increment));
         int n = (int)count;
         var buffer = ArrayPool<byte>.Shared.Rent(n);
         try
@@ -72,7 +72,7 @@ public sealed class SeededDropout
             Parallel.For(0, chunks, options, c =>
             {
                 int start = c * ChunkElements;
-                Fill(buffer.AsSpan(start, Math.Min(ChunkElements, n - start)), Mix(callKey + (ulong)c * Golden), threshold);
+                Fill(buffer.AsSpan(start, Math.Min(ChunkElements, n - start)), Mix(callKey + (ulong)c * Increment), threshold);
             });
             var mask = empty(shape, ScalarType.Byte);
             buffer.AsSpan(0, n).CopyTo(mask.bytes);
@@ -89,24 +89,16 @@ public sealed class SeededDropout
         var words = MemoryMarshal.Cast<byte, uint>(chunk); // four mask bytes per 64-bit draw
         for (int w = 0; w < words.Length; w++)
         {
-            ulong z = Mix(state += Golden);
+            ulong z = Mix(state += Increment);
             words[w] = Keep(z, threshold) | Keep(z >> 16, threshold) << 8 | Keep(z >> 32, threshold) << 16 | Keep(z >> 48, threshold) << 24;
         }
         int tail = words.Length * 4;
         if (tail < chunk.Length)
         {
-            ulong z = Mix(state + Golden);
+            ulong z = Mix(state + Increment);
             for (int i = tail; i < chunk.Length; i++, z >>= 16) chunk[i] = (byte)Keep(z, threshold);
         }
     }
 
     private static uint Keep(ulong lanes, int threshold) => (int)(lanes & 0xFFFF) >= threshold ? 1u : 0u;
-
-    /// <summary>SplitMix64's output function.</summary>
-    private static ulong Mix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
 }

@@ -6,11 +6,16 @@ namespace Letter.Common;
 /// </summary>
 public sealed class SplitMix64(ulong seed)
 {
+    /// <summary>The state's step per draw (2^64 / golden ratio).</summary>
+    public const ulong Increment = 0x9E3779B97F4A7C15UL;
+
     private ulong _state = seed;
 
-    public ulong NextUInt64()
+    public ulong NextUInt64() => Mix(_state += Increment);
+
+    /// <summary>SplitMix64's output function: a bijective 64-bit mixer.</summary>
+    public static ulong Mix(ulong z)
     {
-        ulong z = _state += 0x9E3779B97F4A7C15UL;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);

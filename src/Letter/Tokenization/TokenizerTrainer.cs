@@ -1,7 +1,7 @@
-using Letter.Common;
-using Letter.Data;
 using System.Diagnostics;
 using System.Globalization;
+using Letter.Common;
+using Letter.Data;
 using Letter.IO;
 using Letter.Progress;
 using static TorchSharp.torch;
