@@ -1,6 +1,6 @@
 using Letter.Cli;
 using Letter.Common;
 
-// before libtorch's first allocation: it reads the huge-page setting once
-TensorMemory.Tune();
+// before libtorch's first allocation and MKL's first product (see TorchRuntime)
+TorchRuntime.Prepare();
 return CliApp.Run(args);

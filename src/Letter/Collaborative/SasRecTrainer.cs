@@ -39,7 +39,7 @@ public static class SasRecTrainer
         bool evaluateTest = false, string? datasetLabel = null, CancellationToken cancel = default)
     {
         config.Validate();
-        TensorMemory.Tune();
+        TorchRuntime.Prepare();
         torch.set_num_threads(config.Threads);
         torch.manual_seed(config.Seed);
         var rng = new SplitMix64((ulong)config.Seed);

@@ -60,7 +60,7 @@ public static class TigerBenchmark
     private static (TigerModel Model, TorchSharp.Modules.OptimizerHelper Optimizer, List<int[]> Inputs, List<int[]> Targets, int[] Batch) StepSetup(
         ItemIndex index, TigerConfig config, int historyItems)
     {
-        TensorMemory.Tune();
+        TorchRuntime.Prepare();
         set_num_threads(config.Threads);
         var vocabulary = TigerVocabulary.For(index);
         manual_seed(config.Seed);
@@ -72,7 +72,7 @@ public static class TigerBenchmark
 
     public static BeamTiming Beam(ItemIndex index, TigerConfig config, int users, int historyItems, int repeats = 3, bool bf16 = false)
     {
-        TensorMemory.Tune();
+        TorchRuntime.Prepare();
         set_num_threads(config.Threads);
         var vocabulary = TigerVocabulary.For(index);
         manual_seed(config.Seed);

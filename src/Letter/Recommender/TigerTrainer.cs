@@ -65,7 +65,7 @@ public static class TigerTrainer
                 indexHash, data.ItemCount, vocabulary.CodebookSizes, vocabulary.Size, options.MaxUsers, 0, DateTime.UtcNow.ToString("o"));
         }
 
-        TensorMemory.Tune();
+        TorchRuntime.Prepare();
         set_num_threads(config.Threads);
         var users = SelectUsers(data.Users, options.MaxUsers ?? info.MaxUsers, config.Seed);
         var split = LeaveOneOutSplit.Build(users, new SplitOptions(config.MaxHistory));
@@ -102,6 +102,7 @@ public static class TigerTrainer
         long warmup = Math.Max(1, (long)Math.Ceiling(config.WarmupFraction * totalSteps));
         log?.WriteLine($"{split.Train.Count:N0} training samples of {users.Count:N0} users, {stepsPerEpoch} batches per epoch, " +
                        $"{validation.Count:N0} validation users, {parameterCount:N0} parameters, vocabulary {vocabulary.Size}, tau {config.Temperature}");
+        log?.WriteLine($"{torch.get_num_threads()} threads, {(config.Bf16 ? "bf16" : "fp32")} products; {MklCpuDispatch.Status}");
 
         using var recommender = new TigerRecommender(model, index, popularity) { Beam = config.Beam };
         var sinceCheckpoint = Stopwatch.StartNew();

@@ -144,6 +144,7 @@ public static class TokenizerPipeline
             ["inputs"] = JsonNode.Parse(JsonSerializer.Serialize(inputs, TokenizerConfig.Json)),
             ["torch_threads"] = config.Threads,
             ["machine"] = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
+            ["cpu_kernels"] = Letter.Common.MklCpuDispatch.Status,
         };
         AtomicFile.WriteAllText(Path.Combine(outDir, RunConfig), node.ToJsonString(TokenizerConfig.Json));
     }

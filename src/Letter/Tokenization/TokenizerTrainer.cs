@@ -31,7 +31,7 @@ public static class TokenizerTrainer
             if (config.Kind == TokenizerKind.RqVae && cf.Cols != config.LatentDim)
                 throw new ArgumentException($"CF dimension {cf.Cols} differs from the latent dimension {config.LatentDim}");
         }
-        TensorMemory.Tune();
+        TorchRuntime.Prepare();
         set_num_threads(config.Threads);
         manual_seed(config.Seed);
         var model = new RqVae(semantic.Cols, config);
