@@ -45,6 +45,12 @@ public static class TokenizeCommand
         var skRounds = new Option<int>("--sk-rounds") { Description = "Sinkhorn re-assignment rounds on colliding groups", DefaultValueFactory = _ => Defaults.SinkhornRounds };
         var original = new Option<bool>("--original-collisions") { Description = "Keep the original behaviour: stop after the Sinkhorn rounds, collisions may remain" };
         var restarts = new Option<int>("--kmeans-restarts") { Description = "Restarts of the size-constrained k-means", DefaultValueFactory = _ => Defaults.KMeansRestarts };
+        var assignment = new Option<string>("--kmeans-assignment")
+        {
+            Description = "Size-constrained k-means assignment: exact (min-cost flow, as the original) or greedy (faster)",
+            DefaultValueFactory = _ => "exact",
+        };
+        assignment.AcceptOnlyFromAmong("exact", "greedy");
         var bf16 = new Option<bool>("--bf16") { Description = "Run the MLP matrix products in bfloat16" };
         var threads = new Option<int>("--threads") { Description = "Torch threads", DefaultValueFactory = _ => Defaults.Threads };
         var quiet = new Option<bool>("--quiet") { Description = "No progress output" };
@@ -52,7 +58,7 @@ public static class TokenizeCommand
         var cmd = new Command("tokenize", "Train the LETTER tokenizer (RQ-VAE with collaborative and diversity regularization) and write collision-free identifiers");
         cmd.Arguments.Add(dir);
         foreach (var o in new Option[] { semantic, cf, output, mode, alpha, beta, epochs, minEpochs, patience, evalEvery, seed, clusters, levels,
-                     codebookSize, latentDim, hidden, batchSize, lr, weightDecay, dropout, skEpsilons, skIters, skRounds, original, restarts, bf16, threads, quiet })
+                     codebookSize, latentDim, hidden, batchSize, lr, weightDecay, dropout, skEpsilons, skIters, skRounds, original, restarts, assignment, bf16, threads, quiet })
             cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
@@ -94,6 +100,7 @@ public static class TokenizeCommand
                 SinkhornRounds = parse.GetValue(skRounds),
                 ResolveCollisions = !parse.GetValue(original),
                 KMeansRestarts = parse.GetValue(restarts),
+                ExactKMeans = parse.GetValue(assignment) == "exact",
                 Bf16 = parse.GetValue(bf16),
                 Threads = parse.GetValue(threads),
             };

@@ -42,7 +42,7 @@ public sealed class DiversityTargets
     /// bounds (trainer.py constrained_km): size_min = min(K / (2 clusters), 10), size_max = 6 clusters.
     /// </summary>
     public static DiversityTargets Cluster(IReadOnlyList<float[]> codebooks, int dim, int clusters,
-        int restarts, int iterations, ulong seed)
+        int restarts, int iterations, ulong seed, bool exact = true)
     {
         var labels = new int[codebooks.Count][];
         for (int l = 0; l < codebooks.Count; l++)
@@ -51,7 +51,7 @@ public sealed class DiversityTargets
             int sizeMin = Math.Max(2, Math.Min(k / (clusters * 2), 10));
             int sizeMax = clusters * 6;
             labels[l] = SizeConstrainedKMeans.Fit(codebooks[l], k, dim, clusters, sizeMin, sizeMax,
-                restarts, iterations, seed + (ulong)l * 7919).Labels;
+                restarts, iterations, seed + (ulong)l * 7919, exact).Labels;
         }
         return new DiversityTargets(labels, seed ^ 0x5DEECE66DUL);
     }

@@ -10,14 +10,15 @@ public sealed record KMeansResult(float[] Centers, int[] Labels, int K, int Dim,
 /// k-means whose cluster sizes stay within [sizeMin, sizeMax], with the outer loop of the
 /// k-means-constrained package that the original calls: k-means++ starts, <c>restarts</c> runs of
 /// at most <c>iterations</c> Lloyd rounds, the run with the lowest inertia wins. The size-bounded
-/// assignment is greedy instead of min-cost flow (see <see cref="AssignBounded"/>); distances are
-/// one matrix product per round.
+/// assignment is the exact min-cost one (<see cref="MinCostAssignment"/>, as the package's min-cost
+/// flow) or, when <c>exact</c> is false, a faster greedy one (<see cref="AssignBounded"/>); distances
+/// are one matrix product per round.
 /// </summary>
 public static class SizeConstrainedKMeans
 {
     /// <param name="data">points [n, dim], row-major</param>
     public static KMeansResult Fit(float[] data, int n, int dim, int k, int sizeMin, int sizeMax,
-        int restarts, int iterations, ulong seed)
+        int restarts, int iterations, ulong seed, bool exact = true)
     {
         if (n <= 0 || k <= 0) throw new ArgumentOutOfRangeException(nameof(k), "needs points and clusters");
         if (n < k)
@@ -44,14 +45,14 @@ public static class SizeConstrainedKMeans
             for (int it = 0; it < iterations; it++)
             {
                 dist = Distances(data, n, points, pointNorms, centers, k, dim);
-                labels = AssignBounded(dist, n, k, sizeMin, sizeMax);
+                labels = exact ? MinCostAssignment.Solve(dist, n, k, sizeMin, sizeMax) : AssignBounded(dist, n, k, sizeMin, sizeMax);
                 var updated = Means(data, n, dim, k, labels, centers);
                 bool same = updated.AsSpan().SequenceEqual(centers);
                 centers = updated;
                 if (same) break;
             }
             dist = Distances(data, n, points, pointNorms, centers, k, dim);
-            labels = AssignBounded(dist, n, k, sizeMin, sizeMax);
+            labels = exact ? MinCostAssignment.Solve(dist, n, k, sizeMin, sizeMax) : AssignBounded(dist, n, k, sizeMin, sizeMax);
             double inertia = 0;
             for (int i = 0; i < n; i++) inertia += Math.Max(0, dist[i * k + labels[i]]);
             if (best is null || inertia < best.Inertia) best = new KMeansResult(centers, labels, k, dim, inertia);

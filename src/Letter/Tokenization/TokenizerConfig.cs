@@ -81,6 +81,12 @@ public sealed record TokenizerConfig
 
     public int KMeansIterations { get; init; } = 10;
 
+    /// <summary>
+    /// The size-constrained k-means assigns by exact min-cost flow, as the original's k-means-constrained
+    /// package; false: a greedy assignment, faster and slightly worse (docs/tokenizer.md).
+    /// </summary>
+    public bool ExactKMeans { get; init; } = true;
+
     /// <summary>Run the MLP matrix products in bfloat16 (fp32 master weights, fp32 losses).</summary>
     public bool Bf16 { get; init; }
 

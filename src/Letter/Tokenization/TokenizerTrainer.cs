@@ -56,7 +56,7 @@ public static class TokenizerTrainer
             DiversityTargets? diversity = null;
             if (config.Beta > 0)
                 diversity = DiversityTargets.Cluster(Codebooks(model), model.LatentDim, config.Clusters,
-                    config.KMeansRestarts, config.KMeansIterations, (ulong)config.Seed * 1_000_003UL + (ulong)epoch);
+                    config.KMeansRestarts, config.KMeansIterations, (ulong)config.Seed * 1_000_003UL + (ulong)epoch, config.ExactKMeans);
             double clusteringSeconds = epochClock.Elapsed.TotalSeconds;
             model.train();
             double sumLoss = 0, sumRecon = 0, sumQuant = 0, sumCf = 0, sumDiv = 0;
@@ -150,7 +150,7 @@ public static class TokenizerTrainer
             int sizeMin = Math.Min(n / (2 * k), 50);
             int sizeMax = Math.Max(4 * sizeMin, (n + k - 1) / k);
             var fit = SizeConstrainedKMeans.Fit(residual, n, dim, k, sizeMin, sizeMax,
-                config.KMeansRestarts, config.KMeansIterations, (ulong)config.Seed + 101UL * (ulong)(l + 1));
+                config.KMeansRestarts, config.KMeansIterations, (ulong)config.Seed + 101UL * (ulong)(l + 1), config.ExactKMeans);
             model.Quantizer.SetCodebook(l, fit.Centers);
             var codes = IdentifierAssigner.Codes(residual, Enumerable.Range(0, n).ToArray(), [fit.Centers], dim, null, 0);
             for (int i = 0; i < n; i++)

@@ -42,6 +42,7 @@ public class TokenizeCommandTests
         foreach (var f in new[] { "tokenizer.json", "tokenizer.weights", "tokenizer-report.json", "tokenizer-report.md", "training-curve.json", "training-curve.csv", "config.json" })
             Assert.True(File.Exists(Path.Combine(output, f)), f);
         Assert.Contains("\"sha256\"", File.ReadAllText(Path.Combine(output, "config.json")));
+        Assert.Contains("\"exact_k_means\": true", File.ReadAllText(Path.Combine(output, "config.json")));
         Assert.Contains("collision_rate", File.ReadAllText(Path.Combine(output, "tokenizer-report.json")));
 
         // New items get identifiers distinct from each other and from the trained index.
@@ -75,5 +76,24 @@ public class TokenizeCommandTests
         var back = TokenizerConfig.FromJson(config.ToJson());
         Assert.Equal(config.ToJson(), back.ToJson());
         Assert.Contains("\"kind\": \"residual-k-means\"", config.ToJson());
+    }
+
+    [Fact]
+    public void Tokenize_GreedyAssignment_IsRecorded_AndAnUnknownOneIsRefused()
+    {
+        var (tmp, data, _) = Dataset();
+        using var _ = tmp;
+        var output = tmp.File("out");
+        var stderr = new StringWriter();
+        int code = CliApp.Run(["tokenize", data, "--out", output, "--kmeans-assignment", "greedy", .. TinyOptions], new StringWriter(), stderr);
+        ProgressBar.Enabled = true;
+        Assert.True(code == 0, stderr.ToString());
+        Assert.Contains("\"exact_k_means\": false", File.ReadAllText(Path.Combine(output, "config.json")));
+
+        stderr = new StringWriter();
+        code = CliApp.Run(["tokenize", data, "--out", tmp.File("out2"), "--kmeans-assignment", "optimal", .. TinyOptions], new StringWriter(), stderr);
+        Assert.NotEqual(0, code);
+        Assert.Contains("optimal", stderr.ToString());
+        Assert.False(Directory.Exists(tmp.File("out2")));
     }
 }
