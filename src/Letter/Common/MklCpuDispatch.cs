@@ -5,9 +5,9 @@ namespace Letter.Common;
 
 /// <summary>
 /// Lets libtorch's bundled MKL use its fastest kernels on AMD processors. MKL picks its fp32 GEMM
-/// kernel by CPU vendor as well as by instruction set: on an AMD CPU with AVX-512 it runs a generic
-/// AVX2 path. On this project's AMD EPYC that made an fp32 matmul 2.2-2.4x slower (150-165 against
-/// 345-395 GFLOP/s on 2 threads), the gap to PyTorch builds that link OpenBLAS.
+/// kernel by CPU vendor as well as by instruction set: on a non-Intel CPU it takes a generic path,
+/// whatever the CPU supports. On this project's AMD EPYC (AVX-512) that made an fp32 matmul 2.2-2.4x
+/// slower (150-165 against 345-395 GFLOP/s on 2 threads) and slower than PyTorch builds that link OpenBLAS.
 /// <para>
 /// MKL asks one function, <c>mkl_serv_intel_cpu_true</c>, whether the CPU is Intel, and that function
 /// caches its answer in a static int (-1 until first asked). Writing 1 there before the first BLAS call
