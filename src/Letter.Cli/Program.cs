@@ -1,6 +1,7 @@
 using Letter.Cli;
 using Letter.Common;
 
-// before libtorch's first allocation and MKL's first product (see TorchRuntime)
-TorchRuntime.Prepare();
+// before libtorch's first allocation: it reads the huge-page setting once (the trainers then
+// choose MKL's kernels by their precision, see TorchRuntime)
+TensorMemory.Tune();
 return CliApp.Run(args);

@@ -54,6 +54,12 @@ public static class MklCpuDispatch
         return "MKL kernels chosen by instruction set (vendor check bypassed on AuthenticAMD)";
     }
 
+    /// <summary>Leaves MKL's dispatch alone for this process (a later <see cref="Unlock"/> changes nothing).</summary>
+    public static string Keep(string reason)
+    {
+        lock (Gate) return _status ??= $"MKL's own dispatch ({reason})";
+    }
+
     /// <summary>Calls MKL's vendor probe: 1 when MKL treats the CPU as Intel. For tests and diagnostics.</summary>
     public static int AskMkl()
     {

@@ -60,7 +60,7 @@ public static class TigerBenchmark
     private static (TigerModel Model, TorchSharp.Modules.OptimizerHelper Optimizer, List<int[]> Inputs, List<int[]> Targets, int[] Batch) StepSetup(
         ItemIndex index, TigerConfig config, int historyItems)
     {
-        TorchRuntime.Prepare();
+        TorchRuntime.Prepare(fp32Products: !config.Bf16);
         set_num_threads(config.Threads);
         var vocabulary = TigerVocabulary.For(index);
         manual_seed(config.Seed);
@@ -72,7 +72,7 @@ public static class TigerBenchmark
 
     public static BeamTiming Beam(ItemIndex index, TigerConfig config, int users, int historyItems, int repeats = 3, bool bf16 = false)
     {
-        TorchRuntime.Prepare();
+        TorchRuntime.Prepare(fp32Products: !bf16);
         set_num_threads(config.Threads);
         var vocabulary = TigerVocabulary.For(index);
         manual_seed(config.Seed);

@@ -65,7 +65,7 @@ public static class TigerTrainer
                 indexHash, data.ItemCount, vocabulary.CodebookSizes, vocabulary.Size, options.MaxUsers, 0, DateTime.UtcNow.ToString("o"));
         }
 
-        TorchRuntime.Prepare();
+        TorchRuntime.Prepare(fp32Products: !config.Bf16);
         set_num_threads(config.Threads);
         var users = SelectUsers(data.Users, options.MaxUsers ?? info.MaxUsers, config.Seed);
         var split = LeaveOneOutSplit.Build(users, new SplitOptions(config.MaxHistory));
