@@ -24,10 +24,10 @@ public static class MklCpuDispatch
     private static readonly object Gate = new();
     private static string? _status;
 
-    /// <summary>What <see cref="Unlock"/> did, for logs and run records; null before it ran.</summary>
+    /// <summary>What <see cref="Unlock"/> or <see cref="Keep"/> decided, for logs and run records; null before either ran.</summary>
     public static string? Status => _status;
 
-    /// <summary>Idempotent; call before the first matrix product (the CLI does so at start-up).</summary>
+    /// <summary>Idempotent; call before the first matrix product (<see cref="TorchRuntime.Prepare"/> does, for fp32 runs).</summary>
     public static string Unlock()
     {
         lock (Gate) return _status ??= TryUnlock();
