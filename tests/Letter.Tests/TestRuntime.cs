@@ -6,8 +6,8 @@ namespace Letter.Tests;
 internal static class TestRuntime
 {
     /// <summary>
-    /// The test host prepares libtorch as the CLI does, before any test touches a tensor: MKL decides
-    /// its kernels at the first matrix product, whichever test runs first.
+    /// The test host prepares libtorch as an fp32 trainer does, before any test touches a tensor: MKL
+    /// decides its kernels at the first matrix product, whichever test runs first.
     /// </summary>
     [ModuleInitializer]
     internal static void Prepare() => TorchRuntime.Prepare();

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace Letter.Pipeline;
 
 /// <summary>The versions and machine that made a run, recorded beside its config.</summary>
-public sealed record RunVersions(string Letter, string TorchSharp, string LibTorch, string DotNet, string Os, int ProcessorCount, string CommandLine, string? CpuKernels)
+public sealed record RunVersions(string Letter, string TorchSharp, string LibTorch, string DotNet, string Os, int ProcessorCount, string CommandLine)
 {
     public static RunVersions Current()
     {
@@ -17,7 +17,6 @@ public sealed record RunVersions(string Letter, string TorchSharp, string LibTor
             RuntimeInformation.FrameworkDescription,
             RuntimeInformation.OSDescription,
             Environment.ProcessorCount,
-            Environment.CommandLine,
-            global::Letter.Common.MklCpuDispatch.Status);
+            Environment.CommandLine);
     }
 }

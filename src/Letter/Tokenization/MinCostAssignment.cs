@@ -182,14 +182,17 @@ public static class MinCostAssignment
             int row = cluster * _k;
             double here = D(point, cluster);
             for (int b = 0; b < _k; b++)
+                if (b != cluster) Offer(row + b, point, D(point, b) - here);
+        }
+
+        /// <summary>A member as the cheapest mover of an arc, if it is (ties to the lower index).</summary>
+        private void Offer(int arc, int point, double cost)
+        {
+            int current = _mover[arc];
+            if (current < 0 || cost < _move[arc] || (cost == _move[arc] && point < current))
             {
-                if (b == cluster) continue;
-                double m = D(point, b) - here;
-                if (_mover[row + b] < 0 || m < _move[row + b] || (m == _move[row + b] && point < _mover[row + b]))
-                {
-                    _move[row + b] = m;
-                    _mover[row + b] = point;
-                }
+                _move[arc] = cost;
+                _mover[arc] = point;
             }
         }
 
@@ -206,15 +209,7 @@ public static class MinCostAssignment
                 if (_mover[row + b] != point) continue;
                 _move[row + b] = double.PositiveInfinity;
                 _mover[row + b] = -1;
-                foreach (int j in list)
-                {
-                    double m = D(j, b) - D(j, cluster);
-                    if (_mover[row + b] < 0 || m < _move[row + b] || (m == _move[row + b] && j < _mover[row + b]))
-                    {
-                        _move[row + b] = m;
-                        _mover[row + b] = j;
-                    }
-                }
+                foreach (int j in list) Offer(row + b, j, D(j, b) - D(j, cluster));
             }
         }
     }

@@ -31,6 +31,9 @@ public static class SizeConstrainedKMeans
         sizeMin = Math.Clamp(sizeMin, 0, n / k);
         sizeMax = Math.Max(sizeMax, (n + k - 1) / k);
 
+        int[] Assign(float[] dist) =>
+            exact ? MinCostAssignment.Solve(dist, n, k, sizeMin, sizeMax) : AssignBounded(dist, n, k, sizeMin, sizeMax);
+
         using var scope = NewDisposeScope();
         bool large = (long)n * k * dim > 4_000_000;
         var points = large ? tensor(data, [n, dim]) : null;
@@ -45,16 +48,15 @@ public static class SizeConstrainedKMeans
             for (int it = 0; it < iterations; it++)
             {
                 dist = Distances(data, n, points, pointNorms, centers, k, dim);
-                labels = exact ? MinCostAssignment.Solve(dist, n, k, sizeMin, sizeMax) : AssignBounded(dist, n, k, sizeMin, sizeMax);
+                labels = Assign(dist);
                 var updated = Means(data, n, dim, k, labels, centers);
                 bool same = updated.AsSpan().SequenceEqual(centers);
                 centers = updated;
                 if (same) break;
             }
             dist = Distances(data, n, points, pointNorms, centers, k, dim);
-            labels = exact ? MinCostAssignment.Solve(dist, n, k, sizeMin, sizeMax) : AssignBounded(dist, n, k, sizeMin, sizeMax);
-            double inertia = 0;
-            for (int i = 0; i < n; i++) inertia += Math.Max(0, dist[i * k + labels[i]]);
+            labels = Assign(dist);
+            double inertia = MinCostAssignment.Cost(dist, k, labels);
             if (best is null || inertia < best.Inertia) best = new KMeansResult(centers, labels, k, dim, inertia);
         }
         return best!;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Letter.Common;
 using Letter.Data;
 using Letter.IO;
 using static TorchSharp.torch;
@@ -33,6 +34,7 @@ public static class TokenizerPipeline
         IReadOnlyList<InputRecord> inputs, bool showProgress = true)
     {
         Directory.CreateDirectory(outDir);
+        TorchRuntime.Prepare(fp32Products: !config.Bf16); // decides MKL's kernels, which the run config records
         WriteRunConfig(outDir, name, config, inputs);
         var training = TokenizerTrainer.Train(semantic, config.Alpha > 0 ? cf : null, config, showProgress);
         var model = training.Model;
@@ -144,7 +146,7 @@ public static class TokenizerPipeline
             ["inputs"] = JsonNode.Parse(JsonSerializer.Serialize(inputs, TokenizerConfig.Json)),
             ["torch_threads"] = config.Threads,
             ["machine"] = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
-            ["cpu_kernels"] = Letter.Common.MklCpuDispatch.Status,
+            ["cpu_kernels"] = MklCpuDispatch.Status,
         };
         AtomicFile.WriteAllText(Path.Combine(outDir, RunConfig), node.ToJsonString(TokenizerConfig.Json));
     }

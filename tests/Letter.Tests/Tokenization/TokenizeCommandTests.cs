@@ -24,17 +24,23 @@ public class TokenizeCommandTests
         return (tmp, data, 600);
     }
 
+    /// <summary>`letter tokenize DATA --out OUTPUT EXTRA.. TinyOptions`: exit code and standard error (the progress bar, which the CLI turns off, back on).</summary>
+    private static (int Code, string Stderr) Tokenize(string data, string output, params string[] extra)
+    {
+        var stderr = new StringWriter();
+        int code = CliApp.Run(["tokenize", data, "--out", output, .. extra, .. TinyOptions], new StringWriter(), stderr);
+        ProgressBar.Enabled = true;
+        return (code, stderr.ToString());
+    }
+
     [Fact]
     public void Tokenize_TinyDataset_WritesCollisionFreeIndexReportAndReloadableTokenizer()
     {
         var (tmp, data, items) = Dataset();
         using var _ = tmp;
         var output = tmp.File("out");
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliApp.Run(["tokenize", data, "--out", output, .. TinyOptions], stdout, stderr);
-        Assert.True(code == 0, stderr.ToString());
-        ProgressBar.Enabled = true;
+        var (code, err) = Tokenize(data, output);
+        Assert.True(code == 0, err);
 
         var index = ItemIndexReader.Read(Path.Combine(output, "Synth.index.json"));
         Assert.Equal(items, index.ItemCount);
@@ -49,7 +55,8 @@ public class TokenizeCommandTests
         var fresh = tmp.File("new.npy");
         NpyFile.Write(fresh, TinyTokenizer.Random(5, 6, 1)); // the first 5 rows again: same vectors as items 0-4
         var assigned = tmp.File("new.index.json");
-        code = CliApp.Run(["tokenize", "assign", output, "--semantic", fresh, "--out", assigned], stdout, stderr);
+        var stderr = new StringWriter();
+        code = CliApp.Run(["tokenize", "assign", output, "--semantic", fresh, "--out", assigned], new StringWriter(), stderr);
         Assert.True(code == 0, stderr.ToString());
         var newCodes = ItemIndexReader.Read(assigned).Codes.Select(CollisionResolver.Key).ToList();
         Assert.Equal(5, newCodes.Distinct().Count());
@@ -61,12 +68,10 @@ public class TokenizeCommandTests
     {
         var (tmp, data, _) = Dataset(cfCols: 5);
         using var _ = tmp;
-        var stderr = new StringWriter();
-        int code = CliApp.Run(["tokenize", data, "--out", tmp.File("out"), .. TinyOptions], new StringWriter(), stderr);
-        ProgressBar.Enabled = true;
+        var (code, err) = Tokenize(data, tmp.File("out"));
         Assert.Equal(2, code);
-        Assert.Contains("latent dimension is 4", stderr.ToString());
-        Assert.Single(stderr.ToString().Trim().Split('\n'));
+        Assert.Contains("latent dimension is 4", err);
+        Assert.Single(err.Trim().Split('\n'));
     }
 
     [Fact]
@@ -84,16 +89,13 @@ public class TokenizeCommandTests
         var (tmp, data, _) = Dataset();
         using var _ = tmp;
         var output = tmp.File("out");
-        var stderr = new StringWriter();
-        int code = CliApp.Run(["tokenize", data, "--out", output, "--kmeans-assignment", "greedy", .. TinyOptions], new StringWriter(), stderr);
-        ProgressBar.Enabled = true;
-        Assert.True(code == 0, stderr.ToString());
+        var (code, err) = Tokenize(data, output, "--kmeans-assignment", "greedy");
+        Assert.True(code == 0, err);
         Assert.Contains("\"exact_k_means\": false", File.ReadAllText(Path.Combine(output, "config.json")));
 
-        stderr = new StringWriter();
-        code = CliApp.Run(["tokenize", data, "--out", tmp.File("out2"), "--kmeans-assignment", "optimal", .. TinyOptions], new StringWriter(), stderr);
+        (code, err) = Tokenize(data, tmp.File("out2"), "--kmeans-assignment", "optimal");
         Assert.NotEqual(0, code);
-        Assert.Contains("optimal", stderr.ToString());
+        Assert.Contains("optimal", err);
         Assert.False(Directory.Exists(tmp.File("out2")));
     }
 }
