@@ -35,6 +35,11 @@ public static class EvalCommand
             output.WriteLine("identifier match: " + string.Join("  ", e.IdentifierMatch.Select(kv => $"{kv.Key} {kv.Value:F4}")));
             if (e.IndexHasCollisions)
                 output.WriteLine("item match:       " + string.Join("  ", e.ItemMatch.Select(kv => $"{kv.Key} {kv.Value:F4}")));
+            if (e.Repeats is { } r)
+                output.WriteLine($"targets already in the history: {r.Repeat.Count} users ({r.RepeatShare:P1}), recall@10 {r.Repeat.Recall(10):F4}; "
+                    + $"the other {r.New.Count}: recall@10 {r.New.Recall(10):F4}");
+            foreach (var (name, m) in e.Baselines ?? new Dictionary<string, RankingMetrics>())
+                output.WriteLine($"baseline {name} (no model): recall@10 {m.Recall(10):F4}  ndcg@10 {m.Ndcg(10):F4}");
             return Task.FromResult(0);
         });
         return cmd;

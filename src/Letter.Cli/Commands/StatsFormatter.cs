@@ -30,6 +30,12 @@ public static class StatsFormatter
             ["valid_samples"] = s.ValidSamples,
             ["test_samples"] = s.TestSamples,
             ["users_under_3_items"] = s.ShortUsers,
+            ["target_in_history"] = new JsonObject
+            {
+                ["train"] = s.RepeatTargets.Train,
+                ["valid"] = s.RepeatTargets.Valid,
+                ["test"] = s.RepeatTargets.Test,
+            },
         };
         if (s.Index is { } ix) o["index"] = IndexJson(ix);
         o["embeddings"] = new JsonArray(s.Embeddings.Select(e => (JsonNode)new JsonObject
@@ -70,6 +76,8 @@ public static class StatsFormatter
         Row("items never seen", s.ItemsNeverSeen.ToString("N0", inv));
         Row("samples train/valid/test", string.Format(inv, "{0:N0} / {1:N0} / {2:N0}", s.TrainSamples, s.ValidSamples, s.TestSamples));
         if (s.ShortUsers > 0) Row("users under 3 items", s.ShortUsers.ToString("N0", inv));
+        Row("target already in history", string.Format(inv, "{0:P1} / {1:P1} / {2:P1} (train/valid/test)",
+            s.RepeatTargets.Train, s.RepeatTargets.Valid, s.RepeatTargets.Test));
         foreach (var e in s.Embeddings) Row("embedding file", $"{e.File} [{e.Rows:N0} x {e.Cols}]");
         if (s.Index is { } ix)
         {

@@ -2,6 +2,19 @@ namespace Letter.Data;
 
 public sealed record SequenceLengths(int Min, double Median, double Mean, int Max);
 
+/// <summary>
+/// Share of samples whose target is already in the history the model reads, per split. Where it is
+/// large (Yelp: people return to places) simply re-listing the history is a strong baseline.
+/// </summary>
+public sealed record RepeatTargetShares(double Train, double Valid, double Test)
+{
+    public static RepeatTargetShares Compute(LeaveOneOutSplit split) =>
+        new(Share(split.Train), Share(split.Valid), Share(split.Test));
+
+    private static double Share(IReadOnlyList<Sample> samples) =>
+        samples.Count == 0 ? 0 : (double)samples.Count(s => Array.IndexOf(s.History, s.Target) >= 0) / samples.Count;
+}
+
 /// <summary>An embedding file found in the dataset folder, checked to have one row per item.</summary>
 public sealed record EmbeddingFileInfo(string File, int Rows, int Cols)
 {
@@ -26,6 +39,7 @@ public sealed record DatasetStatistics(
     int ValidSamples,
     int TestSamples,
     int ShortUsers,
+    RepeatTargetShares RepeatTargets,
     IndexStatistics? Index,
     IReadOnlyList<EmbeddingFileInfo> Embeddings)
 {
@@ -53,6 +67,7 @@ public sealed record DatasetStatistics(
             samples.Valid.Count,
             samples.Test.Count,
             samples.SkippedUsers.Count,
+            RepeatTargetShares.Compute(samples),
             data.Index is null ? null : IndexStatistics.Compute(data.Index.Codes),
             EmbeddingFileInfo.CheckAll(data));
     }

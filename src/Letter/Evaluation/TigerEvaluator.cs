@@ -17,7 +17,9 @@ public sealed record TigerEvaluation(
     IReadOnlyDictionary<string, double> IdentifierMatch,
     IReadOnlyDictionary<string, double> ItemMatch,
     double Seconds,
-    string Precision = "fp32")
+    string Precision = "fp32",
+    TargetRepeats? Repeats = null,
+    IReadOnlyDictionary<string, RankingMetrics>? Baselines = null)
 {
     public double UsersPerSecond => Seconds > 0 ? Users / Seconds : 0;
 }
@@ -61,14 +63,16 @@ public static class TigerEvaluator
         bar?.Finish();
         var identifier = new RankingMetrics();
         var item = new RankingMetrics();
+        var repeats = new TargetRepeats();
         for (int i = 0; i < chosen.Count; i++)
         {
             var (ri, rt) = Ranks(recommender, beams[i], chosen[i].Target);
             identifier.Add(ri);
             item.Add(rt);
+            repeats.Add(chosen[i], ri);
         }
         return new TigerEvaluation(split, chosen.Count, recommender.Beam, recommender.HasCollisions,
-            identifier.ToDictionary(), item.ToDictionary(), clock.Elapsed.TotalSeconds, recommender.Precision);
+            identifier.ToDictionary(), item.ToDictionary(), clock.Elapsed.TotalSeconds, recommender.Precision, repeats);
     }
 
     /// <summary>A fixed sample of samples (seeded), in their original order; all when <paramref name="maxUsers"/> is null or large.</summary>
@@ -95,8 +99,11 @@ public static class TigerEvaluator
         if (beam is not null) recommender.Beam = beam.Value;
         if (bf16) recommender.UseBf16();
         TorchSharp.torch.set_num_threads(info.Config.Threads);
-        var result = Evaluate(recommender, split == "test" ? data.Test : data.Valid, split, maxUsers, info.Config.Seed,
+        var samples = split == "test" ? data.Test : data.Valid;
+        var result = Evaluate(recommender, samples, split, maxUsers, info.Config.Seed,
             batchUsers ?? info.Config.EvalBatchUsers, showProgress, cancel);
+        var popularity = LeaveOneOutSplit.TrainingPopularity(users, dataset.ItemCount);
+        result = result with { Baselines = HistoryBaselines.Evaluate(SampleUsers(samples, maxUsers, info.Config.Seed), popularity) };
         AtomicFile.WriteAllText(run.MetricsFileFor(split), ToJson(result, checkpoint));
         return result;
     }
@@ -109,6 +116,15 @@ public static class TigerEvaluator
         d["protocol"] = e.IndexHasCollisions
             ? "identifier match (a generated identifier equal to the target's is a hit); item_match: identifiers expanded to their items by training popularity, cut at K"
             : "identifier match (collision-free index: equal to item match)";
+        if (e.Repeats is { } r)
+            d["by_target"] = new Dictionary<string, object>
+            {
+                ["about"] = "identifier match split by whether the target is already in the history the model reads",
+                ["repeat"] = Group(r.Repeat),
+                ["new"] = Group(r.New),
+            };
+        if (e.Baselines is { } b)
+            d["baselines"] = b.ToDictionary(kv => kv.Key, kv => (object)kv.Value.ToDictionary());
         d["split"] = e.Split;
         d["users"] = e.Users;
         d["beam"] = e.Beam;
@@ -117,5 +133,12 @@ public static class TigerEvaluator
         d["seconds"] = Math.Round(e.Seconds, 2);
         d["users_per_second"] = Math.Round(e.UsersPerSecond, 1);
         return JsonSerializer.Serialize(d, TigerRunFolder.Json);
+    }
+
+    private static Dictionary<string, object> Group(RankingMetrics m)
+    {
+        var g = new Dictionary<string, object> { ["users"] = m.Count };
+        foreach (var (k, v) in m.ToDictionary()) g[k] = v;
+        return g;
     }
 }

@@ -24,6 +24,20 @@ public class DataStatsTests
         Assert.Equal(2.0, s.PerLevel[1].MaxEntropyBits, 12);
     }
 
+    [Fact]
+    public void RepeatTargetShares_count_targets_found_in_the_model_history_per_split()
+    {
+        // user a: 5 1 5 2 5 -> train targets 1 (history 5: new), 5 (5 1: repeat); valid 2 (new); test 5 (repeat)
+        // user b: 7 8 9     -> no training sample; valid 8 (new); test 9 (new)
+        var split = LeaveOneOutSplit.Build([new UserSequence("a", [5, 1, 5, 2, 5]), new UserSequence("b", [7, 8, 9])]);
+        var shares = RepeatTargetShares.Compute(split);
+        Assert.Equal(0.5, shares.Train, 12);
+        Assert.Equal(0.0, shares.Valid, 12);
+        Assert.Equal(0.5, shares.Test, 12);
+        // with a one-item history window, user a's test history is only [2], so its target 5 is new
+        Assert.Equal(0.0, RepeatTargetShares.Compute(LeaveOneOutSplit.Build([new UserSequence("a", [5, 1, 5, 2, 5])], new SplitOptions(MaxHistory: 1))).Test, 12);
+    }
+
     [SharedDataFact("data", "instruments")]
     public void Stats_Instruments_MatchesPublishedCounts()
     {
@@ -39,6 +53,8 @@ public class DataStatsTests
         Assert.Equal(0.0025, Math.Round(index.GetProperty("collision_rate").GetDouble(), 4));
         Assert.Equal(3, index.GetProperty("max_group").GetInt32());
         Assert.Equal(150, index.GetProperty("codes_used")[0].GetInt32());
+        // Instruments users never buy the same item twice
+        Assert.Equal(0.0, root.GetProperty("target_in_history").GetProperty("test").GetDouble());
     }
 
     [SharedDataFact("data", "yelp")]
@@ -48,6 +64,10 @@ public class DataStatsTests
         Assert.Equal((30431, 20033, 316354L), (s.Users, s.Items, s.Interactions));
         Assert.Equal(19201, s.Index!.Distinct);
         Assert.Equal(65, s.Index.MaxGroup);
+        // counted independently (Python over Yelp.inter.json): 1,984 of 30,431 test targets and
+        // 7,535 of 225,061 training targets are among the previous 20 items
+        Assert.Equal(1984.0 / 30431, s.RepeatTargets.Test, 12);
+        Assert.Equal(7535.0 / 225061, s.RepeatTargets.Train, 12);
         Assert.Contains(s.Embeddings, e => e.File == "Yelp.emb-minilm.npy" && e.Cols == 384 && e.Rows == 20033);
     }
 
