@@ -21,7 +21,7 @@ public static class TigerBenchmark
         for (int s = 0; s < warmup + steps; s++)
         {
             var clock = Stopwatch.StartNew();
-            last = TigerTrainer.Step(model, optimizer, inputs, targets, batch, config, config.LearningRate, s);
+            last = TigerTrainer.Step(model, optimizer, inputs, targets, [batch], config, config.LearningRate, s);
             if (s == 0) first = last;
             if (s >= warmup) times.Add(clock.Elapsed.TotalSeconds);
         }

@@ -24,6 +24,11 @@ public sealed record TigerConfig
     public double Temperature { get; init; } = 0.7;
     public int Epochs { get; init; } = 200;
     public int BatchSize { get; init; } = 256;
+    /// <summary>
+    /// Batches whose gradients make one optimizer step. The paper's effective batch is 1,024: 256 per
+    /// GPU x 2 GPUs x 2 accumulation steps, i.e. <c>BatchSize</c> 256 with 4 here.
+    /// </summary>
+    public int GradientAccumulation { get; init; } = 1;
     public double LearningRate { get; init; } = 5e-4;
     public double WeightDecay { get; init; } = 0.01;
     public double WarmupFraction { get; init; } = 0.01;
@@ -51,6 +56,7 @@ public sealed record TigerConfig
         Positive("encoder layers", EncoderLayers); Positive("decoder layers", DecoderLayers);
         Positive("relative buckets", RelativeBuckets); Positive("max history", MaxHistory);
         Positive("temperature", Temperature); Positive("epochs", Epochs); Positive("batch size", BatchSize);
+        Positive("gradient accumulation", GradientAccumulation);
         Positive("learning rate", LearningRate); Positive("beam", Beam); Positive("threads", Threads);
         Positive("eval batch users", EvalBatchUsers);
         if (Dropout is < 0 or >= 1) throw new ArgumentException($"dropout must be in [0, 1) (got {Dropout})");

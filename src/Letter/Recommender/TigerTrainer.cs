@@ -97,10 +97,11 @@ public static class TigerTrainer
             return new TigerTrainResult(state, run.Directory);
         }
 
-        int stepsPerEpoch = LengthBatcher.BatchCount(lengths, config.BatchSize);
+        int stepsPerEpoch = OptimizerSteps(LengthBatcher.BatchCount(lengths, config.BatchSize), config.GradientAccumulation);
         long totalSteps = (long)stepsPerEpoch * config.Epochs;
         long warmup = Math.Max(1, (long)Math.Ceiling(config.WarmupFraction * totalSteps));
-        log?.WriteLine($"{split.Train.Count:N0} training samples of {users.Count:N0} users, {stepsPerEpoch} batches per epoch, " +
+        string accumulation = config.GradientAccumulation > 1 ? $" of {config.GradientAccumulation} batches of {config.BatchSize}" : "";
+        log?.WriteLine($"{split.Train.Count:N0} training samples of {users.Count:N0} users, {stepsPerEpoch} optimizer steps{accumulation} per epoch, " +
                        $"{validation.Count:N0} validation users, {parameterCount:N0} parameters, vocabulary {vocabulary.Size}, tau {config.Temperature}");
         log?.WriteLine($"{torch.get_num_threads()} threads, {(config.Bf16 ? "bf16" : "fp32")} products; {MklCpuDispatch.Status}");
 
@@ -112,7 +113,7 @@ public static class TigerTrainer
 
         for (int epoch = state.Epoch; epoch < config.Epochs; epoch++)
         {
-            var plan = LengthBatcher.Plan(lengths, config.BatchSize, config.Seed, epoch);
+            var plan = LengthBatcher.Plan(lengths, config.BatchSize, config.Seed, epoch).Chunk(config.GradientAccumulation).ToList();
             using var bar = options.ShowProgress ? new Progress.ProgressBar($"epoch {epoch + 1}", plan.Count) : null;
             bar?.Report(state.StepInEpoch);
             double lr = 0;
@@ -191,25 +192,41 @@ public static class TigerTrainer
     private static void SaveLast(TigerRunFolder run, TigerModel model, OptimizerHelper optimizer, TrainerState state) =>
         TigerCheckpoint.Save(run.LastCheckpoint, model, state, optimizer);
 
-    /// <summary>One optimizer step; returns the loss.</summary>
+    /// <summary>
+    /// One optimizer step over one or more batches (gradient accumulation); returns the loss. Each
+    /// batch's loss is weighted by its share of the samples, so the accumulated gradient is that of
+    /// one batch holding them all (every target has the same number of tokens: codes and EOS).
+    /// </summary>
     internal static double Step(TigerModel model, OptimizerHelper optimizer, IReadOnlyList<int[]> inputs, IReadOnlyList<int[]> targets,
-        int[] batch, TigerConfig config, double lr, long globalStep)
+        IReadOnlyList<int[]> batches, TigerConfig config, double lr, long globalStep)
     {
-        using var scope = NewDisposeScope();
         foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-        // dropout masks depend only on (seed, step): resuming replays them exactly
-        model.Dropout.Reseed(unchecked((ulong)config.Seed * 1_000_003UL + (ulong)globalStep));
         model.train();
-        var ids = TigerBatch.Stack(inputs, batch);
-        var labels = TigerBatch.Stack(targets, batch);
         optimizer.zero_grad();
-        var logits = model.Logits(ids, labels);
-        var loss = RankingGuidedLoss.Compute(logits, labels, config.Temperature);
-        loss.backward();
-        if (config.GradientClip > 0) nn.utils.clip_grad_norm_(model.parameters(), config.GradientClip);
-        optimizer.step();
-        return loss.item<float>();
+        double samples = batches.Sum(b => b.Length), loss = 0;
+        for (int m = 0; m < batches.Count; m++)
+        {
+            using var scope = NewDisposeScope();
+            // dropout masks depend only on (seed, step, batch of the step): resuming replays them exactly
+            model.Dropout.Reseed(unchecked((ulong)config.Seed * 1_000_003UL + (ulong)globalStep + ((ulong)m << 40)));
+            var ids = TigerBatch.Stack(inputs, batches[m]);
+            var labels = TigerBatch.Stack(targets, batches[m]);
+            var logits = model.Logits(ids, labels);
+            var batchLoss = RankingGuidedLoss.Compute(logits, labels, config.Temperature);
+            double weight = batches[m].Length / samples;
+            (batches.Count == 1 ? batchLoss : batchLoss * weight).backward();
+            loss += weight * batchLoss.item<float>();
+        }
+        using (NewDisposeScope())
+        {
+            if (config.GradientClip > 0) nn.utils.clip_grad_norm_(model.parameters(), config.GradientClip);
+            optimizer.step();
+        }
+        return loss;
     }
+
+    /// <summary>Optimizer steps of an epoch of <paramref name="batches"/> batches, <paramref name="accumulation"/> per step (the last may hold fewer).</summary>
+    public static int OptimizerSteps(int batches, int accumulation) => (batches + accumulation - 1) / accumulation;
 
     /// <summary>
     /// The budget is a promise about the total: no epoch starts that, judged by the one just

@@ -43,13 +43,16 @@ public class TigerTrainerTests
         Assert.Equal(5, top[0].Items[0]);
     }
 
-    [Fact]
-    public void Resuming_after_an_interruption_gives_the_same_next_step_as_an_uninterrupted_run()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Resuming_after_an_interruption_gives_the_same_next_step_as_an_uninterrupted_run(int accumulation)
     {
         using var tmp = new TempDir();
         var data = LetterDataset.Load(TinyTiger.WriteRuleDataset(tmp.File("data").Also(Directory.CreateDirectory), users: 60));
-        var config = TinyTiger.Config() with { Epochs = 3, BatchSize = 16 };
-        int perEpoch = LengthBatcher.BatchCount(LeaveOneOutSplit.Build(data.Users).Train.Select(s => s.History.Length).ToList(), 16);
+        var config = TinyTiger.Config() with { Epochs = 3, BatchSize = 16, GradientAccumulation = accumulation };
+        int perEpoch = TigerTrainer.OptimizerSteps(
+            LengthBatcher.BatchCount(LeaveOneOutSplit.Build(data.Users).Train.Select(s => s.History.Length).ToList(), 16), accumulation);
         long k = perEpoch + 2; // interrupt inside the second epoch, after one validation
 
         var straight = tmp.File("straight");
@@ -65,6 +68,47 @@ public class TigerTrainerTests
         var b = LoadParameters(interrupted, config, data.Index!);
         Assert.Equal(a.Count, b.Count);
         for (int i = 0; i < a.Count; i++) Assert.Equal(a[i], b[i]);
+    }
+
+    [Fact]
+    public void Accumulating_two_unequal_batches_gives_the_gradient_of_one_batch_holding_both()
+    {
+        using var tmp = new TempDir();
+        var data = LetterDataset.Load(TinyTiger.WriteRuleDataset(tmp.File("data").Also(Directory.CreateDirectory), users: 20));
+        var config = TinyTiger.Config() with { Dropout = 0 };
+        var vocabulary = TigerVocabulary.For(data.Index!);
+        var train = LeaveOneOutSplit.Build(data.Users).Train;
+        var inputs = train.Select(s => vocabulary.EncodeHistory(data.Index!, s.History)).ToList();
+        var targets = train.Select(s => vocabulary.EncodeTarget(data.Index!, s.Target)).ToList();
+        // batches of 3 and 5 samples (a batch holds one input length, so all have 4-item histories)
+        var fourItems = Enumerable.Range(0, train.Count).Where(i => train[i].History.Length == 4).ToArray();
+        var firstThree = fourItems[..3];
+        var nextFive = fourItems[3..8];
+
+        List<float[]> Gradients(IReadOnlyList<int[]> batches, out double loss)
+        {
+            manual_seed(7);
+            var model = new TigerModel(config, vocabulary.Size);
+            var optimizer = optim.AdamW(model.parameters(), 1e-3);
+            // lr 0 leaves the weights alone and the (clipped) gradients in place
+            loss = TigerTrainer.Step(model, optimizer, inputs, targets, batches, config, 0, 0);
+            return model.parameters().Select(p => p.grad!.data<float>().ToArray()).ToList();
+        }
+
+        var whole = Gradients([[.. firstThree, .. nextFive]], out double wholeLoss);
+        var accumulated = Gradients([firstThree, nextFive], out double accumulatedLoss);
+        var one = Gradients([firstThree], out double firstLoss);
+        Assert.Equal(wholeLoss, accumulatedLoss, 5);
+        Assert.True(Math.Abs(firstLoss - wholeLoss) > 1e-3, "the test batches must differ in loss");
+        double largest = 0, differenceFromOne = 0;
+        for (int p = 0; p < whole.Count; p++)
+            for (int i = 0; i < whole[p].Length; i++)
+            {
+                largest = Math.Max(largest, Math.Abs(whole[p][i] - accumulated[p][i]));
+                differenceFromOne = Math.Max(differenceFromOne, Math.Abs(whole[p][i] - one[p][i]));
+            }
+        Assert.True(largest < 1e-5, $"largest gradient difference {largest}");
+        Assert.True(differenceFromOne > 1e-3, "a single batch must give a different gradient");
     }
 
     [Fact]
