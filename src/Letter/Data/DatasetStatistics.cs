@@ -12,7 +12,7 @@ public sealed record RepeatTargetShares(double Train, double Valid, double Test)
         new(Share(split.Train), Share(split.Valid), Share(split.Test));
 
     private static double Share(IReadOnlyList<Sample> samples) =>
-        samples.Count == 0 ? 0 : (double)samples.Count(s => Array.IndexOf(s.History, s.Target) >= 0) / samples.Count;
+        samples.Count == 0 ? 0 : (double)samples.Count(s => s.TargetInHistory) / samples.Count;
 }
 
 /// <summary>An embedding file found in the dataset folder, checked to have one row per item.</summary>

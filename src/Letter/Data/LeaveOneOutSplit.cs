@@ -3,7 +3,11 @@ using Letter.IO;
 namespace Letter.Data;
 
 /// <summary>One next-item example: the history (oldest first, at most the history limit) and the target.</summary>
-public sealed record Sample(int User, int[] History, int Target);
+public sealed record Sample(int User, int[] History, int Target)
+{
+    /// <summary>The target is one of the history items (a repeat visit: copying it would be a hit).</summary>
+    public bool TargetInHistory => Array.IndexOf(History, Target) >= 0;
+}
 
 /// <summary>Options of the leave-one-out split; the defaults are LETTER's.</summary>
 public sealed record SplitOptions(int MaxHistory = 20, bool SkipShortUsers = false);

@@ -13,10 +13,8 @@ public sealed class TargetRepeats
     public RankingMetrics Repeat { get; } = new();
     public RankingMetrics New { get; } = new();
 
-    public static bool IsRepeat(Sample sample) => Array.IndexOf(sample.History, sample.Target) >= 0;
-
     /// <summary>Adds one user's 0-based rank of the target (-1 when not ranked) to its group.</summary>
-    public void Add(Sample sample, int rank) => (IsRepeat(sample) ? Repeat : New).Add(rank);
+    public void Add(Sample sample, int rank) => (sample.TargetInHistory ? Repeat : New).Add(rank);
 
     public int Users => Repeat.Count + New.Count;
 
