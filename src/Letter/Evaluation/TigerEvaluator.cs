@@ -99,11 +99,11 @@ public static class TigerEvaluator
         if (beam is not null) recommender.Beam = beam.Value;
         if (bf16) recommender.UseBf16();
         TorchSharp.torch.set_num_threads(info.Config.Threads);
-        var samples = split == "test" ? data.Test : data.Valid;
-        var result = Evaluate(recommender, samples, split, maxUsers, info.Config.Seed,
+        var chosen = SampleUsers(split == "test" ? data.Test : data.Valid, maxUsers, info.Config.Seed);
+        var result = Evaluate(recommender, chosen, split, null, info.Config.Seed,
             batchUsers ?? info.Config.EvalBatchUsers, showProgress, cancel);
         var popularity = LeaveOneOutSplit.TrainingPopularity(users, dataset.ItemCount);
-        result = result with { Baselines = HistoryBaselines.Evaluate(SampleUsers(samples, maxUsers, info.Config.Seed), popularity) };
+        result = result with { Baselines = HistoryBaselines.Evaluate(chosen, popularity) };
         AtomicFile.WriteAllText(run.MetricsFileFor(split), ToJson(result, checkpoint));
         return result;
     }

@@ -214,7 +214,7 @@ public static class TigerTrainer
             var logits = model.Logits(ids, labels);
             var batchLoss = RankingGuidedLoss.Compute(logits, labels, config.Temperature);
             double weight = batches[m].Length / samples;
-            (batches.Count == 1 ? batchLoss : batchLoss * weight).backward();
+            (batchLoss * weight).backward();
             loss += weight * batchLoss.item<float>();
         }
         using (NewDisposeScope())
