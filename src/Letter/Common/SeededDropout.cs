@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.InteropServices;
 using static Letter.Common.SplitMix64;
 using static TorchSharp.torch;
@@ -51,37 +50,70 @@ public sealed class SeededDropout
     {
         if (!training || _threshold == 0) return x;
         using var scope = NewDisposeScope();
-        var mask = KeepMask(x.shape).to_type(x.dtype).mul_(Scale);
+        var mask = x.dtype is ScalarType.Float32 or ScalarType.BFloat16
+            ? ScaledMask(x.shape, x.dtype)
+            : KeepMask(x.shape).to_type(x.dtype).mul_(Scale);
         if (x.device_type != TorchSharp.DeviceType.CPU) mask = mask.to(x.device);
         return x.mul(mask).MoveToOuterDisposeScope();
     }
 
     /// <summary>A uint8 tensor of the given shape: 1 = keep, 0 = drop. Advances the call counter.</summary>
-    public Tensor KeepMask(long[] shape)
+    public Tensor KeepMask(long[] shape) => Draw(shape, ScalarType.Byte);
+
+    /// <summary>
+    /// The same mask as <see cref="KeepMask"/> with the scale applied, in float32 or bfloat16: 0 or
+    /// Scale rounded to the type, as KeepMask(shape).to_type(type).mul_(Scale) would give, written
+    /// in one parallel pass (at short TIGER inputs the cast and multiply passes cost more than the draw).
+    /// </summary>
+    public Tensor ScaledMask(long[] shape, ScalarType type)
+    {
+        if (type is not (ScalarType.Float32 or ScalarType.BFloat16))
+            throw new ArgumentException($"a scaled dropout mask is float32 or bfloat16 (got {type})");
+        return Draw(shape, type);
+    }
+
+    private Tensor Draw(long[] shape, ScalarType type)
     {
         long count = shape.Aggregate(1L, (a, b) => a * b);
         if (count > Array.MaxLength) throw new ArgumentException($"dropout over {count} elements in one tensor is more than a mask buffer holds");
         ulong callKey = Mix(_seed ^ Mix(++_calls * Increment));
         int n = (int)count;
-        var buffer = ArrayPool<byte>.Shared.Rent(n);
-        try
+        float scale = (float)Scale;
+        ushort scaleBf16 = RoundToBFloat16(scale);
+        var mask = empty(shape, type);
+        int chunks = (n + ChunkElements - 1) / ChunkElements;
+        int threshold = _threshold;
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, get_num_threads()) };
+        Parallel.For(0, chunks, options, () => new byte[ChunkElements], (c, _, keep) =>
         {
-            int chunks = (n + ChunkElements - 1) / ChunkElements;
-            int threshold = _threshold;
-            var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, get_num_threads()) };
-            Parallel.For(0, chunks, options, c =>
+            int start = c * ChunkElements, length = Math.Min(ChunkElements, n - start);
+            var chunk = keep.AsSpan(0, length);
+            Fill(chunk, Mix(callKey + (ulong)c * Increment), threshold);
+            var storage = mask.bytes;
+            switch (type)
             {
-                int start = c * ChunkElements;
-                Fill(buffer.AsSpan(start, Math.Min(ChunkElements, n - start)), Mix(callKey + (ulong)c * Increment), threshold);
-            });
-            var mask = empty(shape, ScalarType.Byte);
-            buffer.AsSpan(0, n).CopyTo(mask.bytes);
-            return mask;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+                case ScalarType.Byte:
+                    chunk.CopyTo(storage.Slice(start, length));
+                    break;
+                case ScalarType.Float32:
+                    var f = MemoryMarshal.Cast<byte, float>(storage).Slice(start, length);
+                    for (int i = 0; i < length; i++) f[i] = chunk[i] != 0 ? scale : 0f;
+                    break;
+                default:
+                    var h = MemoryMarshal.Cast<byte, ushort>(storage).Slice(start, length);
+                    for (int i = 0; i < length; i++) h[i] = chunk[i] != 0 ? scaleBf16 : (ushort)0;
+                    break;
+            }
+            return keep;
+        }, _ => { });
+        return mask;
+    }
+
+    /// <summary>bfloat16 bits of <paramref name="value"/>, rounded to nearest even as libtorch rounds (finite values).</summary>
+    private static ushort RoundToBFloat16(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
     }
 
     private static void Fill(Span<byte> chunk, ulong state, int threshold)

@@ -65,7 +65,7 @@ public sealed class TigerRecommender : IDisposable
         Bf16 = true;
     }
 
-    /// <summary>Loads the best (or last) checkpoint of a run; popularity from the run's dataset unless given.</summary>
+    /// <summary>Loads the best (or last) checkpoint of a run; popularity from the run's training users in its dataset (read again unless given).</summary>
     public static TigerRecommender Load(string runDirectory, LetterDataset? dataset = null, string checkpoint = "best")
     {
         var run = new TigerRunFolder(runDirectory);
@@ -76,7 +76,10 @@ public sealed class TigerRecommender : IDisposable
         var file = checkpoint == "last" ? run.LastCheckpoint : run.BestCheckpoint;
         if (!File.Exists(file) && checkpoint == "best" && File.Exists(run.LastCheckpoint)) file = run.LastCheckpoint;
         TigerCheckpoint.Load(file, model);
-        var popularity = LeaveOneOutSplit.TrainingPopularity(dataset.Users, dataset.ItemCount);
+        // the users the run trained on (a --max-users run trained on a sample), so shared identifiers
+        // list their items in the order of the popularity that training and validation saw
+        var users = TigerTrainer.SelectUsers(dataset.Users, info.MaxUsers, info.Config.Seed);
+        var popularity = LeaveOneOutSplit.TrainingPopularity(users, dataset.ItemCount);
         return new TigerRecommender(model, index, popularity) { Beam = info.Config.Beam };
     }
 

@@ -102,4 +102,25 @@ public class SeededDropoutTests
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new SeededDropout(1.0));
         Assert.Contains("dropout must be in [0, 1) (got 1)", e.Message);
     }
+
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.BFloat16)]
+    public void A_scaled_mask_is_the_keep_mask_cast_and_multiplied_by_the_scale(ScalarType type)
+    {
+        // the reference is the two-pass form the scaled mask replaces; bf16 rounds 1/0.9 to 1.109375
+        var a = new SeededDropout(0.1, seed: 11);
+        var b = new SeededDropout(0.1, seed: 11);
+        long[] shape = [3, 70_001];
+        using var reference = a.KeepMask(shape).to_type(type).mul_(a.Scale).to_type(ScalarType.Float32);
+        using var scaled = b.ScaledMask(shape, type);
+        Assert.Equal(type, scaled.dtype);
+        Assert.Equal(shape, scaled.shape);
+        var expected = reference.data<float>().ToArray();
+        Assert.Equal(expected, scaled.to_type(ScalarType.Float32).data<float>().ToArray());
+        Assert.Contains(0f, expected);
+        Assert.Equal(type == ScalarType.BFloat16 ? 1.109375f : (float)a.Scale, expected.Max());
+        Assert.Throws<ArgumentException>(() => b.ScaledMask(shape, ScalarType.Float64));
+    }
 }
+

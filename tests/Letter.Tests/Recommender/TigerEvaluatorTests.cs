@@ -34,4 +34,26 @@ public class TigerEvaluatorTests
         Assert.Equal((1 + 1 / Math.Log2(4)) / 4, m.Ndcg(5), 12);
         Assert.Equal((1 + 1 / Math.Log2(4) + 1 / Math.Log2(9)) / 4, m.Ndcg(10), 12);
     }
+
+    [Fact]
+    public void A_max_users_run_lists_the_items_of_a_shared_identifier_by_the_popularity_its_own_users_saw()
+    {
+        // items 4 and 5 share an identifier. The 10 sampled users train on item 5 twice each, the
+        // other 30 on item 4 three times each: over all users 4 leads (90 to 20), in the sample 5 does.
+        using var tmp = new TempDir();
+        var dir = tmp.File("data").Also(Directory.CreateDirectory);
+        new ItemIndex([[0, 0], [0, 1], [1, 0], [1, 1], [2, 0], [2, 0]]).Save(Path.Combine(dir, "Pop.index.json"));
+        void WriteUsers(Func<string, int[]> items) => File.WriteAllText(Path.Combine(dir, "Pop.inter.json"),
+            "{" + string.Join(", ", Enumerable.Range(0, 40).Select(u => $"\"{u}\": [{string.Join(", ", items($"{u}"))}]")) + "}");
+        WriteUsers(_ => [0, 1, 2, 3]);
+        var config = TinyTiger.Config() with { Epochs = 1 };
+        var sampled = TigerTrainer.SelectUsers(LetterDataset.Load(dir).Users, 10, config.Seed).Select(u => u.UserId).ToHashSet();
+        WriteUsers(u => sampled.Contains(u) ? [0, 5, 5, 1, 2, 3] : [0, 4, 4, 4, 1, 2, 3]);
+        var data = LetterDataset.Load(dir);
+
+        var run = tmp.File("run");
+        TigerTrainer.Train(data, data.Index!, config, run, options: new TigerTrainOptions { MaxUsers = 10, StopAfterSteps = 1 });
+        using var r = TigerRecommender.Load(run);
+        Assert.Equal([5, 4], r.ItemsOf(r.IdentifierKeyOfItem(4)));
+    }
 }
