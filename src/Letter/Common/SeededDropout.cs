@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using static Letter.Common.SplitMix64;
 using static TorchSharp.torch;
@@ -84,7 +85,7 @@ public sealed class SeededDropout
         int chunks = (n + ChunkElements - 1) / ChunkElements;
         int threshold = _threshold;
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, get_num_threads()) };
-        Parallel.For(0, chunks, options, () => new byte[ChunkElements], (c, _, keep) =>
+        Parallel.For(0, chunks, options, () => ArrayPool<byte>.Shared.Rent(ChunkElements), (c, _, keep) =>
         {
             int start = c * ChunkElements, length = Math.Min(ChunkElements, n - start);
             var chunk = keep.AsSpan(0, length);
@@ -105,7 +106,7 @@ public sealed class SeededDropout
                     break;
             }
             return keep;
-        }, _ => { });
+        }, keep => ArrayPool<byte>.Shared.Return(keep));
         return mask;
     }
 

@@ -123,4 +123,3 @@ public class SeededDropoutTests
         Assert.Throws<ArgumentException>(() => b.ScaledMask(shape, ScalarType.Float64));
     }
 }
-
