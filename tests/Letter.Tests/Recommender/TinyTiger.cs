@@ -21,12 +21,34 @@ internal static class TinyTiger
     public static string WriteRuleDataset(string dir, int users = 120, int items = 24, int length = 7, int seed = 5)
     {
         var rng = new Letter.Common.SplitMix64((ulong)seed);
-        var inter = new StringBuilder("{");
-        for (int u = 0; u < users; u++)
+        return WriteDataset(dir, rng, Enumerable.Range(0, users).Select(_ =>
         {
             int start = rng.Next(items);
+            return Enumerable.Range(0, length).Select(i => (start + i) % items).ToArray();
+        }).ToList(), items);
+    }
+
+    /// <summary>
+    /// A dataset whose next item repeats the one <paramref name="period"/> positions back: each user
+    /// cycles through <paramref name="period"/> random items, so only copying from the history predicts it.
+    /// </summary>
+    public static string WriteCopyDataset(string dir, int users, int items = 24, int length = 9, int period = 3, int seed = 5)
+    {
+        var rng = new Letter.Common.SplitMix64((ulong)seed);
+        return WriteDataset(dir, rng, Enumerable.Range(0, users).Select(_ =>
+        {
+            var cycle = Enumerable.Range(0, period).Select(_ => rng.Next(items)).ToArray();
+            return Enumerable.Range(0, length).Select(i => cycle[i % period]).ToArray();
+        }).ToList(), items);
+    }
+
+    private static string WriteDataset(string dir, Letter.Common.SplitMix64 rng, IReadOnlyList<int[]> sequences, int items)
+    {
+        var inter = new StringBuilder("{");
+        for (int u = 0; u < sequences.Count; u++)
+        {
             if (u > 0) inter.Append(", ");
-            inter.Append($"\"{u}\": [{string.Join(", ", Enumerable.Range(0, length).Select(i => (start + i) % items))}]");
+            inter.Append($"\"{u}\": [{string.Join(", ", sequences[u])}]");
         }
         inter.Append('}');
         File.WriteAllText(Path.Combine(dir, "Rule.inter.json"), inter.ToString());
