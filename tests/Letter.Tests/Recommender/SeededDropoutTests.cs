@@ -122,4 +122,24 @@ public class SeededDropoutTests
         Assert.Equal(type == ScalarType.BFloat16 ? 1.109375f : (float)a.Scale, expected.Max());
         Assert.Throws<ArgumentException>(() => b.ScaledMask(shape, ScalarType.Float64));
     }
+
+    [Fact]
+    public void A_chunk_holds_the_four_16_bit_lanes_of_each_splitmix64_draw()
+    {
+        // the reference: word w is draw w + 1 of the stream; a byte keeps (1) when its lane >= threshold
+        const ulong state = 0x1234_5678_9ABC_DEF0UL;
+        const int threshold = 6554;
+        foreach (int length in new[] { 3, 32, 37, 1000, 65_536 })
+        {
+            var chunk = new byte[length];
+            SeededDropout.Fill(chunk, state, threshold);
+            var expected = new byte[length];
+            for (int i = 0; i < length; i++)
+            {
+                ulong draw = SplitMix64.Mix(state + (ulong)(i / 4 + 1) * SplitMix64.Increment);
+                expected[i] = (ushort)(draw >> (16 * (i % 4))) >= threshold ? (byte)1 : (byte)0;
+            }
+            Assert.Equal(expected, chunk);
+        }
+    }
 }
