@@ -102,8 +102,8 @@ public static class TigerEvaluator
         var chosen = SampleUsers(split == "test" ? data.Test : data.Valid, maxUsers, info.Config.Seed);
         var result = Evaluate(recommender, chosen, split, null, info.Config.Seed,
             batchUsers ?? info.Config.EvalBatchUsers, showProgress, cancel);
-        var popularity = LeaveOneOutSplit.TrainingPopularity(users, dataset.ItemCount);
-        result = result with { Baselines = HistoryBaselines.Evaluate(chosen, popularity) };
+        // the popularity the recommender ranks shared identifiers by (the run's training users)
+        result = result with { Baselines = HistoryBaselines.Evaluate(chosen, recommender.Popularity) };
         AtomicFile.WriteAllText(run.MetricsFileFor(split), ToJson(result, checkpoint));
         return result;
     }

@@ -22,6 +22,7 @@ public sealed class TigerRecommender : IDisposable
     {
         Model = model;
         Index = index;
+        Popularity = popularity;
         Vocabulary = TigerVocabulary.For(index);
         if (Vocabulary.Size != model.VocabularySize)
             throw new ArgumentException($"the model has {model.VocabularySize} tokens, the index needs {Vocabulary.Size}");
@@ -43,6 +44,8 @@ public sealed class TigerRecommender : IDisposable
 
     public TigerModel Model { get; }
     public ItemIndex Index { get; }
+    /// <summary>Training occurrences per item: the order of the items that share an identifier.</summary>
+    public int[] Popularity { get; }
     public TigerVocabulary Vocabulary { get; }
     public PrefixTrie Trie { get; }
     public bool HasCollisions { get; }
