@@ -92,23 +92,19 @@ public sealed class SeededDropout
             var chunk = keep.AsSpan(0, length);
             Fill(chunk, Mix(callKey + (ulong)c * Increment), threshold);
             var storage = mask.bytes;
-            switch (type)
-            {
-                case ScalarType.Byte:
-                    chunk.CopyTo(storage.Slice(start, length));
-                    break;
-                case ScalarType.Float32:
-                    var f = MemoryMarshal.Cast<byte, float>(storage).Slice(start, length);
-                    for (int i = 0; i < length; i++) f[i] = chunk[i] != 0 ? scale : 0f;
-                    break;
-                default:
-                    var h = MemoryMarshal.Cast<byte, ushort>(storage).Slice(start, length);
-                    for (int i = 0; i < length; i++) h[i] = chunk[i] != 0 ? scaleBf16 : (ushort)0;
-                    break;
-            }
+            if (type == ScalarType.Byte) chunk.CopyTo(storage.Slice(start, length));
+            else if (type == ScalarType.Float32) Write(storage, start, chunk, scale);
+            else Write(storage, start, chunk, scaleBf16);
             return keep;
         }, keep => ArrayPool<byte>.Shared.Return(keep));
         return mask;
+    }
+
+    /// <summary>Elements start.. of a mask's storage: <paramref name="kept"/> where <paramref name="keep"/> is 1, else 0.</summary>
+    private static void Write<T>(Span<byte> storage, int start, ReadOnlySpan<byte> keep, T kept) where T : unmanaged
+    {
+        var values = MemoryMarshal.Cast<byte, T>(storage).Slice(start, keep.Length);
+        for (int i = 0; i < keep.Length; i++) values[i] = keep[i] != 0 ? kept : default;
     }
 
     /// <summary>bfloat16 bits of <paramref name="value"/>, rounded to nearest even as libtorch rounds (finite values).</summary>
