@@ -42,9 +42,8 @@ public class TigerEvaluatorTests
         // other 30 on item 4 three times each: over all users 4 leads (90 to 20), in the sample 5 does.
         using var tmp = new TempDir();
         var dir = tmp.File("data").Also(Directory.CreateDirectory);
-        new ItemIndex([[0, 0], [0, 1], [1, 0], [1, 1], [2, 0], [2, 0]]).Save(Path.Combine(dir, "Pop.index.json"));
-        void WriteUsers(Func<string, int[]> items) => File.WriteAllText(Path.Combine(dir, "Pop.inter.json"),
-            "{" + string.Join(", ", Enumerable.Range(0, 40).Select(u => $"\"{u}\": [{string.Join(", ", items($"{u}"))}]")) + "}");
+        new ItemIndex([[0, 0], [0, 1], [1, 0], [1, 1], [2, 0], [2, 0]]).Save(Path.Combine(dir, "Rule.index.json"));
+        void WriteUsers(Func<string, int[]> items) => TinyTiger.WriteInteractions(dir, Enumerable.Range(0, 40).Select(u => items($"{u}")).ToList());
         WriteUsers(_ => [0, 1, 2, 3]);
         var config = TinyTiger.Config() with { Epochs = 1 };
         var sampled = TigerTrainer.SelectUsers(LetterDataset.Load(dir).Users, 10, config.Seed).Select(u => u.UserId).ToHashSet();

@@ -44,6 +44,16 @@ internal static class TinyTiger
 
     private static string WriteDataset(string dir, Letter.Common.SplitMix64 rng, IReadOnlyList<int[]> sequences, int items)
     {
+        WriteInteractions(dir, sequences);
+        var codes = Enumerable.Range(0, 64).OrderBy(_ => rng.NextUInt64()).Take(items)
+            .Select(x => new[] { x / 16, (x / 4) % 4, x % 4 }).ToArray();
+        new ItemIndex(codes).Save(Path.Combine(dir, "Rule.index.json"));
+        return dir;
+    }
+
+    /// <summary>Writes <c>Rule.inter.json</c>: user "u" has <paramref name="sequences"/>[u].</summary>
+    public static void WriteInteractions(string dir, IReadOnlyList<int[]> sequences)
+    {
         var inter = new StringBuilder("{");
         for (int u = 0; u < sequences.Count; u++)
         {
@@ -52,9 +62,5 @@ internal static class TinyTiger
         }
         inter.Append('}');
         File.WriteAllText(Path.Combine(dir, "Rule.inter.json"), inter.ToString());
-        var codes = Enumerable.Range(0, 64).OrderBy(_ => rng.NextUInt64()).Take(items)
-            .Select(x => new[] { x / 16, (x / 4) % 4, x % 4 }).ToArray();
-        new ItemIndex(codes).Save(Path.Combine(dir, "Rule.index.json"));
-        return dir;
     }
 }
