@@ -65,7 +65,7 @@ public static class TigerBenchmark
         var vocabulary = TigerVocabulary.For(index);
         manual_seed(config.Seed);
         var model = new TigerModel(config, vocabulary.Size);
-        var optimizer = optim.AdamW(model.parameters(), config.LearningRate, weight_decay: config.WeightDecay);
+        var optimizer = TigerOptimizer.Create(model, config);
         var (inputs, targets) = RandomSamples(index, vocabulary, config.BatchSize, historyItems, config.Seed);
         return (model, optimizer, inputs, targets, Enumerable.Range(0, config.BatchSize).ToArray());
     }

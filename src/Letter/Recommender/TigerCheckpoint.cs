@@ -63,7 +63,16 @@ public static class TigerCheckpoint
             if (optimizer is not null)
             {
                 if (!hasOptimizer) throw new LetterDataException(path, null, "holds no optimizer state");
-                optimizer.load_state_dict(r);
+                try
+                {
+                    optimizer.load_state_dict(r);
+                }
+                catch (ArgumentException e)
+                {
+                    // checkpoints written before the optimizer was split into decayed and undecayed groups hold one group
+                    throw new LetterDataException(path, null, $"holds optimizer state that does not fit this Letter's AdamW ({e.Message}); " +
+                        "a run started by a Letter older than its two weight-decay groups resumes only with that Letter");
+                }
             }
             return state;
         }

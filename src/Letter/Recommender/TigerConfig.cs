@@ -30,6 +30,7 @@ public sealed record TigerConfig
     /// </summary>
     public int GradientAccumulation { get; init; } = 1;
     public double LearningRate { get; init; } = 5e-4;
+    /// <summary>AdamW weight decay of the embeddings and projections; layer norms and position biases get none, as in Hugging Face's Trainer.</summary>
     public double WeightDecay { get; init; } = 0.01;
     public double WarmupFraction { get; init; } = 0.01;
     public double GradientClip { get; init; } = 1.0;

@@ -78,7 +78,7 @@ public static class TigerTrainer
         manual_seed(config.Seed);
         var model = new TigerModel(config, vocabulary.Size);
         long parameterCount = model.parameters().Sum(p => p.numel());
-        var optimizer = optim.AdamW(model.parameters(), config.LearningRate, weight_decay: config.WeightDecay);
+        var optimizer = TigerOptimizer.Create(model, config);
         var state = new TrainerState();
         if (options.Resume && File.Exists(run.LastCheckpoint))
         {
