@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using static Letter.Common.SplitMix64;
@@ -80,31 +80,22 @@ public sealed class SeededDropout
         if (count > Array.MaxLength) throw new ArgumentException($"dropout over {count} elements in one tensor is more than a mask buffer holds");
         ulong callKey = Mix(_seed ^ Mix(++_calls * Increment));
         int n = (int)count;
-        float scale = (float)Scale;
-        ushort scaleBf16 = RoundToBFloat16(scale);
+        uint scaleBits = BitConverter.SingleToUInt32Bits((float)Scale);
+        ushort scaleBf16 = RoundToBFloat16((float)Scale);
         var mask = empty(shape, type);
         int chunks = (n + ChunkElements - 1) / ChunkElements;
         int threshold = _threshold;
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, get_num_threads()) };
-        Parallel.For(0, chunks, options, () => ArrayPool<byte>.Shared.Rent(ChunkElements), (c, _, keep) =>
+        Parallel.For(0, chunks, options, c =>
         {
             int start = c * ChunkElements, length = Math.Min(ChunkElements, n - start);
-            var chunk = keep.AsSpan(0, length);
-            Fill(chunk, Mix(callKey + (ulong)c * Increment), threshold);
+            ulong state = Mix(callKey + (ulong)c * Increment);
             var storage = mask.bytes;
-            if (type == ScalarType.Byte) chunk.CopyTo(storage.Slice(start, length));
-            else if (type == ScalarType.Float32) Write(storage, start, chunk, scale);
-            else Write(storage, start, chunk, scaleBf16);
-            return keep;
-        }, keep => ArrayPool<byte>.Shared.Return(keep));
+            if (type == ScalarType.Byte) Fill(new ByteSink(storage.Slice(start, length)), length, state, threshold);
+            else if (type == ScalarType.Float32) Fill(new BitsSink<uint>(MemoryMarshal.Cast<byte, uint>(storage).Slice(start, length), scaleBits), length, state, threshold);
+            else Fill(new BitsSink<ushort>(MemoryMarshal.Cast<byte, ushort>(storage).Slice(start, length), scaleBf16), length, state, threshold);
+        });
         return mask;
-    }
-
-    /// <summary>Elements start.. of a mask's storage: <paramref name="kept"/> where <paramref name="keep"/> is 1, else 0.</summary>
-    private static void Write<T>(Span<byte> storage, int start, ReadOnlySpan<byte> keep, T kept) where T : unmanaged
-    {
-        var values = MemoryMarshal.Cast<byte, T>(storage).Slice(start, keep.Length);
-        for (int i = 0; i < keep.Length; i++) values[i] = keep[i] != 0 ? kept : default;
     }
 
     /// <summary>bfloat16 bits of <paramref name="value"/>, rounded to nearest even as libtorch rounds (finite values).</summary>
@@ -116,37 +107,78 @@ public sealed class SeededDropout
 
     /// <summary>
     /// One chunk of keep bytes from the stream that starts after <paramref name="state"/>: word w of
-    /// the chunk is draw w + 1, its four 16-bit lanes (low first) giving four bytes. Draws are
-    /// independent given their counter, so eight are mixed at once where AVX-512 is available; the
-    /// bytes are the same either way.
+    /// the chunk is draw w + 1, its four 16-bit lanes (low first) giving four bytes.
     /// </summary>
-    internal static void Fill(Span<byte> chunk, ulong state, int threshold)
+    internal static void Fill(Span<byte> chunk, ulong state, int threshold) => Fill(new ByteSink(chunk), chunk.Length, state, threshold);
+
+    /// <summary>
+    /// Draws a chunk's keep decisions (as <see cref="Fill(Span{byte}, ulong, int)"/> orders them) into
+    /// <paramref name="sink"/>. Draws are independent given their counter, so eight are mixed at once
+    /// where AVX-512 is available, and the sink stores 32 decisions at a time; the values are the same either way.
+    /// </summary>
+    private static void Fill<TSink>(TSink sink, int length, ulong state, int threshold) where TSink : IKeepSink, allows ref struct
     {
-        var words = MemoryMarshal.Cast<byte, uint>(chunk); // four mask bytes per 64-bit draw
-        int w = 0;
+        int words = length / 4, w = 0; // four decisions per 64-bit draw
         if (Vector512.IsHardwareAccelerated)
         {
             var counters = Vector512.Create(state) + Vector512.Create(1UL, 2, 3, 4, 5, 6, 7, 8) * Increment;
             var stride = Vector512.Create(unchecked(8 * Increment));
             var lowest = Vector512.Create((ushort)threshold);
-            for (; w + 8 <= words.Length; w += 8, counters += stride)
-            {
-                var keep = Vector512.GreaterThanOrEqual(MixLanes(counters).AsUInt16(), lowest) & Vector512<ushort>.One;
-                Vector512.Narrow(keep, Vector512<ushort>.Zero).GetLower().CopyTo(chunk.Slice(w * 4, 32));
-            }
+            for (; w + 8 <= words; w += 8, counters += stride)
+                sink.Put32(w * 4, Vector512.GreaterThanOrEqual(MixLanes(counters).AsUInt16(), lowest));
             state += (ulong)w * Increment;
         }
-        for (; w < words.Length; w++)
+        for (; w < words; w++)
         {
             ulong z = Mix(state += Increment);
-            words[w] = Keep(z, threshold) | Keep(z >> 16, threshold) << 8 | Keep(z >> 32, threshold) << 16 | Keep(z >> 48, threshold) << 24;
+            for (int lane = 0; lane < 4; lane++, z >>= 16) sink.Put(w * 4 + lane, Keeps(z, threshold));
         }
-        int tail = words.Length * 4;
-        if (tail < chunk.Length)
+        if (words * 4 < length)
         {
             ulong z = Mix(state + Increment);
-            for (int i = tail; i < chunk.Length; i++, z >>= 16) chunk[i] = (byte)Keep(z, threshold);
+            for (int i = words * 4; i < length; i++, z >>= 16) sink.Put(i, Keeps(z, threshold));
         }
+    }
+
+    /// <summary>Where a chunk's keep decisions go: 32 at a time (a lane of all ones keeps) or one by one.</summary>
+    private interface IKeepSink
+    {
+        void Put32(int index, Vector512<ushort> keep);
+        void Put(int index, bool keep);
+    }
+
+    /// <summary>Keep bytes: 1 keeps, 0 drops.</summary>
+    private readonly ref struct ByteSink(Span<byte> bytes) : IKeepSink
+    {
+        private readonly Span<byte> _bytes = bytes;
+
+        public void Put32(int index, Vector512<ushort> keep) =>
+            Vector512.Narrow(keep & Vector512<ushort>.One, Vector512<ushort>.Zero).GetLower().CopyTo(_bytes.Slice(index, 32));
+
+        public void Put(int index, bool keep) => _bytes[index] = keep ? (byte)1 : (byte)0;
+    }
+
+    /// <summary>Mask values as raw bits (float32 in uint, bfloat16 in ushort): the scale where kept, 0 where dropped.</summary>
+    private readonly ref struct BitsSink<T>(Span<T> values, T kept) : IKeepSink where T : unmanaged, IBinaryInteger<T>
+    {
+        private readonly Span<T> _values = values;
+        private readonly T _kept = kept;
+
+        public void Put32(int index, Vector512<ushort> keep)
+        {
+            if (typeof(T) == typeof(ushort))
+            {
+                (keep & Vector512.Create(_kept).As<T, ushort>()).As<ushort, T>().CopyTo(_values.Slice(index, 32));
+                return;
+            }
+            // sign extension turns each all-ones 16-bit lane into an all-ones 32-bit one
+            var (lower, upper) = Vector512.Widen(keep.AsInt16());
+            var kept = Vector512.Create(_kept).As<T, int>();
+            (lower & kept).As<int, T>().CopyTo(_values.Slice(index, 16));
+            (upper & kept).As<int, T>().CopyTo(_values.Slice(index + 16, 16));
+        }
+
+        public void Put(int index, bool keep) => _values[index] = keep ? _kept : T.Zero;
     }
 
     /// <summary><see cref="SplitMix64.Mix"/> on eight counters at once.</summary>
@@ -157,5 +189,5 @@ public sealed class SeededDropout
         return z ^ (z >>> 31);
     }
 
-    private static uint Keep(ulong lanes, int threshold) => (int)(lanes & 0xFFFF) >= threshold ? 1u : 0u;
+    private static bool Keeps(ulong lanes, int threshold) => (int)(lanes & 0xFFFF) >= threshold;
 }
