@@ -91,9 +91,9 @@ public sealed class SeededDropout
             int start = c * ChunkElements, length = Math.Min(ChunkElements, n - start);
             ulong state = Mix(callKey + (ulong)c * Increment);
             var storage = mask.bytes;
-            if (type == ScalarType.Byte) Fill(new ByteSink(storage.Slice(start, length)), length, state, threshold);
-            else if (type == ScalarType.Float32) Fill(new BitsSink<uint>(MemoryMarshal.Cast<byte, uint>(storage).Slice(start, length), scaleBits), length, state, threshold);
-            else Fill(new BitsSink<ushort>(MemoryMarshal.Cast<byte, ushort>(storage).Slice(start, length), scaleBf16), length, state, threshold);
+            if (type == ScalarType.Byte) Fill(new ByteSink(storage.Slice(start, length)), state, threshold);
+            else if (type == ScalarType.Float32) Fill(new BitsSink<uint>(MemoryMarshal.Cast<byte, uint>(storage).Slice(start, length), scaleBits), state, threshold);
+            else Fill(new BitsSink<ushort>(MemoryMarshal.Cast<byte, ushort>(storage).Slice(start, length), scaleBf16), state, threshold);
         });
         return mask;
     }
@@ -109,16 +109,16 @@ public sealed class SeededDropout
     /// One chunk of keep bytes from the stream that starts after <paramref name="state"/>: word w of
     /// the chunk is draw w + 1, its four 16-bit lanes (low first) giving four bytes.
     /// </summary>
-    internal static void Fill(Span<byte> chunk, ulong state, int threshold) => Fill(new ByteSink(chunk), chunk.Length, state, threshold);
+    internal static void Fill(Span<byte> chunk, ulong state, int threshold) => Fill(new ByteSink(chunk), state, threshold);
 
     /// <summary>
     /// Draws a chunk's keep decisions (as <see cref="Fill(Span{byte}, ulong, int)"/> orders them) into
     /// <paramref name="sink"/>. Draws are independent given their counter, so eight are mixed at once
     /// where AVX-512 is available, and the sink stores 32 decisions at a time; the values are the same either way.
     /// </summary>
-    private static void Fill<TSink>(TSink sink, int length, ulong state, int threshold) where TSink : IKeepSink, allows ref struct
+    private static void Fill<TSink>(TSink sink, ulong state, int threshold) where TSink : IKeepSink, allows ref struct
     {
-        int words = length / 4, w = 0; // four decisions per 64-bit draw
+        int length = sink.Length, words = length / 4, w = 0; // four decisions per 64-bit draw
         if (Vector512.IsHardwareAccelerated)
         {
             var counters = Vector512.Create(state) + Vector512.Create(1UL, 2, 3, 4, 5, 6, 7, 8) * Increment;
@@ -143,6 +143,7 @@ public sealed class SeededDropout
     /// <summary>Where a chunk's keep decisions go: 32 at a time (a lane of all ones keeps) or one by one.</summary>
     private interface IKeepSink
     {
+        int Length { get; }
         void Put32(int index, Vector512<ushort> keep);
         void Put(int index, bool keep);
     }
@@ -151,6 +152,8 @@ public sealed class SeededDropout
     private readonly ref struct ByteSink(Span<byte> bytes) : IKeepSink
     {
         private readonly Span<byte> _bytes = bytes;
+
+        public int Length => _bytes.Length;
 
         public void Put32(int index, Vector512<ushort> keep) =>
             Vector512.Narrow(keep & Vector512<ushort>.One, Vector512<ushort>.Zero).GetLower().CopyTo(_bytes.Slice(index, 32));
@@ -163,6 +166,8 @@ public sealed class SeededDropout
     {
         private readonly Span<T> _values = values;
         private readonly T _kept = kept;
+
+        public int Length => _values.Length;
 
         public void Put32(int index, Vector512<ushort> keep)
         {
