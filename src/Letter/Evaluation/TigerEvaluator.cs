@@ -92,8 +92,7 @@ public static class TigerEvaluator
         var run = new TigerRunFolder(runDirectory);
         var info = run.ReadInfo();
         var dataset = LetterDataset.Load(info.DatasetDirectory, loadIndex: false);
-        var users = TigerTrainer.SelectUsers(dataset.Users, info.MaxUsers, info.Config.Seed);
-        var data = LeaveOneOutSplit.Build(users, new SplitOptions(info.Config.MaxHistory));
+        var data = LeaveOneOutSplit.Build(info.TrainingUsers(dataset), new SplitOptions(info.Config.MaxHistory));
         TorchRuntime.Prepare(fp32Products: !bf16); // before the model's tensors exist
         using var recommender = TigerRecommender.Load(runDirectory, dataset, checkpoint);
         if (beam is not null) recommender.Beam = beam.Value;

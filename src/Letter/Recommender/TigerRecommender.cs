@@ -81,8 +81,7 @@ public sealed class TigerRecommender : IDisposable
         TigerCheckpoint.Load(file, model);
         // the users the run trained on (a --max-users run trained on a sample), so shared identifiers
         // list their items in the order of the popularity that training and validation saw
-        var users = TigerTrainer.SelectUsers(dataset.Users, info.MaxUsers, info.Config.Seed);
-        var popularity = LeaveOneOutSplit.TrainingPopularity(users, dataset.ItemCount);
+        var popularity = LeaveOneOutSplit.TrainingPopularity(info.TrainingUsers(dataset), dataset.ItemCount);
         return new TigerRecommender(model, index, popularity) { Beam = info.Config.Beam };
     }
 

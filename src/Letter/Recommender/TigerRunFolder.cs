@@ -16,7 +16,11 @@ public sealed record TigerRunInfo(
     int VocabularySize,
     int? MaxUsers,
     long Parameters,
-    string Created);
+    string Created)
+{
+    /// <summary>The users the run trained and validated on: all of the dataset's, or its seeded <c>--max-users</c> sample.</summary>
+    public IReadOnlyList<UserSequence> TrainingUsers(LetterDataset dataset) => TigerTrainer.SelectUsers(dataset.Users, MaxUsers, Config.Seed);
+}
 
 /// <summary>The files of a run folder.</summary>
 public sealed class TigerRunFolder(string directory)
