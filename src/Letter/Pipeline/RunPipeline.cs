@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Letter.Collaborative;
+using Letter.Common;
 using Letter.Data;
 using Letter.Embeddings;
 using Letter.Evaluation;

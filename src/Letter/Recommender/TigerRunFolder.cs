@@ -1,11 +1,15 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Letter.Common;
 using Letter.Data;
 using Letter.IO;
 
 namespace Letter.Recommender;
 
-/// <summary>What config.json of a run holds: the full effective config and where the data came from.</summary>
+/// <summary>
+/// What config.json of a run holds: the full effective config, where the data came from and the
+/// versions that started the run (absent in runs made before they were recorded).
+/// </summary>
 public sealed record TigerRunInfo(
     TigerConfig Config,
     string DatasetDirectory,
@@ -16,7 +20,8 @@ public sealed record TigerRunInfo(
     int VocabularySize,
     int? MaxUsers,
     long Parameters,
-    string Created)
+    string Created,
+    RunVersions? Versions = null)
 {
     /// <summary>The users the run trained and validated on: all of the dataset's, or its seeded <c>--max-users</c> sample.</summary>
     public IReadOnlyList<UserSequence> TrainingUsers(LetterDataset dataset) => TigerTrainer.SelectUsers(dataset.Users, MaxUsers, Config.Seed);

@@ -62,7 +62,8 @@ public static class TigerTrainer
                 throw new ArgumentException($"{run.Directory} already holds a run; pass --resume to continue it or choose another --out");
             config.Validate();
             info = new TigerRunInfo(config, data.Folder.Directory, options.IndexFile is null ? null : Path.GetFullPath(options.IndexFile),
-                indexHash, data.ItemCount, vocabulary.CodebookSizes, vocabulary.Size, options.MaxUsers, 0, DateTime.UtcNow.ToString("o"));
+                indexHash, data.ItemCount, vocabulary.CodebookSizes, vocabulary.Size, options.MaxUsers, 0, DateTime.UtcNow.ToString("o"),
+                RunVersions.Current());
         }
 
         TorchRuntime.Prepare(fp32Products: !config.Bf16);

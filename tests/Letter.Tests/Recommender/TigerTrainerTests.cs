@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Letter.Common;
 using Letter.Data;
 using Letter.Evaluation;
 using Letter.Recommender;
@@ -36,6 +37,10 @@ public class TigerTrainerTests
         var info = folder.ReadInfo();
         Assert.Equal(config, info.Config);
         Assert.Equal(64, info.IndexSha256.Length);
+        // the run names the code and libraries that made it
+        Assert.NotNull(info.Versions);
+        Assert.Equal(RunVersions.Current().Letter, info.Versions!.Letter);
+        Assert.Equal(TorchSharp.torch.__version__, info.Versions.LibTorch);
 
         // the public recommend entry point follows the rule too: after 3, 4 comes 5
         using var recommender = TigerRecommender.Load(run);
@@ -155,6 +160,21 @@ public class TigerTrainerTests
         Assert.Equal(Enumerable.Range(0, lengths.Length), plan.SelectMany(b => b).Order());
         Assert.Equal(LengthBatcher.BatchCount(lengths, 2), plan.Count);
         Assert.Equal(plan.Select(b => string.Join(',', b)), LengthBatcher.Plan(lengths, 2, 3, 0).Select(b => string.Join(',', b)));
+    }
+
+    [Fact]
+    public void A_run_config_written_before_versions_were_recorded_still_reads()
+    {
+        using var tmp = new TempDir();
+        var folder = new TigerRunFolder(tmp.File("run").Also(Directory.CreateDirectory));
+        var old = new TigerRunInfo(TinyTiger.Config(), "data", null, new string('0', 64), 6, [4, 4], 10, null, 1234, "2026-11-26T00:00:00Z");
+        folder.WriteInfo(old);
+        Assert.DoesNotContain("versions", File.ReadAllText(folder.ConfigFile));
+
+        var read = folder.ReadInfo();
+        Assert.Null(read.Versions);
+        Assert.Equal(old.Config, read.Config);
+        Assert.Equal(1234, read.Parameters);
     }
 
     private static List<float[]> LoadParameters(string run, TigerConfig config, ItemIndex index)

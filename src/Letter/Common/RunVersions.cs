@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 
-namespace Letter.Pipeline;
+namespace Letter.Common;
 
 /// <summary>The versions and machine that made a run, recorded beside its config.</summary>
 public sealed record RunVersions(string Letter, string TorchSharp, string LibTorch, string DotNet, string Os, int ProcessorCount, string CommandLine)
