@@ -68,7 +68,7 @@ public static class TigerTrainer
 
         TorchRuntime.Prepare(fp32Products: !config.Bf16);
         set_num_threads(config.Threads);
-        var users = SelectUsers(data.Users, options.MaxUsers ?? info.MaxUsers, config.Seed);
+        var users = info.TrainingUsers(data);
         var split = LeaveOneOutSplit.Build(users, new SplitOptions(config.MaxHistory));
         var inputs = split.Train.Select(s => vocabulary.EncodeHistory(index, s.History)).ToList();
         var targets = split.Train.Select(s => vocabulary.EncodeTarget(index, s.Target)).ToList();
