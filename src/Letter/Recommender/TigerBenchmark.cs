@@ -62,7 +62,7 @@ public static class TigerBenchmark
     {
         TorchRuntime.Prepare(fp32Products: !config.Bf16);
         set_num_threads(config.Threads);
-        var vocabulary = TigerVocabulary.For(index);
+        var vocabulary = TigerVocabulary.For(index, config.TextTokens);
         manual_seed(config.Seed);
         var model = new TigerModel(config, vocabulary.Size);
         var optimizer = TigerOptimizer.Create(model, config);
@@ -74,7 +74,7 @@ public static class TigerBenchmark
     {
         TorchRuntime.Prepare(fp32Products: !bf16);
         set_num_threads(config.Threads);
-        var vocabulary = TigerVocabulary.For(index);
+        var vocabulary = TigerVocabulary.For(index, config.TextTokens);
         manual_seed(config.Seed);
         var model = new TigerModel(config, vocabulary.Size);
         using var recommender = new TigerRecommender(model, index, new int[index.ItemCount]) { Beam = config.Beam };

@@ -18,6 +18,12 @@ public sealed record TigerConfig
     public int RelativeMaxDistance { get; init; } = 128;
     public double Dropout { get; init; } = 0.1;
     public double LayerNormEpsilon { get; init; } = 1e-6;
+    /// <summary>
+    /// Vocabulary rows beyond pad, end-of-sequence and the codes, never read or generated. The original
+    /// LETTER-TIGER adds the codes to T5's 32,100-token text vocabulary, so 32,098 here gives its
+    /// embedding table and softmax width; 0 is the codes-only vocabulary of the TIGER paper.
+    /// </summary>
+    public int TextTokens { get; init; }
 
     public int MaxHistory { get; init; } = 20;
     /// <summary>Ranking-guided generation loss temperature; 1 is plain TIGER.</summary>
@@ -63,6 +69,7 @@ public sealed record TigerConfig
         if (Dropout is < 0 or >= 1) throw new ArgumentException($"dropout must be in [0, 1) (got {Dropout})");
         if (WarmupFraction is < 0 or > 1) throw new ArgumentException($"warm-up fraction must be in [0, 1] (got {WarmupFraction})");
         if (Patience < 1) throw new ArgumentException($"patience must be at least 1 (got {Patience})");
+        if (TextTokens < 0) throw new ArgumentException($"text tokens must be 0 or more (got {TextTokens})");
         if (ValidationUsers < 0) throw new ArgumentException($"validation users must be 0 (all) or more (got {ValidationUsers})");
     }
 }

@@ -23,7 +23,7 @@ public sealed class TigerRecommender : IDisposable
         Model = model;
         Index = index;
         Popularity = popularity;
-        Vocabulary = TigerVocabulary.For(index);
+        Vocabulary = TigerVocabulary.For(index, model.Config.TextTokens);
         if (Vocabulary.Size != model.VocabularySize)
             throw new ArgumentException($"the model has {model.VocabularySize} tokens, the index needs {Vocabulary.Size}");
         model.eval();

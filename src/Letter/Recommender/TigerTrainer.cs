@@ -46,25 +46,24 @@ public static class TigerTrainer
         if (index.ItemCount != data.ItemCount)
             throw new LetterDataException(options.IndexFile ?? "index", null, $"has identifiers for {index.ItemCount} items, the dataset has {data.ItemCount}");
 
-        TigerRunInfo info;
-        var vocabulary = TigerVocabulary.For(index);
         string indexHash = options.IndexFile is not null ? FileHash.Sha256(options.IndexFile) : FileHash.Sha256Text(index.ToJson());
-        if (options.Resume && run.Exists)
+        var resumed = options.Resume && run.Exists ? run.ReadInfo() : null;
+        if (resumed is not null)
         {
-            info = run.ReadInfo();
-            if (info.IndexSha256 != indexHash)
-                throw new LetterDataException(options.IndexFile ?? run.IndexFile, null, $"differs from the index the run in {run.Directory} was started with (SHA-256 {info.IndexSha256[..12]}...)");
-            config = info.Config;
+            if (resumed.IndexSha256 != indexHash)
+                throw new LetterDataException(options.IndexFile ?? run.IndexFile, null, $"differs from the index the run in {run.Directory} was started with (SHA-256 {resumed.IndexSha256[..12]}...)");
+            config = resumed.Config;
         }
         else
         {
             if (run.Exists && File.Exists(run.LastCheckpoint))
                 throw new ArgumentException($"{run.Directory} already holds a run; pass --resume to continue it or choose another --out");
             config.Validate();
-            info = new TigerRunInfo(config, data.Folder.Directory, options.IndexFile is null ? null : Path.GetFullPath(options.IndexFile),
-                indexHash, data.ItemCount, vocabulary.CodebookSizes, vocabulary.Size, options.MaxUsers, 0, DateTime.UtcNow.ToString("o"),
-                RunVersions.Current());
         }
+        var vocabulary = TigerVocabulary.For(index, config.TextTokens);
+        var info = resumed ?? new TigerRunInfo(config, data.Folder.Directory, options.IndexFile is null ? null : Path.GetFullPath(options.IndexFile),
+            indexHash, data.ItemCount, vocabulary.CodebookSizes, vocabulary.Size, options.MaxUsers, 0, DateTime.UtcNow.ToString("o"),
+            RunVersions.Current());
 
         TorchRuntime.Prepare(fp32Products: !config.Bf16);
         set_num_threads(config.Threads);

@@ -4,7 +4,10 @@ namespace Letter.Recommender;
 
 /// <summary>
 /// Token ids: 0 pad (also the decoder start), 1 end-of-sequence, then every code of every level
-/// (level l, code c at <c>2 + offset[l] + c</c>, offsets from the codebook sizes of the index).
+/// (level l, code c at <c>2 + offset[l] + c</c>, offsets from the codebook sizes of the index), then
+/// <see cref="TextTokens"/> ids that no input or target uses. Those stand for the text vocabulary the
+/// original LETTER-TIGER keeps because it tokenizes identifiers with T5's tokenizer: they only widen
+/// the embedding table and the softmax, which is what they do there.
 /// </summary>
 public sealed class TigerVocabulary
 {
@@ -14,8 +17,9 @@ public sealed class TigerVocabulary
 
     private readonly int[] _offsets;
 
-    public TigerVocabulary(IReadOnlyList<int> codebookSizes)
+    public TigerVocabulary(IReadOnlyList<int> codebookSizes, int textTokens = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(textTokens);
         CodebookSizes = codebookSizes.ToArray();
         _offsets = new int[CodebookSizes.Length];
         int next = Special;
@@ -24,20 +28,27 @@ public sealed class TigerVocabulary
             _offsets[l] = next;
             next += CodebookSizes[l];
         }
-        Size = next;
+        CodeEnd = next;
+        TextTokens = textTokens;
+        Size = next + textTokens;
     }
 
-    public static TigerVocabulary For(ItemIndex index) => new(index.CodebookSizes());
+    public static TigerVocabulary For(ItemIndex index, int textTokens = 0) => new(index.CodebookSizes(), textTokens);
 
     public int[] CodebookSizes { get; }
     public int Levels => CodebookSizes.Length;
     public int Size { get; }
+    /// <summary>Ids after the last code token, never read or generated (see the class summary).</summary>
+    public int TextTokens { get; }
+    /// <summary>One past the last code token.</summary>
+    public int CodeEnd { get; }
 
     public int Token(int level, int code) => _offsets[level] + code;
 
     /// <summary>The (level, code) of a code token.</summary>
     public (int Level, int Code) Decode(int token)
     {
+        if (token >= CodeEnd) throw new ArgumentOutOfRangeException(nameof(token), $"token {token} is not a code token");
         for (int l = Levels - 1; l >= 0; l--)
             if (token >= _offsets[l]) return (l, token - _offsets[l]);
         throw new ArgumentOutOfRangeException(nameof(token), $"token {token} is not a code token");

@@ -163,6 +163,38 @@ public class TigerTrainerTests
     }
 
     [Fact]
+    public void Text_tokens_widen_the_vocabulary_survive_a_resume_and_are_never_decoded()
+    {
+        using var tmp = new TempDir();
+        var data = LetterDataset.Load(TinyTiger.WriteRuleDataset(tmp.File("data").Also(Directory.CreateDirectory), users: 40));
+        var config = TinyTiger.Config() with { Epochs = 2, BatchSize = 16, TextTokens = 300 };
+        var run = tmp.File("run");
+        TigerTrainer.Train(data, data.Index!, config, run, options: new TigerTrainOptions { StopAfterSteps = 2 });
+        var info = new TigerRunFolder(run).ReadInfo();
+        Assert.Equal(2 + 3 * 4 + 300, info.VocabularySize);
+        Assert.Equal(300, info.Config.TextTokens);
+
+        // the run's config.json wins on --resume: a config without text tokens would not fit the checkpoint
+        var resumed = TigerTrainer.Train(data, data.Index!, config with { TextTokens = 0 }, run,
+            options: new TigerTrainOptions { Resume = true, StopAfterSteps = 4 });
+        Assert.Equal(4, resumed.State.GlobalStep);
+
+        using var recommender = TigerRecommender.Load(run, data, "last");
+        Assert.Equal(2 + 12 + 300, recommender.Model.VocabularySize);
+        Assert.Equal(14, recommender.Vocabulary.CodeEnd);
+        Assert.Throws<ArgumentOutOfRangeException>(() => recommender.Vocabulary.Decode(14));
+        // 300 of 314 rows are text tokens, so after 4 steps an unconstrained decoder would pick them
+        // often; the trie masks leave only valid identifiers
+        var valid = Enumerable.Range(0, data.ItemCount).Select(recommender.IdentifierKeyOfItem).ToHashSet();
+        var beams = recommender.Decode([[1, 2, 3], [7], [20, 21]], batchUsers: 2);
+        Assert.All(beams.SelectMany(b => b), b =>
+        {
+            Assert.Contains(string.Join(',', b.Tokens[..3]), valid);
+            Assert.Equal(TigerVocabulary.Eos, b.Tokens[^1]);
+        });
+    }
+
+    [Fact]
     public void A_run_config_written_before_versions_were_recorded_still_reads()
     {
         using var tmp = new TempDir();
