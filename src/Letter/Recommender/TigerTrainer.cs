@@ -24,6 +24,8 @@ public sealed record TigerTrainOptions
     /// <summary>Progress lines (one per epoch, and a bar); null for silence.</summary>
     public TextWriter? Log { get; init; }
     public bool ShowProgress { get; init; }
+    /// <summary>Called after an epoch's last step, before its validation (a test seam for interrupts there).</summary>
+    internal Action? BeforeValidation { get; init; }
 }
 
 /// <summary>What a training call ended with.</summary>
@@ -110,6 +112,12 @@ public static class TigerTrainer
         var epochClock = Stopwatch.StartNew();
         double epochSecondsBefore = state.EpochSeconds;
         double trainingSecondsBefore = state.TrainingSeconds - state.EpochSeconds;
+        // the last checkpoint mid-epoch: the steps so far and the time they took
+        void SaveProgress()
+        {
+            var seconds = epochSecondsBefore + epochClock.Elapsed.TotalSeconds;
+            SaveLast(run, model, optimizer, state with { EpochSeconds = seconds, TrainingSeconds = trainingSecondsBefore + seconds });
+        }
 
         for (int epoch = state.Epoch; epoch < config.Epochs; epoch++)
         {
@@ -121,7 +129,7 @@ public static class TigerTrainer
             {
                 if (cancel.IsCancellationRequested)
                 {
-                    SaveLast(run, model, optimizer, state with { EpochSeconds = epochSecondsBefore + epochClock.Elapsed.TotalSeconds, TrainingSeconds = trainingSecondsBefore + epochSecondsBefore + epochClock.Elapsed.TotalSeconds });
+                    SaveProgress();
                     cancel.ThrowIfCancellationRequested();
                 }
                 lr = LearningRate(config.LearningRate, state.GlobalStep, warmup, totalSteps);
@@ -137,15 +145,25 @@ public static class TigerTrainer
                 bool stopNow = options.StopAfterSteps is long stop && state.GlobalStep >= stop;
                 if (stopNow || (config.CheckpointMinutes > 0 && sinceCheckpoint.Elapsed.TotalMinutes >= config.CheckpointMinutes))
                 {
-                    var seconds = epochSecondsBefore + epochClock.Elapsed.TotalSeconds;
-                    SaveLast(run, model, optimizer, state with { EpochSeconds = seconds, TrainingSeconds = trainingSecondsBefore + seconds });
+                    SaveProgress();
                     sinceCheckpoint.Restart();
                 }
                 if (stopNow) return new TigerTrainResult(state, run.Directory);
             }
             bar?.Finish();
 
-            var evaluation = TigerEvaluator.Evaluate(recommender, validation, "valid", null, config.Seed, config.EvalBatchUsers, cancel: cancel);
+            options.BeforeValidation?.Invoke();
+            TigerEvaluation evaluation;
+            try
+            {
+                evaluation = TigerEvaluator.Evaluate(recommender, validation, "valid", null, config.Seed, config.EvalBatchUsers, cancel: cancel);
+            }
+            catch (OperationCanceledException)
+            {
+                // the epoch's steps are done: keep them, so that a resume goes straight to this validation
+                SaveProgress();
+                throw;
+            }
             model.train();
             double epochSeconds = epochSecondsBefore + epochClock.Elapsed.TotalSeconds;
             var record = new EpochRecord(epoch + 1, state.EpochLossSum / Math.Max(1, state.EpochLossCount),

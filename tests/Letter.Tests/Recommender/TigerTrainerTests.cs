@@ -163,6 +163,28 @@ public class TigerTrainerTests
     }
 
     [Fact]
+    public void An_interrupt_during_validation_keeps_the_epochs_steps_and_the_resume_validates_them()
+    {
+        using var tmp = new TempDir();
+        var data = LetterDataset.Load(TinyTiger.WriteRuleDataset(tmp.File("data").Also(Directory.CreateDirectory), users: 40));
+        var config = TinyTiger.Config() with { Epochs = 2, BatchSize = 16 }; // CheckpointMinutes 0: no periodic checkpoint
+        int perEpoch = LengthBatcher.BatchCount(LeaveOneOutSplit.Build(data.Users).Train.Select(s => s.History.Length).ToList(), 16);
+        var run = tmp.File("run");
+        using var interrupt = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() => TigerTrainer.Train(data, data.Index!, config, run, interrupt.Token,
+            new TigerTrainOptions { BeforeValidation = interrupt.Cancel }));
+
+        var saved = TigerCheckpoint.Load(new TigerRunFolder(run).LastCheckpoint, new TigerModel(config, TigerVocabulary.For(data.Index!).Size));
+        Assert.Equal((0, perEpoch, (long)perEpoch), (saved.Epoch, saved.StepInEpoch, saved.GlobalStep));
+
+        var resumed = TigerTrainer.Train(data, data.Index!, config, run, options: new TigerTrainOptions { Resume = true });
+        var straight = TigerTrainer.Train(data, data.Index!, config, tmp.File("straight"));
+        static string Curve(TigerTrainResult r) => string.Join("; ", r.State.Curve.Select(e => $"{e.TrainLoss} {e.ValidRecall10} {e.ValidNdcg10}"));
+        Assert.Equal(2, resumed.State.Curve.Count);
+        Assert.Equal(Curve(straight), Curve(resumed));
+    }
+
+    [Fact]
     public void Text_tokens_widen_the_vocabulary_survive_a_resume_and_are_never_decoded()
     {
         using var tmp = new TempDir();
