@@ -29,7 +29,6 @@ public sealed class TigerVocabulary
             next += CodebookSizes[l];
         }
         CodeEnd = next;
-        TextTokens = textTokens;
         Size = next + textTokens;
     }
 
@@ -39,7 +38,7 @@ public sealed class TigerVocabulary
     public int Levels => CodebookSizes.Length;
     public int Size { get; }
     /// <summary>Ids after the last code token, never read or generated (see the class summary).</summary>
-    public int TextTokens { get; }
+    public int TextTokens => Size - CodeEnd;
     /// <summary>One past the last code token.</summary>
     public int CodeEnd { get; }
 
@@ -48,9 +47,9 @@ public sealed class TigerVocabulary
     /// <summary>The (level, code) of a code token.</summary>
     public (int Level, int Code) Decode(int token)
     {
-        if (token >= CodeEnd) throw new ArgumentOutOfRangeException(nameof(token), $"token {token} is not a code token");
-        for (int l = Levels - 1; l >= 0; l--)
-            if (token >= _offsets[l]) return (l, token - _offsets[l]);
+        if (token < CodeEnd)
+            for (int l = Levels - 1; l >= 0; l--)
+                if (token >= _offsets[l]) return (l, token - _offsets[l]);
         throw new ArgumentOutOfRangeException(nameof(token), $"token {token} is not a code token");
     }
 
