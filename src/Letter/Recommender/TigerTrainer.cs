@@ -130,6 +130,7 @@ public static class TigerTrainer
                 if (cancel.IsCancellationRequested)
                 {
                     SaveProgress();
+                    bar?.Stop("interrupted; steps so far saved"); // disposing would draw the bar as complete
                     cancel.ThrowIfCancellationRequested();
                 }
                 lr = LearningRate(config.LearningRate, state.GlobalStep, warmup, totalSteps);
@@ -148,7 +149,11 @@ public static class TigerTrainer
                     SaveProgress();
                     sinceCheckpoint.Restart();
                 }
-                if (stopNow) return new TigerTrainResult(state, run.Directory);
+                if (stopNow)
+                {
+                    bar?.Stop("stopped; steps so far saved");
+                    return new TigerTrainResult(state, run.Directory);
+                }
             }
             bar?.Finish();
 
