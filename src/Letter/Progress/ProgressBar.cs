@@ -71,7 +71,11 @@ public sealed class ProgressBar : IDisposable
         if (_live) _out.WriteLine();
     }
 
-    public void Dispose() => Finish();
+    /// <summary>
+    /// Ends the bar where it stands unless Finish or Stop ended it: every caller ends finished work
+    /// itself, so a bar still open here was left by an exception (an interrupt) or an early return.
+    /// </summary>
+    public void Dispose() => End(null, complete: false);
 
     private void Draw(TimeSpan now)
     {

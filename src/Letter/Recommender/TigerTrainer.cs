@@ -130,7 +130,6 @@ public static class TigerTrainer
                 if (cancel.IsCancellationRequested)
                 {
                     SaveProgress();
-                    bar?.Stop("interrupted; steps so far saved"); // disposing would draw the bar as complete
                     cancel.ThrowIfCancellationRequested();
                 }
                 lr = LearningRate(config.LearningRate, state.GlobalStep, warmup, totalSteps);
@@ -149,11 +148,7 @@ public static class TigerTrainer
                     SaveProgress();
                     sinceCheckpoint.Restart();
                 }
-                if (stopNow)
-                {
-                    bar?.Stop("stopped; steps so far saved");
-                    return new TigerTrainResult(state, run.Directory);
-                }
+                if (stopNow) return new TigerTrainResult(state, run.Directory);
             }
             bar?.Finish();
 

@@ -50,6 +50,21 @@ public class ProgressBarTests
         Assert.EndsWith("stopped: plateau", lines[1]);
     }
 
+    [Fact]
+    public void Dispose_without_finish_ends_where_the_work_was_interrupted()
+    {
+        var (_, lines) = RedirectedLines("epoch 16", 527, bar =>
+        {
+            bar.Report(1, "loss 1.3");
+            bar.Report(356, "loss 1.25");   // within the log interval: not printed
+            // an interrupt unwinds here: no Finish, no Stop
+        });
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("epoch 16: 356/527 (68%)", lines[1]);
+        Assert.DoesNotContain("ETA", lines[1]);
+        Assert.EndsWith("loss 1.25", lines[1]);
+    }
+
     /// <summary>What a bar writes when standard error is redirected, whole and as lines.</summary>
     private static (string Output, string[] Lines) RedirectedLines(string label, long total, Action<ProgressBar> use)
     {
