@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Letter.Progress;
@@ -7,6 +6,8 @@ namespace Letter.Progress;
 /// Progress of long work on standard error: a live bar redrawn in place on a terminal, and plain
 /// periodic lines (at most one per <see cref="LogInterval"/>) when standard error is redirected.
 /// Callers pass a status string (loss terms and the like); the bar adds rate and ETA.
+/// Work resumed part-way (a training epoch continued from a checkpoint) passes its starting
+/// position, so that the ETA is taken from the pace of the work this bar has seen.
 /// </summary>
 public sealed class ProgressBar : IDisposable
 {
@@ -18,7 +19,9 @@ public sealed class ProgressBar : IDisposable
     private readonly string _label;
     private readonly long _total;
     private readonly bool _live;
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly long _start;
+    private readonly TimeProvider _time;
+    private readonly long _startedAt;
     private readonly TextWriter _out;
     private TimeSpan _lastDraw = TimeSpan.MinValue;
     private long _done;
@@ -26,22 +29,25 @@ public sealed class ProgressBar : IDisposable
     private bool _finished;
     private (long Done, string Status)? _lastDrawn;
 
-    public ProgressBar(string label, long total, TextWriter? output = null, bool? live = null)
+    public ProgressBar(string label, long total, TextWriter? output = null, bool? live = null, long start = 0, TimeProvider? time = null)
     {
         _label = label;
         _total = Math.Max(1, total);
+        _start = _done = Math.Clamp(start, 0, _total);
         _out = output ?? Console.Error;
         _live = live ?? !Console.IsErrorRedirected;
+        _time = time ?? TimeProvider.System;
+        _startedAt = _time.GetTimestamp();
     }
 
-    public TimeSpan Elapsed => _clock.Elapsed;
+    public TimeSpan Elapsed => _time.GetElapsedTime(_startedAt);
 
     public void Report(long done, string? status = null)
     {
         _done = Math.Min(done, _total);
         if (status is not null) _status = status;
         if (!Enabled) return;
-        var now = _clock.Elapsed;
+        var now = Elapsed;
         var interval = _live ? TimeSpan.FromMilliseconds(100) : LogInterval;
         if (_done < _total && _lastDraw != TimeSpan.MinValue && now - _lastDraw < interval) return;
         _lastDraw = now;
@@ -67,7 +73,7 @@ public sealed class ProgressBar : IDisposable
         if (complete) _done = _total;
         if (!Enabled) return;
         // A plain log already showing the final state need not repeat it.
-        if (_live || _lastDrawn != (_done, _status)) Draw(_clock.Elapsed);
+        if (_live || _lastDrawn != (_done, _status)) Draw(Elapsed);
         if (_live) _out.WriteLine();
     }
 
@@ -82,9 +88,12 @@ public sealed class ProgressBar : IDisposable
         _lastDrawn = (_done, _status);
         double frac = (double)_done / _total;
         bool running = _done < _total && !_finished;
-        var eta = _done > 0 && running ? TimeSpan.FromSeconds(now.TotalSeconds / _done * (_total - _done)) : TimeSpan.Zero;
+        long seen = _done - _start;
+        // no ETA until this bar has seen some work: there is no pace to take it from
+        var timing = !running ? Format(now)
+            : seen > 0 ? $"{Format(now)} elapsed, ETA {Format(TimeSpan.FromSeconds(now.TotalSeconds / seen * (_total - _done)))}"
+            : $"{Format(now)} elapsed";
         var inv = CultureInfo.InvariantCulture;
-        var timing = running ? $"{Format(now)} elapsed, ETA {Format(eta)}" : $"{Format(now)}";
         if (_live)
         {
             const int width = 24;

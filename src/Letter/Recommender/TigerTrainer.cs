@@ -122,7 +122,7 @@ public static class TigerTrainer
         for (int epoch = state.Epoch; epoch < config.Epochs; epoch++)
         {
             var plan = LengthBatcher.Plan(lengths, config.BatchSize, config.Seed, epoch).Chunk(config.GradientAccumulation).ToList();
-            using var bar = options.ShowProgress ? new Progress.ProgressBar($"epoch {epoch + 1}", plan.Count) : null;
+            using var bar = options.ShowProgress ? new Progress.ProgressBar($"epoch {epoch + 1}", plan.Count, start: state.StepInEpoch) : null;
             bar?.Report(state.StepInEpoch);
             double lr = 0;
             for (int b = state.StepInEpoch; b < plan.Count; b++)

@@ -65,6 +65,32 @@ public class ProgressBarTests
         Assert.EndsWith("loss 1.25", lines[1]);
     }
 
+    [Fact]
+    public void Resumed_bar_takes_its_eta_from_the_work_it_has_seen()
+    {
+        // an epoch resumed at step 205 of 527: 17 steps in the first 10 s leave 305 steps, about 179 s
+        var time = new ManualTime();
+        var output = new StringWriter();
+        using (var bar = new ProgressBar("epoch 5", 527, output, live: false, start: 205, time: time))
+        {
+            bar.Report(205);
+            time.Advance(TimeSpan.FromSeconds(10));
+            bar.Report(222, "loss 2.11");
+        }
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("epoch 5: 205/527 (39%) 0:00 elapsed", lines[0]);   // no pace yet, so no ETA
+        Assert.Equal("epoch 5: 222/527 (42%) 0:10 elapsed, ETA 2:59 loss 2.11", lines[1]);
+    }
+
+    /// <summary>A clock that moves only when told to.</summary>
+    private sealed class ManualTime : TimeProvider
+    {
+        private long _ticks;
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+        public override long GetTimestamp() => _ticks;
+        public void Advance(TimeSpan by) => _ticks += by.Ticks;
+    }
+
     /// <summary>What a bar writes when standard error is redirected, whole and as lines.</summary>
     private static (string Output, string[] Lines) RedirectedLines(string label, long total, Action<ProgressBar> use)
     {
