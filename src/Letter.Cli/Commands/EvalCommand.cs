@@ -15,7 +15,7 @@ public static class EvalCommand
         var checkpoint = new Option<string>("--checkpoint") { Description = "best or last", DefaultValueFactory = _ => "best" };
         var bf16 = new Option<bool>("--bf16") { Description = "Decode in bfloat16 (faster; weights converted, scores in fp32)" };
         var batchUsers = new Option<int?>("--batch-users") { Description = "Users decoded together (default: the run's, 64)" };
-        var cmd = new Command("eval", "Evaluate a TIGER run: full ranking, leave-one-out, Recall@1/5/10 and NDCG@5/10, written to RUN/metrics.json");
+        var cmd = new Command("eval", "Evaluate a TIGER run: full ranking, leave-one-out, Recall@1/5/10 and NDCG@5/10, written to RUN/metrics.json (other checkpoints, samples, beams or bf16 to files that name them)");
         cmd.Arguments.Add(run);
         foreach (var o in new Option[] { split, maxUsers, beam, checkpoint, bf16, batchUsers }) cmd.Options.Add(o);
         cmd.SetAction((parse, invocationCancel) =>
@@ -40,6 +40,7 @@ public static class EvalCommand
                     + $"the other {r.New.Count}: recall@10 {r.New.Recall(10):F4}");
             foreach (var (name, m) in e.Baselines ?? new Dictionary<string, RankingMetrics>())
                 output.WriteLine($"baseline {name} (no model): recall@10 {m.Recall(10):F4}  ndcg@10 {m.Ndcg(10):F4}");
+            output.WriteLine($"written to {e.MetricsFile}");
             return Task.FromResult(0);
         });
         return cmd;

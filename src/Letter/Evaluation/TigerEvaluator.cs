@@ -22,6 +22,9 @@ public sealed record TigerEvaluation(
     IReadOnlyDictionary<string, RankingMetrics>? Baselines = null)
 {
     public double UsersPerSecond => Seconds > 0 ? Users / Seconds : 0;
+
+    /// <summary>The metrics file written for a run folder's evaluation; null for an in-memory one.</summary>
+    public string? MetricsFile { get; init; }
 }
 
 /// <summary>
@@ -84,9 +87,12 @@ public static class TigerEvaluator
         return order.Take(maxUsers.Value).Order().Select(i => samples[i]).ToList();
     }
 
-    /// <summary>Evaluates a run folder's best checkpoint on "test" or "valid" and writes its metrics file.</summary>
+    /// <summary>
+    /// Evaluates a run folder's checkpoint on "test" or "valid" and writes its metrics to
+    /// <paramref name="metricsFile"/>, by default the file <see cref="TigerRunFolder.MetricsFileFor"/> names for these settings.
+    /// </summary>
     public static TigerEvaluation Evaluate(string runDirectory, string split = "test", int? maxUsers = null, int? beam = null,
-        bool showProgress = false, string checkpoint = "best", bool bf16 = false, int? batchUsers = null, CancellationToken cancel = default)
+        bool showProgress = false, string checkpoint = "best", bool bf16 = false, int? batchUsers = null, CancellationToken cancel = default, string? metricsFile = null)
     {
         if (split is not ("test" or "valid")) throw new ArgumentException($"split must be test or valid (got {split})");
         var run = new TigerRunFolder(runDirectory);
@@ -98,12 +104,15 @@ public static class TigerEvaluator
         if (beam is not null) recommender.Beam = beam.Value;
         if (bf16) recommender.UseBf16();
         TorchSharp.torch.set_num_threads(info.Config.Threads);
-        var chosen = SampleUsers(split == "test" ? data.Test : data.Valid, maxUsers, info.Config.Seed);
+        var all = split == "test" ? data.Test : data.Valid;
+        var chosen = SampleUsers(all, maxUsers, info.Config.Seed);
         var result = Evaluate(recommender, chosen, split, null, info.Config.Seed,
             batchUsers ?? info.Config.EvalBatchUsers, showProgress, cancel);
         // the popularity the recommender ranks shared identifiers by (the run's training users)
-        result = result with { Baselines = HistoryBaselines.Evaluate(chosen, recommender.Popularity) };
-        AtomicFile.WriteAllText(run.MetricsFileFor(split), ToJson(result, checkpoint));
+        var file = metricsFile ?? run.MetricsFileFor(split, checkpoint, chosen.Count < all.Count ? chosen.Count : null,
+            recommender.Beam != info.Config.Beam ? recommender.Beam : null, bf16);
+        result = result with { Baselines = HistoryBaselines.Evaluate(chosen, recommender.Popularity), MetricsFile = file };
+        AtomicFile.WriteAllText(file, ToJson(result, checkpoint));
         return result;
     }
 

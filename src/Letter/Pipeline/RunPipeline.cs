@@ -156,7 +156,9 @@ public sealed class RunPipeline(RunConfig config, TextWriter log)
                 TigerTrainer.Train(data, index.Index, _config.Tiger, dir, cancel,
                     new TigerTrainOptions { Resume = resume && new TigerRunFolder(dir).Exists, IndexFile = index.File, Log = log, ShowProgress = true });
                 cancel.ThrowIfCancellationRequested();
-                TigerEvaluator.Evaluate(dir, "test", _config.EvalMaxUsers, showProgress: true, cancel: cancel);
+                // the stage's own protocol (its eval_max_users is in its settings): always its metrics.json
+                TigerEvaluator.Evaluate(dir, "test", _config.EvalMaxUsers, showProgress: true, cancel: cancel,
+                    metricsFile: new TigerRunFolder(dir).MetricsFile);
             });
         var metrics = JsonSerializer.Deserialize<JsonElement>(File.ReadAllText(new TigerRunFolder(Path.Combine(_run, name)).MetricsFile));
         var values = new Dictionary<string, double>();

@@ -49,7 +49,23 @@ public sealed class TigerRunFolder(string directory)
     public string CurveFile => Path.Combine(Directory, "training-curve.json");
     public string MetricsFile => Path.Combine(Directory, "metrics.json");
 
-    public string MetricsFileFor(string split) => split == "test" ? MetricsFile : Path.Combine(Directory, $"metrics-{split}.json");
+    /// <summary>
+    /// Where an evaluation's metrics go. The run's own evaluation (best checkpoint, every user, the
+    /// run's beam, fp32) is metrics.json for test and metrics-valid.json for valid; any other
+    /// variant names what differs (e.g. metrics-last-500users-bf16.json), so a quick check never
+    /// overwrites the full result.
+    /// </summary>
+    /// <param name="sampledUsers">users of a --max-users sample, null when all were evaluated</param>
+    /// <param name="beam">a beam other than the run's, null for the run's</param>
+    public string MetricsFileFor(string split, string checkpoint = "best", int? sampledUsers = null, int? beam = null, bool bf16 = false)
+    {
+        var name = "metrics" + (split == "test" ? "" : $"-{split}")
+            + (checkpoint == "best" ? "" : $"-{checkpoint}")
+            + (sampledUsers is int n ? $"-{n}users" : "")
+            + (beam is int b ? $"-beam{b}" : "")
+            + (bf16 ? "-bf16" : "");
+        return Path.Combine(Directory, name + ".json");
+    }
 
     public bool Exists => File.Exists(ConfigFile);
 

@@ -55,4 +55,16 @@ public class TigerEvaluatorTests
         using var r = TigerRecommender.Load(run);
         Assert.Equal([5, 4], r.ItemsOf(r.IdentifierKeyOfItem(4)));
     }
+
+    [Theory]
+    [InlineData("test", "best", null, null, false, "metrics.json")]
+    [InlineData("valid", "best", null, null, false, "metrics-valid.json")]
+    [InlineData("test", "last", 500, null, true, "metrics-last-500users-bf16.json")]
+    [InlineData("valid", "best", null, 5, false, "metrics-valid-beam5.json")]
+    public void Metrics_files_name_every_setting_that_differs_from_the_runs_own_evaluation(
+        string split, string checkpoint, int? users, int? beam, bool bf16, string expected)
+    {
+        var folder = new TigerRunFolder("/tmp/run");
+        Assert.Equal(Path.Combine(folder.Directory, expected), folder.MetricsFileFor(split, checkpoint, users, beam, bf16));
+    }
 }

@@ -31,6 +31,12 @@ public class TigerTrainerTests
         foreach (var key in new[] { "recall@1", "recall@5", "recall@10", "ndcg@5", "ndcg@10" })
             Assert.True(metrics.RootElement.TryGetProperty(key, out _), key);
         Assert.False(metrics.RootElement.TryGetProperty("item_match", out _));
+        // a quick check on another checkpoint and a sample goes to its own file: the full result stays
+        var full = File.ReadAllText(folder.MetricsFile);
+        var quick = TigerEvaluator.Evaluate(run, "test", maxUsers: 5, checkpoint: "last");
+        Assert.Equal(Path.Combine(folder.Directory, "metrics-last-5users.json"), quick.MetricsFile);
+        Assert.Equal(5, JsonDocument.Parse(File.ReadAllText(quick.MetricsFile!)).RootElement.GetProperty("users").GetInt32());
+        Assert.Equal(full, File.ReadAllText(folder.MetricsFile));
         var curve = JsonSerializer.Deserialize<List<EpochRecord>>(File.ReadAllText(folder.CurveFile), TigerRunFolder.Json)!;
         Assert.Equal(20, curve.Count);
         Assert.True(File.Exists(folder.BestCheckpoint) && File.Exists(folder.LastCheckpoint));
