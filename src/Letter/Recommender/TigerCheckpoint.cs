@@ -25,6 +25,8 @@ public sealed record TrainerState
     public bool Finished { get; init; }
     public string? StopReason { get; init; }
     public List<EpochRecord> Curve { get; init; } = [];
+    /// <summary>The end-of-training choice on all validation users, once made (null before, or when not needed).</summary>
+    public FinalSelection? Selection { get; init; }
 }
 
 /// <summary>

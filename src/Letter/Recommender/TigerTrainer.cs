@@ -93,7 +93,7 @@ public static class TigerTrainer
             run.WriteInfo(info with { Parameters = parameterCount });
             index.Save(run.IndexFile);
         }
-        if (state.Finished)
+        if (state.Finished && !FinalSelection.IsNeeded(state, validation.Count, split.Valid.Count))
         {
             log?.WriteLine($"the run is already finished ({state.StopReason})");
             return new TigerTrainResult(state, run.Directory);
@@ -119,7 +119,7 @@ public static class TigerTrainer
             SaveLast(run, model, optimizer, state with { EpochSeconds = seconds, TrainingSeconds = trainingSecondsBefore + seconds });
         }
 
-        for (int epoch = state.Epoch; epoch < config.Epochs; epoch++)
+        for (int epoch = state.Epoch; !state.Finished && epoch < config.Epochs; epoch++)
         {
             var plan = LengthBatcher.Plan(lengths, config.BatchSize, config.Seed, epoch).Chunk(config.GradientAccumulation).ToList();
             using var bar = options.ShowProgress ? new Progress.ProgressBar($"epoch {epoch + 1}", plan.Count, start: state.StepInEpoch) : null;
@@ -203,6 +203,12 @@ public static class TigerTrainer
                 log?.WriteLine($"stopped: {stopReason}; best epoch {state.BestEpoch} (valid N@10 {state.BestNdcg10:F4})");
                 break;
             }
+        }
+        if (FinalSelection.IsNeeded(state, validation.Count, split.Valid.Count))
+        {
+            state = FinalSelection.Make(run, recommender, state, config, vocabulary.Size, index, popularity, split.Valid,
+                options.ShowProgress, log, cancel);
+            SaveLast(run, model, optimizer, state);
         }
         return new TigerTrainResult(state, run.Directory);
     }
