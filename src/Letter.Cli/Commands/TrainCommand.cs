@@ -22,9 +22,9 @@ public static class TrainCommand
         var lr = new Option<double>("--lr") { Description = "Peak learning rate (AdamW)", DefaultValueFactory = _ => d.LearningRate };
         var beam = new Option<int>("--beam") { Description = "Beam size for validation and evaluation", DefaultValueFactory = _ => d.Beam };
         var maxUsers = new Option<int?>("--max-users") { Description = "Train and validate on a fixed seeded sample of this many users (quick checks)" };
-        var validUsers = new Option<int>("--valid-users") { Description = "Validation users sampled for the per-epoch check (0 = all)", DefaultValueFactory = _ => d.ValidationUsers };
+        var validUsers = new Option<int>("--valid-users") { Description = "Validation users sampled for the per-epoch check (0 = all); at the end, the sample's best epoch and the last are compared on all of them", DefaultValueFactory = _ => d.ValidationUsers };
         var patience = new Option<int>("--patience") { Description = "Stop after this many epochs without a better validation NDCG@10", DefaultValueFactory = _ => d.Patience };
-        var budget = new Option<double>("--time-budget") { Description = "Training minutes not to exceed: no epoch starts that, judged by the last one, would end later (0 = none)", DefaultValueFactory = _ => 0 };
+        var budget = new Option<double>("--time-budget") { Description = "Training minutes not to exceed: no epoch starts that, judged by the last one, would end later (0 = none); the final choice on all validation users comes after it", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Torch threads", DefaultValueFactory = _ => d.Threads };
         var dropout = new Option<double>("--dropout") { Description = "Dropout probability (the paper's 0.1); at a budget of about 15 epochs or fewer, 0 validates better (docs/benchmarks.md)", DefaultValueFactory = _ => d.Dropout };
         var textTokens = new Option<int>("--text-tokens") { Description = "Vocabulary rows never read or generated, beside the codes: 32098 gives the original LETTER-TIGER's T5 vocabulary (32,100 text tokens + codes); 0 = codes only, as TIGER", DefaultValueFactory = _ => d.TextTokens };

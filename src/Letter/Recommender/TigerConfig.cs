@@ -42,7 +42,7 @@ public sealed record TigerConfig
     public double GradientClip { get; init; } = 1.0;
     /// <summary>Epochs without a better validation NDCG@10 before training stops.</summary>
     public int Patience { get; init; } = 10;
-    /// <summary>Validation users sampled (fixed by the seed) for the per-epoch check; 0 means all.</summary>
+    /// <summary>Validation users sampled (fixed by the seed) for the per-epoch check; 0 means all. A sampled run ends with <see cref="FinalSelection"/> on all of them.</summary>
     public int ValidationUsers { get; init; } = 2000;
     /// <summary>Total training minutes not to exceed (0 = no limit): no epoch starts that, judged by the last one, would end later; the schedule still spans <see cref="Epochs"/>.</summary>
     public double TimeBudgetMinutes { get; init; }
