@@ -27,8 +27,8 @@ public sealed record FinalSelection(int Users, int SampleBestEpoch, double BestE
     /// on <paramref name="validation"/>; when the last wins it becomes best.ckpt. Returns the state
     /// with the selection recorded (the caller writes it to last.ckpt).
     /// </summary>
-    internal static TrainerState Make(TigerRunFolder run, TigerRecommender last, TrainerState state, TigerConfig config, int vocabularySize,
-        ItemIndex index, int[] popularity, IReadOnlyList<Sample> validation, bool showProgress, TextWriter? log, CancellationToken cancel)
+    internal static TrainerState Make(TigerRunFolder run, TigerRecommender last, TrainerState state, TigerConfig config,
+        LetterDataset data, IReadOnlyList<Sample> validation, bool showProgress, TextWriter? log, CancellationToken cancel)
     {
         int lastEpoch = state.Curve[^1].Epoch;
         log?.WriteLine($"choosing between epoch {state.BestEpoch} (best on the validation sample) and the last, epoch {lastEpoch}, on all {validation.Count:N0} validation users");
@@ -37,11 +37,7 @@ public sealed record FinalSelection(int Users, int SampleBestEpoch, double BestE
 
         double lastNdcg = Ndcg10(last);
         double bestNdcg;
-        using (var best = new TigerRecommender(new TigerModel(config, vocabularySize), index, popularity) { Beam = config.Beam })
-        {
-            TigerCheckpoint.Load(run.BestCheckpoint, best.Model);
-            bestNdcg = Ndcg10(best);
-        }
+        using (var best = TigerRecommender.Load(run.Directory, data, "best")) bestNdcg = Ndcg10(best);
         var selection = new FinalSelection(validation.Count, state.BestEpoch, bestNdcg, lastEpoch, lastNdcg);
         state = state with { Selection = selection };
         if (selection.ChosenEpoch == lastEpoch)

@@ -206,8 +206,7 @@ public static class TigerTrainer
         }
         if (FinalSelection.IsNeeded(state, validation.Count, split.Valid.Count))
         {
-            state = FinalSelection.Make(run, recommender, state, config, vocabulary.Size, index, popularity, split.Valid,
-                options.ShowProgress, log, cancel);
+            state = FinalSelection.Make(run, recommender, state, config, data, split.Valid, options.ShowProgress, log, cancel);
             SaveLast(run, model, optimizer, state);
         }
         return new TigerTrainResult(state, run.Directory);
