@@ -78,7 +78,7 @@ public static class TrainCommand
                     ShowProgress = true,
                 });
                 var chosen = result.State.Selection is { } f
-                    ? $"valid NDCG@10 {(f.ChosenEpoch == f.LastEpoch ? f.LastEpochNdcg10 : f.BestEpochNdcg10):F4} on all {f.Users:N0} validation users"
+                    ? $"valid NDCG@10 {f.ChosenNdcg10:F4} on all {f.Users:N0} validation users"
                     : $"valid NDCG@10 {result.State.BestNdcg10:F4}";
                 output2.WriteLine($"run {result.RunDirectory}: {result.State.Curve.Count} epochs, best epoch {result.State.BestEpoch} " +
                                   $"({chosen}){(result.State.StopReason is { } r ? $"; {r}" : "")}");

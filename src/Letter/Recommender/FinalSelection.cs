@@ -17,6 +17,9 @@ public sealed record FinalSelection(int Users, int SampleBestEpoch, double BestE
     /// <summary>A tie goes to the last epoch: it has seen more training (and a selection interrupted after it rewrote best.ckpt repeats itself consistently).</summary>
     public int ChosenEpoch => LastEpochNdcg10 >= BestEpochNdcg10 ? LastEpoch : SampleBestEpoch;
 
+    /// <summary>NDCG@10 on all validation users of <see cref="ChosenEpoch"/>.</summary>
+    public double ChosenNdcg10 => Math.Max(LastEpochNdcg10, BestEpochNdcg10);
+
     /// <summary>Needed when the run is finished, validated on a sample, and its best epoch is not its last.</summary>
     public static bool IsNeeded(TrainerState state, int sampledUsers, int allUsers) =>
         state.Finished && state.Selection is null && sampledUsers < allUsers && state.Curve.Count > 0

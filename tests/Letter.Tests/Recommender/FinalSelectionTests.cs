@@ -30,6 +30,7 @@ public class FinalSelectionTests
         double last = TigerEvaluator.Evaluate(run, "valid", checkpoint: "last").IdentifierMatch["ndcg@10"];
         Assert.Equal(f.LastEpochNdcg10, last, 6);
         Assert.Equal(Math.Max(f.BestEpochNdcg10, f.LastEpochNdcg10), best, 6);
+        Assert.Equal(best, f.ChosenNdcg10, 6);
         // the state on disk says the same
         Assert.Equal(f, TigerCheckpoint.Load(new TigerRunFolder(run).LastCheckpoint, new TigerModel(SampledConfig(), TigerVocabulary.For(data.Index!).Size)).Selection);
     }
