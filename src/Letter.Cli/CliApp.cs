@@ -30,6 +30,7 @@ public static class CliApp
         root.Subcommands.Add(TokenizeCommand.Build());
         root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
+        root.Subcommands.Add(CompareCommand.Build());
         root.Subcommands.Add(ConfigCommand.Build());
         return root;
     }

@@ -40,7 +40,7 @@ public static class EvalCommand
                     + $"the other {r.New.Count}: recall@10 {r.New.Recall(10):F4}");
             foreach (var (name, m) in e.Baselines ?? new Dictionary<string, RankingMetrics>())
                 output.WriteLine($"baseline {name} (no model): recall@10 {m.Recall(10):F4}  ndcg@10 {m.Ndcg(10):F4}");
-            output.WriteLine($"written to {e.MetricsFile}");
+            output.WriteLine($"written to {e.MetricsFile} (per-user ranks: {Path.GetFileName(e.RanksFile)}, for 'letter compare')");
             return Task.FromResult(0);
         });
         return cmd;

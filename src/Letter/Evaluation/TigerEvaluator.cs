@@ -21,10 +21,16 @@ public sealed record TigerEvaluation(
     TargetRepeats? Repeats = null,
     IReadOnlyDictionary<string, RankingMetrics>? Baselines = null)
 {
+    /// <summary>Every user's target and ranks, in the order evaluated (for paired comparisons).</summary>
+    public IReadOnlyList<UserRank> PerUser { get; init; } = [];
+
     public double UsersPerSecond => Seconds > 0 ? Users / Seconds : 0;
 
     /// <summary>The metrics file written for a run folder's evaluation; null for an in-memory one.</summary>
     public string? MetricsFile { get; init; }
+
+    /// <summary>The per-user ranks file written beside <see cref="MetricsFile"/>.</summary>
+    public string? RanksFile { get; init; }
 }
 
 /// <summary>
@@ -55,8 +61,10 @@ public static class TigerEvaluator
     }
 
     /// <summary>Evaluates samples (one per user); <paramref name="maxUsers"/> takes a fixed seeded sample.</summary>
+    /// <param name="userId">the id of a sample's user (default: its number)</param>
     public static TigerEvaluation Evaluate(TigerRecommender recommender, IReadOnlyList<Sample> samples, string split,
-        int? maxUsers = null, int seed = 42, int batchUsers = 64, bool showProgress = false, CancellationToken cancel = default)
+        int? maxUsers = null, int seed = 42, int batchUsers = 64, bool showProgress = false, CancellationToken cancel = default,
+        Func<int, string>? userId = null)
     {
         var chosen = SampleUsers(samples, maxUsers, seed);
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -67,15 +75,17 @@ public static class TigerEvaluator
         var identifier = new RankingMetrics();
         var item = new RankingMetrics();
         var repeats = new TargetRepeats();
+        var perUser = new List<UserRank>(chosen.Count);
         for (int i = 0; i < chosen.Count; i++)
         {
             var (ri, rt) = Ranks(recommender, beams[i], chosen[i].Target);
             identifier.Add(ri);
             item.Add(rt);
             repeats.Add(chosen[i], ri);
+            perUser.Add(new UserRank(userId?.Invoke(chosen[i].User) ?? chosen[i].User.ToString(), chosen[i].Target, ri, rt));
         }
         return new TigerEvaluation(split, chosen.Count, recommender.Beam, recommender.HasCollisions,
-            identifier.ToDictionary(), item.ToDictionary(), clock.Elapsed.TotalSeconds, recommender.Precision, repeats);
+            identifier.ToDictionary(), item.ToDictionary(), clock.Elapsed.TotalSeconds, recommender.Precision, repeats) { PerUser = perUser };
     }
 
     /// <summary>A fixed sample of samples (seeded), in their original order; all when <paramref name="maxUsers"/> is null or large.</summary>
@@ -98,7 +108,8 @@ public static class TigerEvaluator
         var run = new TigerRunFolder(runDirectory);
         var info = run.ReadInfo();
         var dataset = LetterDataset.Load(info.DatasetDirectory, loadIndex: false);
-        var data = LeaveOneOutSplit.Build(info.TrainingUsers(dataset), new SplitOptions(info.Config.MaxHistory));
+        var users = info.TrainingUsers(dataset);
+        var data = LeaveOneOutSplit.Build(users, new SplitOptions(info.Config.MaxHistory));
         TorchRuntime.Prepare(fp32Products: !bf16); // before the model's tensors exist
         using var recommender = TigerRecommender.Load(runDirectory, dataset, checkpoint);
         if (beam is not null) recommender.Beam = beam.Value;
@@ -107,11 +118,12 @@ public static class TigerEvaluator
         var all = split == "test" ? data.Test : data.Valid;
         var chosen = SampleUsers(all, maxUsers, info.Config.Seed);
         var result = Evaluate(recommender, chosen, split, null, info.Config.Seed,
-            batchUsers ?? info.Config.EvalBatchUsers, showProgress, cancel);
+            batchUsers ?? info.Config.EvalBatchUsers, showProgress, cancel, u => users[u].UserId);
         // the popularity the recommender ranks shared identifiers by (the run's training users)
         var file = metricsFile ?? run.MetricsFileFor(split, checkpoint, chosen.Count < all.Count ? chosen.Count : null,
             recommender.Beam != info.Config.Beam ? recommender.Beam : null, bf16);
-        result = result with { Baselines = HistoryBaselines.Evaluate(chosen, recommender.Popularity), MetricsFile = file };
+        result = result with { Baselines = HistoryBaselines.Evaluate(chosen, recommender.Popularity), MetricsFile = file, RanksFile = UserRanksFile.For(file) };
+        UserRanksFile.Write(result.RanksFile, result.PerUser);
         AtomicFile.WriteAllText(file, ToJson(result, checkpoint));
         return result;
     }
@@ -140,6 +152,7 @@ public static class TigerEvaluator
         d["checkpoint"] = checkpoint;
         d["seconds"] = Math.Round(e.Seconds, 2);
         d["users_per_second"] = Math.Round(e.UsersPerSecond, 1);
+        if (e.RanksFile is not null) d["ranks_file"] = Path.GetFileName(e.RanksFile);
         return JsonSerializer.Serialize(d, TigerRunFolder.Json);
     }
 

@@ -37,6 +37,28 @@ public class TigerTrainerTests
         Assert.Equal(Path.Combine(folder.Directory, "metrics-last-5users.json"), quick.MetricsFile);
         Assert.Equal(5, JsonDocument.Parse(File.ReadAllText(quick.MetricsFile!)).RootElement.GetProperty("users").GetInt32());
         Assert.Equal(full, File.ReadAllText(folder.MetricsFile));
+        // the per-user ranks beside each metrics file give back its metrics, user by user
+        Assert.Equal(Path.Combine(folder.Directory, "ranks.tsv"), e.RanksFile);
+        Assert.Equal(Path.Combine(folder.Directory, "ranks-last-5users.tsv"), quick.RanksFile);
+        var ranks = UserRanksFile.Read(e.RanksFile!);
+        Assert.Equal(64, ranks.Count);
+        Assert.Equal(data.Users.Select(u => u.UserId).Order(), ranks.Select(r => r.UserId).Order());
+        Assert.Equal(data.Users.ToDictionary(u => u.UserId, u => u.Items[^1]), ranks.ToDictionary(r => r.UserId, r => r.Target));
+        var recomputed = new RankingMetrics();
+        foreach (var r in ranks) recomputed.Add(r.IdentifierRank);
+        foreach (var (key, value) in e.IdentifierMatch) Assert.Equal(value, recomputed.ToDictionary()[key], 12);
+        Assert.Equal("ranks.tsv", JsonDocument.Parse(full).RootElement.GetProperty("ranks_file").GetString());
+        // compare: a run against itself differs by nothing; against a 5-user sample it refuses
+        var same = Letter.Tests.Cli.CliRunner.Run("compare", run, run);
+        Assert.Equal(0, same.ExitCode);
+        Assert.Contains("64 users, identifier match", same.Stdout);
+        var rows = same.Stdout.Split('\n').Where(l => l.StartsWith("recall@") || l.StartsWith("ndcg@")).ToList();
+        Assert.Equal(5, rows.Count);
+        Assert.All(rows, row => Assert.Equal("0.0000", row.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3]));
+        var sample = Letter.Tests.Cli.CliRunner.Run("compare", run, quick.MetricsFile!);
+        Assert.Equal(2, sample.ExitCode);
+        Assert.Contains("has 5 users", sample.Stderr);
+        Assert.Contains("same users", sample.Stderr);
         var curve = JsonSerializer.Deserialize<List<EpochRecord>>(File.ReadAllText(folder.CurveFile), TigerRunFolder.Json)!;
         Assert.Equal(20, curve.Count);
         Assert.True(File.Exists(folder.BestCheckpoint) && File.Exists(folder.LastCheckpoint));

@@ -1,0 +1,52 @@
+using System.CommandLine;
+using System.Globalization;
+using Letter.Evaluation;
+
+namespace Letter.Cli.Commands;
+
+/// <summary><c>letter compare A B</c>: a paired, per-user comparison of two evaluations of the same users.</summary>
+public static class CompareCommand
+{
+    public static Command Build()
+    {
+        var a = new Argument<string>("A") { Description = "Run folder (its own evaluation), metrics-*.json or ranks-*.tsv written by 'letter eval'" };
+        var b = new Argument<string>("B") { Description = "The same for the other evaluation; differences are B - A" };
+        var split = new Option<string>("--split") { Description = "test or valid, for run folders", DefaultValueFactory = _ => "test" };
+        var itemMatch = new Option<bool>("--item-match") { Description = "Compare item-match ranks instead of identifier-match ranks" };
+        var cmd = new Command("compare",
+            "Compare two evaluations user by user: both means, B - A with its paired standard error and 95% interval, and a p-value " +
+            "(Recall: exact McNemar test on the users only one of them hits; NDCG: paired normal test). Both must cover the same users.");
+        cmd.Arguments.Add(a);
+        cmd.Arguments.Add(b);
+        cmd.Options.Add(split);
+        cmd.Options.Add(itemMatch);
+        cmd.SetAction(parse =>
+        {
+            var s = parse.GetValue(split)!;
+            if (s is not ("test" or "valid")) throw new UsageException($"--split must be test or valid (got {s})");
+            var fileA = UserRanksFile.Resolve(parse.GetValue(a)!, s);
+            var fileB = UserRanksFile.Resolve(parse.GetValue(b)!, s);
+            var c = PairedComparison.Compare(UserRanksFile.Read(fileA), UserRanksFile.Read(fileB), fileA, fileB, parse.GetValue(itemMatch));
+            Write(parse.InvocationConfiguration.Output, c, fileA, fileB);
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static void Write(TextWriter o, PairedComparison c, string fileA, string fileB)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        o.WriteLine(string.Create(inv, $"A: {fileA}"));
+        o.WriteLine(string.Create(inv, $"B: {fileB}"));
+        o.WriteLine(string.Create(inv, $"{c.Users:N0} users, {(c.ItemMatch ? "item" : "identifier")} match, paired by user"));
+        o.WriteLine($"{"metric",-10} {"A",8} {"B",8} {"B - A",9} {"95% interval",21} {"p",7} {"A only",7} {"B only",7}");
+        foreach (var m in c.Metrics)
+        {
+            string Signed(double v) => v.ToString("+0.0000;-0.0000;0.0000", inv);
+            var interval = $"[{Signed(m.Low95)}, {Signed(m.High95)}]";
+            o.WriteLine(string.Create(inv, $"{m.Name,-10} {m.MeanA,8:0.0000} {m.MeanB,8:0.0000} {Signed(m.Difference),9} {interval,21} {P(m.PValue),7} {m.OnlyA?.ToString(inv) ?? "",7} {m.OnlyB?.ToString(inv) ?? "",7}"));
+        }
+    }
+
+    private static string P(double p) => p < 0.0001 ? "<0.0001" : p.ToString("0.0000", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,85 @@
+using System.Globalization;
+using Letter.IO;
+
+namespace Letter.Evaluation;
+
+/// <summary>One user's result in an evaluation: the target and its 0-based rank under both protocols (-1: not ranked).</summary>
+public sealed record UserRank(string UserId, int Target, int IdentifierRank, int ItemRank);
+
+/// <summary>
+/// The per-user ranks of an evaluation as a tab-separated file (one line per user, ranks 1-based,
+/// "-" when the target is not in the list), so two evaluations of the same users can be compared
+/// pair by pair (<see cref="PairedComparison"/>): the difference of two runs is far less noisy per
+/// user than the difference of their means.
+/// </summary>
+public static class UserRanksFile
+{
+    private const string Header = "user\ttarget\tidentifier_rank\titem_rank";
+
+    /// <summary>The ranks file that goes with a metrics file: metrics-valid-bf16.json -> ranks-valid-bf16.tsv.</summary>
+    public static string For(string metricsFile)
+    {
+        var name = Path.GetFileNameWithoutExtension(metricsFile);
+        name = name.StartsWith("metrics", StringComparison.Ordinal) ? "ranks" + name["metrics".Length..] : name + "-ranks";
+        return Path.Combine(Path.GetDirectoryName(Path.GetFullPath(metricsFile))!, name + ".tsv");
+    }
+
+    /// <summary>
+    /// The ranks file a path names: a ranks file itself, the ranks file of a metrics file, or for a run
+    /// folder the ranks of its own evaluation of <paramref name="split"/> (ranks.tsv, ranks-valid.tsv).
+    /// </summary>
+    public static string Resolve(string path, string split = "test")
+    {
+        if (System.IO.Directory.Exists(path))
+        {
+            var file = For(new Letter.Recommender.TigerRunFolder(path).MetricsFileFor(split));
+            if (!File.Exists(file))
+                throw new LetterDataException(file, null, $"is missing: evaluate the run first ('letter eval {path}{(split == "test" ? "" : " --split " + split)}'; " +
+                    "evaluations made before Letter wrote per-user ranks have only metrics files)");
+            return file;
+        }
+        return path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? For(path) : path;
+    }
+
+    public static void Write(string path, IEnumerable<UserRank> ranks) =>
+        AtomicFile.Write(path, s =>
+        {
+            using var w = new StreamWriter(s, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
+            w.Write(Header + "\n");
+            foreach (var r in ranks)
+                w.Write($"{r.UserId}\t{r.Target}\t{Rank(r.IdentifierRank)}\t{Rank(r.ItemRank)}\n");
+        });
+
+    public static List<UserRank> Read(string path)
+    {
+        if (!File.Exists(path)) throw new LetterDataException(path, null, "is missing");
+        var ranks = new List<UserRank>();
+        int lineNumber = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNumber++;
+            if (lineNumber == 1)
+            {
+                if (line != Header) throw new LetterDataException(path, "line 1", $"is not a ranks header (expected \"{Header.Replace("\t", "\\t")}\")");
+                continue;
+            }
+            if (line.Length == 0) continue;
+            var f = line.Split('\t');
+            if (f.Length != 4) throw new LetterDataException(path, $"line {lineNumber}", $"has {f.Length} fields; expected 4 (user, target, identifier_rank, item_rank)");
+            if (!int.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out var target))
+                throw new LetterDataException(path, $"line {lineNumber}", $"target \"{f[1]}\" is not an item number");
+            ranks.Add(new UserRank(f[0], target, ParseRank(path, lineNumber, f[2]), ParseRank(path, lineNumber, f[3])));
+        }
+        if (lineNumber == 0) throw new LetterDataException(path, null, "is empty");
+        return ranks;
+    }
+
+    private static string Rank(int rank) => rank < 0 ? "-" : (rank + 1).ToString(CultureInfo.InvariantCulture);
+
+    private static int ParseRank(string path, int line, string field)
+    {
+        if (field == "-") return -1;
+        if (int.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out var rank) && rank >= 1) return rank - 1;
+        throw new LetterDataException(path, $"line {line}", $"rank \"{field}\" is neither a 1-based rank nor \"-\"");
+    }
+}
