@@ -26,7 +26,7 @@ public static class TrainCommand
         var patience = new Option<int>("--patience") { Description = "Stop after this many epochs without a better validation NDCG@10", DefaultValueFactory = _ => d.Patience };
         var budget = new Option<double>("--time-budget") { Description = "Training minutes not to exceed: no epoch starts that, judged by the last one, would end later (0 = none); the final choice on all validation users comes after it", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Torch threads", DefaultValueFactory = _ => d.Threads };
-        var dropout = new Option<double>("--dropout") { Description = "Dropout probability (the paper's 0.1); at a budget of about 15 epochs or fewer, 0 validates better (docs/benchmarks.md)", DefaultValueFactory = _ => d.Dropout };
+        var dropout = new Option<double>("--dropout") { Description = "Dropout probability (the paper's 0.1); at a budget of about 15-18 epochs, 0 or 0.05 does better (docs/benchmarks.md)", DefaultValueFactory = _ => d.Dropout };
         var textTokens = new Option<int>("--text-tokens") { Description = "Vocabulary rows never read or generated, beside the codes: 32098 gives the original LETTER-TIGER's T5 vocabulary (32,100 text tokens + codes); 0 = codes only, as TIGER", DefaultValueFactory = _ => d.TextTokens };
         var bf16 = new Option<bool>("--bf16") { Description = "Matrix products in bfloat16 (fp32 weights, optimizer, norms, softmax and loss)" };
         var benchmark = new Option<string?>("--benchmark") { Description = "Instead of training, time the training step and beam search: 'step:HISTORY_ITEMS,...' and/or 'beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16]' (e.g. step:20,7 beam:256:7 beam:256:7:128:bf16)" };
