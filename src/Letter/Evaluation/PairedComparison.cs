@@ -43,9 +43,9 @@ public sealed record PairedComparison(int Users, bool ItemMatch, IReadOnlyList<P
 
         var metrics = new List<PairedMetric>();
         foreach (var k in RankingMetrics.DefaultRecallKs)
-            metrics.Add(Metric($"recall@{k}", pairs, rank => rank >= 0 && rank < k ? 1 : 0, recall: true));
+            metrics.Add(Metric($"recall@{k}", pairs, rank => RankingMetrics.RecallGain(rank, k), recall: true));
         foreach (var k in RankingMetrics.DefaultNdcgKs)
-            metrics.Add(Metric($"ndcg@{k}", pairs, rank => rank >= 0 && rank < k ? 1 / Math.Log2(rank + 2) : 0, recall: false));
+            metrics.Add(Metric($"ndcg@{k}", pairs, rank => RankingMetrics.NdcgGain(rank, k), recall: false));
         return new PairedComparison(pairs.Count, itemMatch, metrics);
     }
 

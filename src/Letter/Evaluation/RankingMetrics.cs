@@ -29,12 +29,15 @@ public sealed class RankingMetrics
     public void Add(int rank)
     {
         Count++;
-        if (rank < 0) return;
-        for (int i = 0; i < _recallKs.Length; i++)
-            if (rank < _recallKs[i]) _recall[i] += 1;
-        for (int i = 0; i < _ndcgKs.Length; i++)
-            if (rank < _ndcgKs[i]) _ndcg[i] += 1.0 / Math.Log2(rank + 2);
+        for (int i = 0; i < _recallKs.Length; i++) _recall[i] += RecallGain(rank, _recallKs[i]);
+        for (int i = 0; i < _ndcgKs.Length; i++) _ndcg[i] += NdcgGain(rank, _ndcgKs[i]);
     }
+
+    /// <summary>One user's Recall@K: 1 when the 0-based <paramref name="rank"/> is below K, else 0 (also for -1, not ranked).</summary>
+    public static double RecallGain(int rank, int k) => rank >= 0 && rank < k ? 1 : 0;
+
+    /// <summary>One user's NDCG@K with one target (ideal DCG 1): 1 / log2(rank + 2) below K, else 0.</summary>
+    public static double NdcgGain(int rank, int k) => rank >= 0 && rank < k ? 1.0 / Math.Log2(rank + 2) : 0;
 
     public void Merge(RankingMetrics other)
     {
