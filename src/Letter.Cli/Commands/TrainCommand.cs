@@ -14,6 +14,7 @@ public static class TrainCommand
         var index = new Option<string?>("--index") { Description = "Item identifiers (LETTER index.json); default: the dataset's NAME.index.json" };
         var output = new Option<string>("--out") { Description = "Run folder to write (config.json, checkpoints/, training-curve.json)", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (its config.json wins)" };
+        var initFrom = new Option<string?>("--init-from") { Description = "Start from the weights of another run on the same index (a run folder: its chosen best checkpoint; or a checkpoint file in one); optimizer, warm-up, cosine and epochs start afresh, e.g. to train a finished run longer" };
         var epochs = new Option<int>("--epochs") { Description = "Epochs (the cosine schedule spans them all)", DefaultValueFactory = _ => d.Epochs };
         var seed = new Option<int>("--seed") { Description = "Random seed (initialisation, batch order, dropout, user samples)", DefaultValueFactory = _ => d.Seed };
         var temperature = new Option<double>("--temperature") { Description = "Ranking-guided loss temperature tau (1 = plain TIGER)", DefaultValueFactory = _ => d.Temperature };
@@ -32,7 +33,7 @@ public static class TrainCommand
         var benchmark = new Option<string?>("--benchmark") { Description = "Instead of training, time the training step and beam search: 'step:HISTORY_ITEMS,...' and/or 'beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16]' (e.g. step:20,7 beam:256:7 beam:256:7:128:bf16)" };
         var cmd = new Command("train", "Train the TIGER generative recommender (T5, ranking-guided loss) on a dataset and its item identifiers");
         cmd.Arguments.Add(dir);
-        foreach (var o in new Option[] { index, output, resume, epochs, seed, temperature, batch, accumulate, lr, beam, maxUsers, validUsers, patience, budget, threads, dropout, textTokens, bf16, benchmark })
+        foreach (var o in new Option[] { index, output, resume, initFrom, epochs, seed, temperature, batch, accumulate, lr, beam, maxUsers, validUsers, patience, budget, threads, dropout, textTokens, bf16, benchmark })
             cmd.Options.Add(o);
         cmd.SetAction((parse, invocationCancel) =>
         {
@@ -72,6 +73,7 @@ public static class TrainCommand
                 var result = TigerTrainer.Train(dataset, itemIndex, config, parse.GetValue(output)!, cancel, new TigerTrainOptions
                 {
                     Resume = parse.GetValue(resume),
+                    InitFrom = parse.GetValue(initFrom),
                     MaxUsers = parse.GetValue(maxUsers),
                     IndexFile = indexFile,
                     Log = Console.Error,

@@ -8,7 +8,8 @@ namespace Letter.Recommender;
 
 /// <summary>
 /// What config.json of a run holds: the full effective config, where the data came from and the
-/// versions that started the run (absent in runs made before they were recorded).
+/// versions that started the run (absent in runs made before they were recorded), and the checkpoint
+/// its weights started from (absent when they were freshly initialised).
 /// </summary>
 public sealed record TigerRunInfo(
     TigerConfig Config,
@@ -21,7 +22,8 @@ public sealed record TigerRunInfo(
     int? MaxUsers,
     long Parameters,
     string Created,
-    RunVersions? Versions = null)
+    RunVersions? Versions = null,
+    InitialWeights? InitFrom = null)
 {
     /// <summary>The users the run trained and validated on: all of the dataset's, or its seeded <c>--max-users</c> sample.</summary>
     public IReadOnlyList<UserSequence> TrainingUsers(LetterDataset dataset) => TigerTrainer.SelectUsers(dataset.Users, MaxUsers, Config.Seed);

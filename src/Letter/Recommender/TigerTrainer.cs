@@ -21,6 +21,8 @@ public sealed record TigerTrainOptions
     public string? IndexFile { get; init; }
     /// <summary>Stop (after writing the last checkpoint) once this many optimizer steps are done in total.</summary>
     public long? StopAfterSteps { get; init; }
+    /// <summary>A run folder or checkpoint whose model weights this new run starts from (ignored on resume: config.json keeps it).</summary>
+    public string? InitFrom { get; init; }
     /// <summary>Progress lines (one per epoch, and a bar); null for silence.</summary>
     public TextWriter? Log { get; init; }
     public bool ShowProgress { get; init; }
@@ -65,7 +67,8 @@ public static class TigerTrainer
         var vocabulary = TigerVocabulary.For(index, config.TextTokens);
         var info = resumed ?? new TigerRunInfo(config, data.Folder.Directory, options.IndexFile is null ? null : Path.GetFullPath(options.IndexFile),
             indexHash, data.ItemCount, vocabulary.CodebookSizes, vocabulary.Size, options.MaxUsers, 0, DateTime.UtcNow.ToString("o"),
-            RunVersions.Current());
+            RunVersions.Current(), options.InitFrom is null ? null : InitialWeights.Resolve(options.InitFrom));
+        if (resumed is null) info.InitFrom?.CheckFits(config, indexHash, vocabulary.Size);
 
         TorchRuntime.Prepare(fp32Products: !config.Bf16);
         set_num_threads(config.Threads);
@@ -89,6 +92,11 @@ public static class TigerTrainer
         }
         else
         {
+            if (info.InitFrom is { } initial)
+            {
+                initial.LoadInto(model);
+                log?.WriteLine($"weights from {initial.Checkpoint}; optimizer, schedule and epochs start afresh");
+            }
             Directory.CreateDirectory(run.Directory);
             run.WriteInfo(info with { Parameters = parameterCount });
             index.Save(run.IndexFile);
