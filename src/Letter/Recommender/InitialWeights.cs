@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Letter.IO;
 
 namespace Letter.Recommender;
@@ -21,6 +22,7 @@ public sealed record InitialWeights(string Checkpoint, string Sha256)
     }
 
     /// <summary>The run the checkpoint belongs to (the folder above <c>checkpoints/</c>).</summary>
+    [JsonIgnore]
     public TigerRunFolder SourceRun => new(Path.GetDirectoryName(Path.GetDirectoryName(Checkpoint)!)!);
 
     /// <summary>
