@@ -16,8 +16,16 @@ public sealed record InitialWeights(string Checkpoint, string Sha256)
     public static InitialWeights Resolve(string source)
     {
         var path = Path.GetFullPath(source);
-        var checkpoint = Directory.Exists(path) ? new TigerRunFolder(path).BestCheckpoint : path;
-        if (!File.Exists(checkpoint)) throw new LetterDataException(checkpoint, null, "is missing: --init-from takes a TIGER run folder or one of its checkpoints");
+        if (Directory.Exists(path))
+        {
+            var run = new TigerRunFolder(path);
+            if (!run.Exists) throw new LetterDataException(run.ConfigFile, null, "is missing: --init-from takes a TIGER run folder or one of its checkpoints");
+            if (!File.Exists(run.BestCheckpoint))
+                throw new LetterDataException(run.BestCheckpoint, null, "is missing: the run has not finished an epoch (pass its checkpoints/last.ckpt to start from its latest weights)");
+            path = run.BestCheckpoint;
+        }
+        if (!File.Exists(path)) throw new LetterDataException(path, null, "is missing: --init-from takes a TIGER run folder or one of its checkpoints");
+        var checkpoint = path;
         return new InitialWeights(checkpoint, FileHash.Sha256(checkpoint));
     }
 

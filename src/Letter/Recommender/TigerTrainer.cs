@@ -57,6 +57,8 @@ public static class TigerTrainer
             if (resumed.IndexSha256 != indexHash)
                 throw new LetterDataException(options.IndexFile ?? run.IndexFile, null, $"differs from the index the run in {run.Directory} was started with (SHA-256 {resumed.IndexSha256[..12]}...)");
             config = resumed.Config;
+            if (options.InitFrom is not null)
+                log?.WriteLine($"--init-from is ignored on --resume: the run continues from its own checkpoints{(resumed.InitFrom is { } i ? $" (it started from {i.Checkpoint})" : "")}");
         }
         else
         {

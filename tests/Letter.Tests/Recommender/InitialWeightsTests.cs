@@ -71,6 +71,15 @@ public class InitialWeightsTests
         e = Assert.Throws<LetterDataException>(() => TigerTrainer.Train(data, data.Index!, config with { TextTokens = 3 }, target,
             options: new TigerTrainOptions { InitFrom = new TigerRunFolder(source).LastCheckpoint }));
         Assert.Contains("vocabulary size", e.Message);
+
+        // a run folder means its best checkpoint, which a run stopped inside its first epoch lacks
+        e = Assert.Throws<LetterDataException>(() => TigerTrainer.Train(data, data.Index!, config, target,
+            options: new TigerTrainOptions { InitFrom = source }));
+        Assert.Equal(new TigerRunFolder(source).BestCheckpoint, e.File);
+        Assert.Contains("the run has not finished an epoch (pass its checkpoints/last.ckpt", e.Message);
+        e = Assert.Throws<LetterDataException>(() => TigerTrainer.Train(data, data.Index!, config, target,
+            options: new TigerTrainOptions { InitFrom = tmp.File("data") }));
+        Assert.Equal(Path.Combine(tmp.File("data"), "config.json"), e.File);
         Assert.False(Directory.Exists(target));
 
         // from the command line: one line naming the missing checkpoint, exit 2, nothing written
