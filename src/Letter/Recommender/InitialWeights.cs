@@ -25,8 +25,7 @@ public sealed record InitialWeights(string Checkpoint, string Sha256)
             path = run.BestCheckpoint;
         }
         if (!File.Exists(path)) throw new LetterDataException(path, null, "is missing: --init-from takes a TIGER run folder or one of its checkpoints");
-        var checkpoint = path;
-        return new InitialWeights(checkpoint, FileHash.Sha256(checkpoint));
+        return new InitialWeights(path, FileHash.Sha256(path));
     }
 
     /// <summary>The run the checkpoint belongs to (the folder above <c>checkpoints/</c>).</summary>
