@@ -12,6 +12,8 @@ namespace Letter.Recommender;
 /// <param name="Sha256">its hash when the run started, so a resume before the first checkpoint loads the same weights</param>
 public sealed record InitialWeights(string Checkpoint, string Sha256)
 {
+    private const string Takes = "--init-from takes a TIGER run folder or one of its checkpoints";
+
     /// <summary>A run folder (its best checkpoint: the chosen model) or a checkpoint file in a run's <c>checkpoints/</c>.</summary>
     public static InitialWeights Resolve(string source)
     {
@@ -19,12 +21,12 @@ public sealed record InitialWeights(string Checkpoint, string Sha256)
         if (Directory.Exists(path))
         {
             var run = new TigerRunFolder(path);
-            if (!run.Exists) throw new LetterDataException(run.ConfigFile, null, "is missing: --init-from takes a TIGER run folder or one of its checkpoints");
+            if (!run.Exists) throw new LetterDataException(run.ConfigFile, null, $"is missing: {Takes}");
             if (!File.Exists(run.BestCheckpoint))
                 throw new LetterDataException(run.BestCheckpoint, null, "is missing: the run has not finished an epoch (pass its checkpoints/last.ckpt to start from its latest weights)");
             path = run.BestCheckpoint;
         }
-        if (!File.Exists(path)) throw new LetterDataException(path, null, "is missing: --init-from takes a TIGER run folder or one of its checkpoints");
+        if (!File.Exists(path)) throw new LetterDataException(path, null, $"is missing: {Takes}");
         return new InitialWeights(path, FileHash.Sha256(path));
     }
 
@@ -39,7 +41,7 @@ public sealed record InitialWeights(string Checkpoint, string Sha256)
     public void CheckFits(TigerConfig config, string indexSha256, int vocabularySize)
     {
         var run = SourceRun;
-        if (!run.Exists) throw new LetterDataException(Checkpoint, null, $"has no config.json in {run.Directory}: --init-from takes a TIGER run folder or one of its checkpoints");
+        if (!run.Exists) throw new LetterDataException(Checkpoint, null, $"has no config.json in {run.Directory}: {Takes}");
         var source = run.ReadInfo();
         if (source.IndexSha256 != indexSha256)
             throw new LetterDataException(run.ConfigFile, null, $"was trained on another index (SHA-256 {source.IndexSha256[..12]}...): its codes would stand for other items; train from scratch or pass the same --index");

@@ -25,15 +25,15 @@ public class InitialWeightsTests
         Assert.Equal(0, result.State.Epoch);
         Assert.Empty(result.State.Curve);
 
-        var expected = Parameters(new TigerRunFolder(source).BestCheckpoint, config, data.Index!);
-        var actual = Parameters(new TigerRunFolder(continued).LastCheckpoint, config, data.Index!);
+        var expected = TinyTiger.Parameters(new TigerRunFolder(source).BestCheckpoint, config, data.Index!);
+        var actual = TinyTiger.Parameters(new TigerRunFolder(continued).LastCheckpoint, config, data.Index!);
         Assert.Equal(expected.Count, actual.Count);
         for (int i = 0; i < expected.Count; i++) Assert.Equal(expected[i], actual[i]);
 
         // without --init-from the same command starts elsewhere
         var fresh = tmp.File("fresh");
         TigerTrainer.Train(data, data.Index!, config with { Epochs = 3 }, fresh, options: new TigerTrainOptions { StopAfterSteps = 1 });
-        Assert.NotEqual(expected[0], Parameters(new TigerRunFolder(fresh).LastCheckpoint, config, data.Index!)[0]);
+        Assert.NotEqual(expected[0], TinyTiger.Parameters(new TigerRunFolder(fresh).LastCheckpoint, config, data.Index!)[0]);
 
         var info = new TigerRunFolder(continued).ReadInfo();
         Assert.Equal(new TigerRunFolder(source).BestCheckpoint, info.InitFrom!.Checkpoint);
@@ -88,12 +88,5 @@ public class InitialWeightsTests
         Assert.Equal(2, code);
         Assert.Equal($"letter: {Path.GetFullPath(tmp.File("nowhere"))}: is missing: --init-from takes a TIGER run folder or one of its checkpoints", err.ToString().Trim());
         Assert.False(Directory.Exists(target));
-    }
-
-    private static List<float[]> Parameters(string checkpoint, TigerConfig config, ItemIndex index)
-    {
-        var model = new TigerModel(config, TigerVocabulary.For(index).Size);
-        TigerCheckpoint.Load(checkpoint, model);
-        return model.parameters().Select(p => p.data<float>().ToArray()).ToList();
     }
 }

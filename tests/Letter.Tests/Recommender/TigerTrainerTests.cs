@@ -112,8 +112,8 @@ public class TigerTrainerTests
         var resumed = TigerTrainer.Train(data, data.Index!, config, interrupted, options: new TigerTrainOptions { Resume = true, StopAfterSteps = k + 1 });
         Assert.Equal(k + 1, resumed.State.GlobalStep);
 
-        var a = LoadParameters(straight, config, data.Index!);
-        var b = LoadParameters(interrupted, config, data.Index!);
+        var a = TinyTiger.Parameters(new TigerRunFolder(straight).LastCheckpoint, config, data.Index!);
+        var b = TinyTiger.Parameters(new TigerRunFolder(interrupted).LastCheckpoint, config, data.Index!);
         Assert.Equal(a.Count, b.Count);
         for (int i = 0; i < a.Count; i++) Assert.Equal(a[i], b[i]);
     }
@@ -259,12 +259,6 @@ public class TigerTrainerTests
         Assert.Equal(1234, read.Parameters);
     }
 
-    private static List<float[]> LoadParameters(string run, TigerConfig config, ItemIndex index)
-    {
-        var model = new TigerModel(config, TigerVocabulary.For(index).Size);
-        TigerCheckpoint.Load(new TigerRunFolder(run).LastCheckpoint, model);
-        return model.parameters().Select(p => p.data<float>().ToArray()).ToList();
-    }
 }
 
 internal static class FluentExtensions

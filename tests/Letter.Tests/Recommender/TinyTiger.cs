@@ -51,6 +51,14 @@ internal static class TinyTiger
         return dir;
     }
 
+    /// <summary>Every parameter of the model a checkpoint holds, as flat arrays in module order.</summary>
+    public static List<float[]> Parameters(string checkpoint, TigerConfig config, ItemIndex index)
+    {
+        var model = new TigerModel(config, TigerVocabulary.For(index).Size);
+        TigerCheckpoint.Load(checkpoint, model);
+        return model.parameters().Select(p => p.data<float>().ToArray()).ToList();
+    }
+
     /// <summary>Writes <c>Rule.inter.json</c>: user "u" has <paramref name="sequences"/>[u].</summary>
     public static void WriteInteractions(string dir, IReadOnlyList<int[]> sequences)
     {
