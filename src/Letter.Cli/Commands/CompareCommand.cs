@@ -13,6 +13,10 @@ public static class CompareCommand
         var b = new Argument<string>("B") { Description = "The same for the other evaluation; differences are B - A" };
         var split = new Option<string>("--split") { Description = "test or valid, for run folders", DefaultValueFactory = _ => "test" };
         var itemMatch = new Option<bool>("--item-match") { Description = "Compare item-match ranks instead of identifier-match ranks" };
+        var byTarget = new Option<bool>("--by-target")
+        {
+            Description = "Also compare within two groups: users whose target is already in their history (a copy would hit it) and the others",
+        };
         var cmd = new Command("compare",
             "Compare two evaluations user by user: both means, B - A with its paired standard error and 95% interval, and a p-value " +
             "(Recall: exact McNemar test on the users only one of them hits; NDCG: paired normal test). Both must cover the same users.");
@@ -20,25 +24,37 @@ public static class CompareCommand
         cmd.Arguments.Add(b);
         cmd.Options.Add(split);
         cmd.Options.Add(itemMatch);
+        cmd.Options.Add(byTarget);
         cmd.SetAction(parse =>
         {
             var s = parse.GetValue(split)!;
             if (s is not ("test" or "valid")) throw new UsageException($"--split must be test or valid (got {s})");
             var fileA = UserRanksFile.Resolve(parse.GetValue(a)!, s);
             var fileB = UserRanksFile.Resolve(parse.GetValue(b)!, s);
-            var c = PairedComparison.Compare(UserRanksFile.Read(fileA), UserRanksFile.Read(fileB), fileA, fileB, parse.GetValue(itemMatch));
-            Write(parse.InvocationConfiguration.Output, c, fileA, fileB);
+            var (ranksA, ranksB, item) = (UserRanksFile.Read(fileA), UserRanksFile.Read(fileB), parse.GetValue(itemMatch));
+            var c = PairedComparison.Compare(ranksA, ranksB, fileA, fileB, item);
+            // split before writing anything, so a file without the repeat column fails with its message alone
+            (PairedComparison Repeat, PairedComparison New)? groups =
+                parse.GetValue(byTarget) ? PairedComparison.CompareByTarget(ranksA, ranksB, fileA, fileB, item) : null;
+            var o = parse.InvocationConfiguration.Output;
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"A: {fileA}"));
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"B: {fileB}"));
+            Write(o, c, "");
+            if (groups is { } g)
+            {
+                Write(o, g.Repeat, ", target already in the history");
+                Write(o, g.New, ", target new to the user");
+            }
             return 0;
         });
         return cmd;
     }
 
-    private static void Write(TextWriter o, PairedComparison c, string fileA, string fileB)
+    private static void Write(TextWriter o, PairedComparison c, string group)
     {
         var inv = CultureInfo.InvariantCulture;
-        o.WriteLine(string.Create(inv, $"A: {fileA}"));
-        o.WriteLine(string.Create(inv, $"B: {fileB}"));
-        o.WriteLine(string.Create(inv, $"{c.Users:N0} users, {(c.ItemMatch ? "item" : "identifier")} match, paired by user"));
+        o.WriteLine(string.Create(inv, $"{c.Users:N0} users{group}, {(c.ItemMatch ? "item" : "identifier")} match, paired by user"));
+        if (c.Users == 0) return;
         o.WriteLine($"{"metric",-10} {"A",8} {"B",8} {"B - A",9} {"95% interval",21} {"p",7} {"A only",7} {"B only",7}");
         foreach (var m in c.Metrics)
         {

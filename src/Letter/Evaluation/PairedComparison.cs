@@ -21,7 +21,32 @@ public sealed record PairedMetric(string Name, double MeanA, double MeanB, doubl
 /// </summary>
 public sealed record PairedComparison(int Users, bool ItemMatch, IReadOnlyList<PairedMetric> Metrics)
 {
-    public static PairedComparison Compare(IReadOnlyList<UserRank> a, IReadOnlyList<UserRank> b, string fileA, string fileB, bool itemMatch = false)
+    public static PairedComparison Compare(IReadOnlyList<UserRank> a, IReadOnlyList<UserRank> b, string fileA, string fileB, bool itemMatch = false) =>
+        Of(Pair(a, b, fileA, fileB), itemMatch);
+
+    /// <summary>
+    /// The same comparison within two groups of users: those whose target is already in the history
+    /// the model read (a copy would hit it) and the others. A group with no users has no metrics.
+    /// </summary>
+    public static (PairedComparison Repeat, PairedComparison New) CompareByTarget(IReadOnlyList<UserRank> a, IReadOnlyList<UserRank> b,
+        string fileA, string fileB, bool itemMatch = false)
+    {
+        var pairs = Pair(a, b, fileA, fileB);
+        foreach (var (ra, rb) in pairs)
+        {
+            if (ra.TargetInHistory is null) throw NoRepeatColumn(fileA);
+            if (rb.TargetInHistory is null) throw NoRepeatColumn(fileB);
+            if (ra.TargetInHistory != rb.TargetInHistory)
+                throw new LetterDataException(fileB, $"user \"{rb.UserId}\"", $"has target_in_history {(rb.TargetInHistory.Value ? 1 : 0)} here and {(ra.TargetInHistory.Value ? 1 : 0)} in {fileA}: not the same histories");
+        }
+        return (Of(pairs.Where(p => p.A.TargetInHistory == true).ToList(), itemMatch), Of(pairs.Where(p => p.A.TargetInHistory == false).ToList(), itemMatch));
+    }
+
+    private static LetterDataException NoRepeatColumn(string file) =>
+        new(file, null, "does not record whether each target is in the user's history (written before Letter did): evaluate the run again to compare by target");
+
+    /// <summary>Each user of B with the same user of A, after checking that both cover the same users and targets.</summary>
+    private static List<(UserRank A, UserRank B)> Pair(IReadOnlyList<UserRank> a, IReadOnlyList<UserRank> b, string fileA, string fileB)
     {
         if (a.Count == 0) throw new LetterDataException(fileA, null, "holds no users");
         var byUser = new Dictionary<string, UserRank>(a.Count);
@@ -29,7 +54,7 @@ public sealed record PairedComparison(int Users, bool ItemMatch, IReadOnlyList<P
             if (!byUser.TryAdd(r.UserId, r)) throw new LetterDataException(fileA, $"user \"{r.UserId}\"", "appears twice");
         if (b.Count != a.Count)
             throw new LetterDataException(fileB, null, $"has {b.Count} users and {fileA} has {a.Count}: compare evaluations of the same users (same split and --max-users)");
-        var pairs = new List<(int A, int B)>(a.Count);
+        var pairs = new List<(UserRank A, UserRank B)>(a.Count);
         var seen = new HashSet<string>();
         foreach (var r in b)
         {
@@ -38,15 +63,23 @@ public sealed record PairedComparison(int Users, bool ItemMatch, IReadOnlyList<P
                 throw new LetterDataException(fileB, $"user \"{r.UserId}\"", $"is not in {fileA}: compare evaluations of the same users (same split and --max-users)");
             if (ra.Target != r.Target)
                 throw new LetterDataException(fileB, $"user \"{r.UserId}\"", $"has target {r.Target} here and {ra.Target} in {fileA}: not the same split or dataset");
-            pairs.Add(itemMatch ? (ra.ItemRank, r.ItemRank) : (ra.IdentifierRank, r.IdentifierRank));
+            pairs.Add((ra, r));
         }
+        return pairs;
+    }
 
+    private static PairedComparison Of(List<(UserRank A, UserRank B)> users, bool itemMatch)
+    {
         var metrics = new List<PairedMetric>();
-        foreach (var k in RankingMetrics.DefaultRecallKs)
-            metrics.Add(Metric($"recall@{k}", pairs, rank => RankingMetrics.RecallGain(rank, k), recall: true));
-        foreach (var k in RankingMetrics.DefaultNdcgKs)
-            metrics.Add(Metric($"ndcg@{k}", pairs, rank => RankingMetrics.NdcgGain(rank, k), recall: false));
-        return new PairedComparison(pairs.Count, itemMatch, metrics);
+        if (users.Count > 0)
+        {
+            var pairs = users.Select(p => itemMatch ? (p.A.ItemRank, p.B.ItemRank) : (p.A.IdentifierRank, p.B.IdentifierRank)).ToList();
+            foreach (var k in RankingMetrics.DefaultRecallKs)
+                metrics.Add(Metric($"recall@{k}", pairs, rank => RankingMetrics.RecallGain(rank, k), recall: true));
+            foreach (var k in RankingMetrics.DefaultNdcgKs)
+                metrics.Add(Metric($"ndcg@{k}", pairs, rank => RankingMetrics.NdcgGain(rank, k), recall: false));
+        }
+        return new PairedComparison(users.Count, itemMatch, metrics);
     }
 
     private static PairedMetric Metric(string name, List<(int A, int B)> pairs, Func<int, double> gain, bool recall)

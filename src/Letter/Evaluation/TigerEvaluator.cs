@@ -82,7 +82,7 @@ public static class TigerEvaluator
             identifier.Add(ri);
             item.Add(rt);
             repeats.Add(chosen[i], ri);
-            perUser.Add(new UserRank(userId?.Invoke(chosen[i].User) ?? chosen[i].User.ToString(), chosen[i].Target, ri, rt));
+            perUser.Add(new UserRank(userId?.Invoke(chosen[i].User) ?? chosen[i].User.ToString(), chosen[i].Target, ri, rt, chosen[i].TargetInHistory));
         }
         return new TigerEvaluation(split, chosen.Count, recommender.Beam, recommender.HasCollisions,
             identifier.ToDictionary(), item.ToDictionary(), clock.Elapsed.TotalSeconds, recommender.Precision, repeats) { PerUser = perUser };

@@ -3,18 +3,26 @@ using Letter.IO;
 
 namespace Letter.Evaluation;
 
-/// <summary>One user's result in an evaluation: the target and its 0-based rank under both protocols (-1: not ranked).</summary>
-public sealed record UserRank(string UserId, int Target, int IdentifierRank, int ItemRank);
+/// <summary>
+/// One user's result in an evaluation: the target and its 0-based rank under both protocols (-1: not
+/// ranked), and whether the target is already in the history the model read (null: not recorded,
+/// as in ranks files written before Letter recorded it).
+/// </summary>
+public sealed record UserRank(string UserId, int Target, int IdentifierRank, int ItemRank, bool? TargetInHistory = null);
 
 /// <summary>
 /// The per-user ranks of an evaluation as a tab-separated file (one line per user, ranks 1-based,
 /// "-" when the target is not in the list), so two evaluations of the same users can be compared
 /// pair by pair (<see cref="PairedComparison"/>): the difference of two runs is far less noisy per
-/// user than the difference of their means.
+/// user than the difference of their means. The last column (1, 0 or "-" when unknown) lets a
+/// comparison split users by whether their target is a repeat.
 /// </summary>
 public static class UserRanksFile
 {
-    private const string Header = "user\ttarget\tidentifier_rank\titem_rank";
+    private const string Header = "user\ttarget\tidentifier_rank\titem_rank\ttarget_in_history";
+
+    /// <summary>The header of files written before the repeat column existed; still read.</summary>
+    private const string HeaderWithoutRepeats = "user\ttarget\tidentifier_rank\titem_rank";
 
     /// <summary>The ranks file that goes with a metrics file: metrics-valid-bf16.json -> ranks-valid-bf16.tsv.</summary>
     public static string For(string metricsFile)
@@ -47,34 +55,47 @@ public static class UserRanksFile
             using var w = new StreamWriter(s, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
             w.Write(Header + "\n");
             foreach (var r in ranks)
-                w.Write($"{r.UserId}\t{r.Target}\t{Rank(r.IdentifierRank)}\t{Rank(r.ItemRank)}\n");
+                w.Write($"{r.UserId}\t{r.Target}\t{Rank(r.IdentifierRank)}\t{Rank(r.ItemRank)}\t{Flag(r.TargetInHistory)}\n");
         });
 
     public static List<UserRank> Read(string path)
     {
         if (!File.Exists(path)) throw new LetterDataException(path, null, "is missing");
         var ranks = new List<UserRank>();
-        int lineNumber = 0;
+        int lineNumber = 0, fields = 5;
         foreach (var line in File.ReadLines(path))
         {
             lineNumber++;
             if (lineNumber == 1)
             {
-                if (line != Header) throw new LetterDataException(path, "line 1", $"is not a ranks header (expected \"{Header.Replace("\t", "\\t")}\")");
+                if (line == HeaderWithoutRepeats) fields = 4;
+                else if (line != Header) throw new LetterDataException(path, "line 1", $"is not a ranks header (expected \"{Header.Replace("\t", "\\t")}\")");
                 continue;
             }
             if (line.Length == 0) continue;
             var f = line.Split('\t');
-            if (f.Length != 4) throw new LetterDataException(path, $"line {lineNumber}", $"has {f.Length} fields; expected 4 (user, target, identifier_rank, item_rank)");
+            if (f.Length != fields)
+                throw new LetterDataException(path, $"line {lineNumber}", $"has {f.Length} fields; expected {fields} (user, target, identifier_rank, item_rank{(fields == 5 ? ", target_in_history" : "")})");
             if (!int.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out var target))
                 throw new LetterDataException(path, $"line {lineNumber}", $"target \"{f[1]}\" is not an item number");
-            ranks.Add(new UserRank(f[0], target, ParseRank(path, lineNumber, f[2]), ParseRank(path, lineNumber, f[3])));
+            ranks.Add(new UserRank(f[0], target, ParseRank(path, lineNumber, f[2]), ParseRank(path, lineNumber, f[3]),
+                fields == 5 ? ParseFlag(path, lineNumber, f[4]) : null));
         }
         if (lineNumber == 0) throw new LetterDataException(path, null, "is empty");
         return ranks;
     }
 
     private static string Rank(int rank) => rank < 0 ? "-" : (rank + 1).ToString(CultureInfo.InvariantCulture);
+
+    private static string Flag(bool? flag) => flag switch { true => "1", false => "0", null => "-" };
+
+    private static bool? ParseFlag(string path, int line, string field) => field switch
+    {
+        "1" => true,
+        "0" => false,
+        "-" => null,
+        _ => throw new LetterDataException(path, $"line {line}", $"target_in_history \"{field}\" is not 1, 0 or \"-\""),
+    };
 
     private static int ParseRank(string path, int line, string field)
     {

@@ -55,6 +55,42 @@ public class PairedComparisonTests
     }
 
     [Fact]
+    public void Comparing_by_target_splits_the_users_by_whether_their_target_was_in_the_history()
+    {
+        // users 0-1 go back to an item of their history, users 2-4 do not (0-based ranks, -1: not ranked)
+        bool[] repeat = [true, true, false, false, false];
+        List<UserRank> With(params int[] ranks) => ranks.Select((r, u) => new UserRank($"u{u}", 100 + u, r, r, repeat[u])).ToList();
+        var a = With(-1, 4, 0, 2, -1);
+        var b = With(0, 1, 0, -1, 3);
+        var (rep, nu) = PairedComparison.CompareByTarget(a, b, "a.tsv", "b.tsv");
+        Assert.Equal((2, 3), (rep.Users, nu.Users));
+        var r = rep.Metrics.Single(m => m.Name == "recall@1");
+        Assert.Equal((0.0, 0.5, 0.5, 0, 1), (r.MeanA, r.MeanB, r.Difference, r.OnlyA!.Value, r.OnlyB!.Value));
+        var r5 = nu.Metrics.Single(m => m.Name == "recall@5");
+        Assert.Equal(2.0 / 3, r5.MeanA, 12); // users 2 and 3
+        Assert.Equal(2.0 / 3, r5.MeanB, 12); // users 2 and 4
+        Assert.Equal((1, 1), (r5.OnlyA!.Value, r5.OnlyB!.Value));
+        // the groups together are the whole comparison
+        var all = PairedComparison.Compare(a, b, "a.tsv", "b.tsv").Metrics.Single(m => m.Name == "ndcg@10");
+        var (gr, gn) = (rep.Metrics.Single(m => m.Name == "ndcg@10"), nu.Metrics.Single(m => m.Name == "ndcg@10"));
+        Assert.Equal(all.Difference, (2 * gr.Difference + 3 * gn.Difference) / 5, 12);
+
+        // no repeat users (as on Instruments): an empty group without metrics
+        var none = PairedComparison.CompareByTarget(Ranks(0, 1).Select(x => x with { TargetInHistory = false }).ToList(),
+            Ranks(1, 0).Select(x => x with { TargetInHistory = false }).ToList(), "a.tsv", "b.tsv");
+        Assert.Equal((0, 2), (none.Repeat.Users, none.New.Users));
+        Assert.Empty(none.Repeat.Metrics);
+
+        // a file written before the column existed, or histories that disagree, are named
+        var e = Assert.Throws<LetterDataException>(() => PairedComparison.CompareByTarget(a, Ranks(0, 1, 0, -1, 3), "a.tsv", "old.tsv"));
+        Assert.Equal("old.tsv: does not record whether each target is in the user's history (written before Letter did): evaluate the run again to compare by target", e.Message);
+        var flipped = With(0, 1, 0, -1, 3);
+        flipped[3] = flipped[3] with { TargetInHistory = true };
+        e = Assert.Throws<LetterDataException>(() => PairedComparison.CompareByTarget(a, flipped, "a.tsv", "b.tsv"));
+        Assert.Equal("b.tsv: user \"u3\": has target_in_history 1 here and 0 in a.tsv: not the same histories", e.Message);
+    }
+
+    [Fact]
     public void Exact_McNemar_p_values_match_the_binomial_sum()
     {
         Assert.Equal(1, PairedComparison.McNemarExact(0, 0));
@@ -103,17 +139,25 @@ public class PairedComparisonTests
     {
         using var tmp = new TempDir();
         var path = tmp.File("ranks.tsv");
-        var ranks = new List<UserRank> { new("A1", 3, 0, 1), new("B 2", 4, -1, 19) };
+        var ranks = new List<UserRank> { new("A1", 3, 0, 1, true), new("B 2", 4, -1, 19, false), new("C", 5, 2, 2) };
         UserRanksFile.Write(path, ranks);
-        Assert.Equal("user\ttarget\tidentifier_rank\titem_rank\nA1\t3\t1\t2\nB 2\t4\t-\t20\n", File.ReadAllText(path));
+        Assert.Equal("user\ttarget\tidentifier_rank\titem_rank\ttarget_in_history\nA1\t3\t1\t2\t1\nB 2\t4\t-\t20\t0\nC\t5\t3\t3\t-\n", File.ReadAllText(path));
         Assert.Equal(ranks, UserRanksFile.Read(path));
+        // files written before the repeat column are still read, without it
+        File.WriteAllText(path, "user\ttarget\tidentifier_rank\titem_rank\nA1\t3\t1\t2\n");
+        Assert.Equal([new UserRank("A1", 3, 0, 1)], UserRanksFile.Read(path));
+        File.WriteAllText(path, "user\ttarget\tidentifier_rank\titem_rank\ttarget_in_history\nA1\t3\t1\t2\tyes\n");
+        Assert.Equal($"{path}: line 2: target_in_history \"yes\" is not 1, 0 or \"-\"", Assert.Throws<LetterDataException>(() => UserRanksFile.Read(path)).Message);
+        File.WriteAllText(path, "user\ttarget\tidentifier_rank\titem_rank\ttarget_in_history\nA1\t3\t1\t2\n");
+        Assert.Contains("line 2: has 4 fields; expected 5 (user, target, identifier_rank, item_rank, target_in_history)",
+            Assert.Throws<LetterDataException>(() => UserRanksFile.Read(path)).Message);
         Assert.Equal(Path.Combine(Path.GetDirectoryName(path)!, "ranks-valid-last-bf16.tsv"), UserRanksFile.For(tmp.File("metrics-valid-last-bf16.json")));
 
         File.WriteAllText(path, "user\ttarget\tidentifier_rank\titem_rank\nA1\t3\t0\t2\n");
         var e = Assert.Throws<LetterDataException>(() => UserRanksFile.Read(path));
         Assert.Equal($"{path}: line 2: rank \"0\" is neither a 1-based rank nor \"-\"", e.Message);
         File.WriteAllText(path, "user\ttarget\tidentifier_rank\titem_rank\nA1\t3\n");
-        Assert.Contains("line 2: has 2 fields; expected 4", Assert.Throws<LetterDataException>(() => UserRanksFile.Read(path)).Message);
+        Assert.Contains("line 2: has 2 fields; expected 4 (user, target, identifier_rank, item_rank)", Assert.Throws<LetterDataException>(() => UserRanksFile.Read(path)).Message);
         File.WriteAllText(path, "{\"recall@10\": 0.1}\n");
         Assert.Contains("line 1: is not a ranks header", Assert.Throws<LetterDataException>(() => UserRanksFile.Read(path)).Message);
         // a run folder evaluated before ranks were written says what to do

@@ -44,6 +44,9 @@ public class TigerTrainerTests
         Assert.Equal(64, ranks.Count);
         Assert.Equal(data.Users.Select(u => u.UserId).Order(), ranks.Select(r => r.UserId).Order());
         Assert.Equal(data.Users.ToDictionary(u => u.UserId, u => u.Items[^1]), ranks.ToDictionary(r => r.UserId, r => r.Target));
+        // each line says whether its target is among the (3) history items the model read
+        Assert.Equal(data.Users.ToDictionary(u => u.UserId, u => u.Items[^4..^1].Contains(u.Items[^1])), ranks.ToDictionary(r => r.UserId, r => r.TargetInHistory!.Value));
+        int repeatUsers = ranks.Count(r => r.TargetInHistory == true);
         var recomputed = new RankingMetrics();
         foreach (var r in ranks) recomputed.Add(r.IdentifierRank);
         foreach (var (key, value) in e.IdentifierMatch) Assert.Equal(value, recomputed.ToDictionary()[key], 12);
@@ -55,6 +58,10 @@ public class TigerTrainerTests
         var rows = same.Stdout.Split('\n').Where(l => l.StartsWith("recall@") || l.StartsWith("ndcg@")).ToList();
         Assert.Equal(5, rows.Count);
         Assert.All(rows, row => Assert.Equal("0.0000", row.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3]));
+        var grouped = Letter.Tests.Cli.CliRunner.Run("compare", run, run, "--by-target");
+        Assert.Equal(0, grouped.ExitCode);
+        Assert.Contains($"{repeatUsers} users, target already in the history, identifier match", grouped.Stdout);
+        Assert.Contains($"{64 - repeatUsers} users, target new to the user, identifier match", grouped.Stdout);
         var sample = Letter.Tests.Cli.CliRunner.Run("compare", run, quick.MetricsFile!);
         Assert.Equal(2, sample.ExitCode);
         Assert.Contains("has 5 users", sample.Stderr);
