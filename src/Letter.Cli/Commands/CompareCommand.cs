@@ -32,19 +32,16 @@ public static class CompareCommand
             var fileA = UserRanksFile.Resolve(parse.GetValue(a)!, s);
             var fileB = UserRanksFile.Resolve(parse.GetValue(b)!, s);
             var (ranksA, ranksB, item) = (UserRanksFile.Read(fileA), UserRanksFile.Read(fileB), parse.GetValue(itemMatch));
-            var c = PairedComparison.Compare(ranksA, ranksB, fileA, fileB, item);
-            // split before writing anything, so a file without the repeat column fails with its message alone
-            (PairedComparison Repeat, PairedComparison New)? groups =
-                parse.GetValue(byTarget) ? PairedComparison.CompareByTarget(ranksA, ranksB, fileA, fileB, item) : null;
+            // every comparison is made before anything is written, so a refusal is its message alone
+            var (all, repeat, fresh) = parse.GetValue(byTarget)
+                ? PairedComparison.CompareByTarget(ranksA, ranksB, fileA, fileB, item)
+                : (PairedComparison.Compare(ranksA, ranksB, fileA, fileB, item), null, null);
             var o = parse.InvocationConfiguration.Output;
             o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"A: {fileA}"));
             o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"B: {fileB}"));
-            Write(o, c, "");
-            if (groups is { } g)
-            {
-                Write(o, g.Repeat, ", target already in the history");
-                Write(o, g.New, ", target new to the user");
-            }
+            Write(o, all, "");
+            if (repeat is not null) Write(o, repeat, ", target already in the history");
+            if (fresh is not null) Write(o, fresh, ", target new to the user");
             return 0;
         });
         return cmd;

@@ -25,10 +25,10 @@ public sealed record PairedComparison(int Users, bool ItemMatch, IReadOnlyList<P
         Of(Pair(a, b, fileA, fileB), itemMatch);
 
     /// <summary>
-    /// The same comparison within two groups of users: those whose target is already in the history
-    /// the model read (a copy would hit it) and the others. A group with no users has no metrics.
+    /// The comparison of all users, and the same within two groups: those whose target is already in
+    /// the history the model read (a copy would hit it) and the others. A group with no users has no metrics.
     /// </summary>
-    public static (PairedComparison Repeat, PairedComparison New) CompareByTarget(IReadOnlyList<UserRank> a, IReadOnlyList<UserRank> b,
+    public static (PairedComparison All, PairedComparison Repeat, PairedComparison New) CompareByTarget(IReadOnlyList<UserRank> a, IReadOnlyList<UserRank> b,
         string fileA, string fileB, bool itemMatch = false)
     {
         var pairs = Pair(a, b, fileA, fileB);
@@ -39,7 +39,8 @@ public sealed record PairedComparison(int Users, bool ItemMatch, IReadOnlyList<P
             if (ra.TargetInHistory != rb.TargetInHistory)
                 throw new LetterDataException(fileB, $"user \"{rb.UserId}\"", $"has target_in_history {(rb.TargetInHistory.Value ? 1 : 0)} here and {(ra.TargetInHistory.Value ? 1 : 0)} in {fileA}: not the same histories");
         }
-        return (Of(pairs.Where(p => p.A.TargetInHistory == true).ToList(), itemMatch), Of(pairs.Where(p => p.A.TargetInHistory == false).ToList(), itemMatch));
+        return (Of(pairs, itemMatch), Of(pairs.Where(p => p.A.TargetInHistory == true).ToList(), itemMatch),
+            Of(pairs.Where(p => p.A.TargetInHistory == false).ToList(), itemMatch));
     }
 
     private static LetterDataException NoRepeatColumn(string file) =>

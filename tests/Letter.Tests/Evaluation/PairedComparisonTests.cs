@@ -62,7 +62,8 @@ public class PairedComparisonTests
         List<UserRank> With(params int[] ranks) => ranks.Select((r, u) => new UserRank($"u{u}", 100 + u, r, r, repeat[u])).ToList();
         var a = With(-1, 4, 0, 2, -1);
         var b = With(0, 1, 0, -1, 3);
-        var (rep, nu) = PairedComparison.CompareByTarget(a, b, "a.tsv", "b.tsv");
+        var (whole, rep, nu) = PairedComparison.CompareByTarget(a, b, "a.tsv", "b.tsv");
+        Assert.Equal(PairedComparison.Compare(a, b, "a.tsv", "b.tsv").Metrics, whole.Metrics);
         Assert.Equal((2, 3), (rep.Users, nu.Users));
         var r = rep.Metrics.Single(m => m.Name == "recall@1");
         Assert.Equal((0.0, 0.5, 0.5, 0, 1), (r.MeanA, r.MeanB, r.Difference, r.OnlyA!.Value, r.OnlyB!.Value));
