@@ -5,7 +5,8 @@ namespace Letter.Recommender;
 /// <summary>
 /// Batches of samples that share one input length, so nothing is padded: samples are grouped by
 /// length, each group shuffled and cut into batches, and the batches shuffled. The plan of an epoch
-/// depends only on (seed, epoch), so a resumed run replays it exactly.
+/// depends only on (seed, epoch), so a resumed run replays it exactly. <see cref="RandomPlan"/> is
+/// the padded alternative.
 /// </summary>
 public static class LengthBatcher
 {
@@ -23,9 +24,27 @@ public static class LengthBatcher
         return batches;
     }
 
+    /// <summary>
+    /// Batches drawn from all samples regardless of length (to be padded to their longest), as a
+    /// shuffling data loader makes them; also a function of (seed, epoch) only.
+    /// </summary>
+    public static List<int[]> RandomPlan(int count, int batchSize, int seed, int epoch)
+    {
+        var rng = new SplitMix64(unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)epoch + 1));
+        var order = Enumerable.Range(0, count).ToList();
+        rng.Shuffle(order);
+        return order.Chunk(batchSize).ToList();
+    }
+
+    /// <summary>The plan of one epoch for the chosen batching.</summary>
+    public static List<int[]> Plan(IReadOnlyList<int> lengths, TigerBatching batching, int batchSize, int seed, int epoch) =>
+        batching == TigerBatching.Random ? RandomPlan(lengths.Count, batchSize, seed, epoch) : Plan(lengths, batchSize, seed, epoch);
+
     /// <summary>Batches per epoch (the same for every epoch).</summary>
-    public static int BatchCount(IReadOnlyList<int> lengths, int batchSize) =>
-        Groups(lengths).Sum(g => (g.Count + batchSize - 1) / batchSize);
+    public static int BatchCount(IReadOnlyList<int> lengths, int batchSize, TigerBatching batching = TigerBatching.ByLength) =>
+        batching == TigerBatching.Random
+            ? (lengths.Count + batchSize - 1) / batchSize
+            : Groups(lengths).Sum(g => (g.Count + batchSize - 1) / batchSize);
 
     /// <summary>Consecutive batches in input order, grouped by length (for evaluation).</summary>
     public static List<int[]> Sequential(IReadOnlyList<int> lengths, int batchSize)

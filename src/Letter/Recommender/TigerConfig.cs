@@ -35,6 +35,13 @@ public sealed record TigerConfig
     /// GPU x 2 GPUs x 2 accumulation steps, i.e. <c>BatchSize</c> 256 with 4 here.
     /// </summary>
     public int GradientAccumulation { get; init; } = 1;
+    /// <summary>
+    /// How an epoch is cut into batches. <see cref="TigerBatching.ByLength"/> (default) holds one input
+    /// length per batch, so nothing is padded; <see cref="TigerBatching.Random"/> draws batches from
+    /// all samples and pads each to its longest input, as the original's Hugging Face Trainer does
+    /// (about 3.5x the encoder work on Instruments).
+    /// </summary>
+    public TigerBatching Batching { get; init; } = TigerBatching.ByLength;
     public double LearningRate { get; init; } = 5e-4;
     /// <summary>AdamW weight decay of the embeddings and projections; layer norms and position biases get none, as in Hugging Face's Trainer.</summary>
     public double WeightDecay { get; init; } = 0.01;
@@ -72,4 +79,12 @@ public sealed record TigerConfig
         if (TextTokens < 0) throw new ArgumentException($"text tokens must be 0 or more (got {TextTokens})");
         if (ValidationUsers < 0) throw new ArgumentException($"validation users must be 0 (all) or more (got {ValidationUsers})");
     }
+}
+
+/// <summary>How training samples are cut into batches (see <see cref="TigerConfig.Batching"/>).</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<TigerBatching>))]
+public enum TigerBatching
+{
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("by-length")] ByLength,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("random")] Random,
 }

@@ -6,8 +6,8 @@ namespace Letter.Recommender;
 
 /// <summary>
 /// LETTER-TIGER's T5 encoder-decoder over the code-token vocabulary. Input and output embeddings
-/// are tied (the output rescaled by d_model^-0.5). The decoder starts from the pad token. Batches
-/// hold sequences of one length (the batcher groups by length), so no padding mask is needed.
+/// are tied (the output rescaled by d_model^-0.5). The decoder starts from the pad token. Encoder
+/// inputs of different lengths are right-padded with the pad token and masked as attention keys.
 /// </summary>
 public sealed class TigerModel : nn.Module
 {
@@ -65,36 +65,62 @@ public sealed class TigerModel : nn.Module
 
     private Tensor Drop(Tensor t) => _dropout.Apply(t, training);
 
-    /// <summary>ids [B, L] (one length per batch) -> [B, L, D].</summary>
-    public Tensor Encode(Tensor ids)
+    /// <summary>ids [B, L], right-padded with the pad token when lengths differ -> [B, L, D].</summary>
+    public Tensor Encode(Tensor ids) => Encode(ids, PaddingBias(ids));
+
+    /// <param name="ids">[B, L]</param>
+    /// <param name="padding">[B, 1, 1, L]: -inf at pad keys, or null when nothing is padded</param>
+    private Tensor Encode(Tensor ids, Tensor? padding)
     {
         using var scope = NewDisposeScope();
         int len = (int)ids.shape[1];
         var x = Drop(shared.call(ids));
         var bias = encoder_bias.Bias(len, len);
+        if (padding is not null) bias = bias + padding; // [B, H, L, L]
         foreach (var block in encoder.Cast<EncoderBlock>()) x = block.Forward(x, bias);
         return Drop(encoder_ln.call(x)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Teacher-forced decoder: decoder input [B, T] (pad then the target shifted) -> logits [B, T, V].</summary>
-    public Tensor Decode(Tensor decoderInput, Tensor encoded)
+    /// <summary>
+    /// The additive key mask of a padded batch, [B, 1, 1, L] (0, or -inf at pad positions), or null
+    /// when no row is padded: length-grouped batches then cost nothing extra. Padding is on the right,
+    /// so the relative positions of the real tokens are those of the unpadded row.
+    /// </summary>
+    internal static Tensor? PaddingBias(Tensor ids)
+    {
+        using var scope = NewDisposeScope();
+        var isPad = ids.eq(TigerVocabulary.Pad);
+        if (!isPad.any().item<bool>()) return null;
+        return zeros(ids.shape[0], 1, 1, ids.shape[1])
+            .masked_fill(isPad.view(ids.shape[0], 1, 1, ids.shape[1]), float.NegativeInfinity).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Teacher-forced decoder: decoder input [B, T] (pad then the target shifted) -> logits [B, T, V].
+    /// <paramref name="encoderPadding"/> masks the encoder's pad positions from cross-attention.
+    /// </summary>
+    public Tensor Decode(Tensor decoderInput, Tensor encoded, Tensor? encoderPadding = null)
     {
         using var scope = NewDisposeScope();
         int t = (int)decoderInput.shape[1];
         var y = Drop(shared.call(decoderInput));
         var causal = triu(full(t, t, float.NegativeInfinity), 1);
         var selfBias = decoder_bias.Bias(t, t) + causal;
-        foreach (var block in decoder.Cast<DecoderBlock>()) y = block.Forward(y, encoded, selfBias, null);
+        foreach (var block in decoder.Cast<DecoderBlock>()) y = block.Forward(y, encoded, selfBias, encoderPadding);
         return LmHead(Drop(decoder_ln.call(y))).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Logits [B, T, V] for encoder ids [B, L] and targets [B, T] (decoder input = pad + targets[:-1]).</summary>
+    /// <summary>
+    /// Logits [B, T, V] for encoder ids [B, L] (right-padded when lengths differ) and targets [B, T]
+    /// (decoder input = pad + targets[:-1]).
+    /// </summary>
     public Tensor Logits(Tensor ids, Tensor targets)
     {
         using var scope = NewDisposeScope();
         var start = zeros(targets.shape[0], 1, dtype: ScalarType.Int64);
         var decoderInput = cat([start, targets.narrow(1, 0, targets.shape[1] - 1)], 1);
-        return Decode(decoderInput, Encode(ids)).MoveToOuterDisposeScope();
+        var padding = PaddingBias(ids);
+        return Decode(decoderInput, Encode(ids, padding), padding).MoveToOuterDisposeScope();
     }
 
     internal Tensor LmHead(Tensor y)

@@ -109,12 +109,13 @@ public static class TigerTrainer
             return new TigerTrainResult(state, run.Directory);
         }
 
-        int stepsPerEpoch = OptimizerSteps(LengthBatcher.BatchCount(lengths, config.BatchSize), config.GradientAccumulation);
+        int stepsPerEpoch = OptimizerSteps(LengthBatcher.BatchCount(lengths, config.BatchSize, config.Batching), config.GradientAccumulation);
         long totalSteps = (long)stepsPerEpoch * config.Epochs;
         long warmup = Math.Max(1, (long)Math.Ceiling(config.WarmupFraction * totalSteps));
         string accumulation = config.GradientAccumulation > 1 ? $" of {config.GradientAccumulation} batches of {config.BatchSize}" : "";
         log?.WriteLine($"{split.Train.Count:N0} training samples of {users.Count:N0} users, {stepsPerEpoch} optimizer steps{accumulation} per epoch, " +
-                       $"{validation.Count:N0} validation users, {parameterCount:N0} parameters, vocabulary {vocabulary.Size}, tau {config.Temperature}");
+                       $"{validation.Count:N0} validation users, {parameterCount:N0} parameters, vocabulary {vocabulary.Size}, tau {config.Temperature}" +
+                       (config.Batching == TigerBatching.Random ? ", random batches padded to their longest input" : ""));
         log?.WriteLine($"{torch.get_num_threads()} threads, {(config.Bf16 ? "bf16" : "fp32")} products; {MklCpuDispatch.Status}");
 
         using var recommender = new TigerRecommender(model, index, popularity) { Beam = config.Beam };
@@ -131,7 +132,7 @@ public static class TigerTrainer
 
         for (int epoch = state.Epoch; !state.Finished && epoch < config.Epochs; epoch++)
         {
-            var plan = LengthBatcher.Plan(lengths, config.BatchSize, config.Seed, epoch).Chunk(config.GradientAccumulation).ToList();
+            var plan = LengthBatcher.Plan(lengths, config.Batching, config.BatchSize, config.Seed, epoch).Chunk(config.GradientAccumulation).ToList();
             using var bar = options.ShowProgress ? new Progress.ProgressBar($"epoch {epoch + 1}", plan.Count, start: state.StepInEpoch) : null;
             bar?.Report(state.StepInEpoch);
             double lr = 0;
@@ -242,7 +243,7 @@ public static class TigerTrainer
             using var scope = NewDisposeScope();
             // dropout masks depend only on (seed, step, batch of the step): resuming replays them exactly
             model.Dropout.Reseed(unchecked((ulong)config.Seed * 1_000_003UL + (ulong)globalStep + ((ulong)m << 40)));
-            var ids = TigerBatch.Stack(inputs, batches[m]);
+            var ids = TigerBatch.StackPadded(inputs, batches[m]);
             var labels = TigerBatch.Stack(targets, batches[m]);
             var logits = model.Logits(ids, labels);
             var batchLoss = RankingGuidedLoss.Compute(logits, labels, config.Temperature);
