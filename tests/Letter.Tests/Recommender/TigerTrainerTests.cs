@@ -99,15 +99,16 @@ public class TigerTrainerTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Resuming_after_an_interruption_gives_the_same_next_step_as_an_uninterrupted_run(int accumulation)
+    [InlineData(1, TigerBatching.ByLength)]
+    [InlineData(2, TigerBatching.ByLength)]
+    [InlineData(1, TigerBatching.Random)]
+    public void Resuming_after_an_interruption_gives_the_same_next_step_as_an_uninterrupted_run(int accumulation, TigerBatching batching)
     {
         using var tmp = new TempDir();
         var data = LetterDataset.Load(TinyTiger.WriteRuleDataset(tmp.File("data").Also(Directory.CreateDirectory), users: 60));
-        var config = TinyTiger.Config() with { Epochs = 3, BatchSize = 16, GradientAccumulation = accumulation };
+        var config = TinyTiger.Config() with { Epochs = 3, BatchSize = 16, GradientAccumulation = accumulation, Batching = batching };
         int perEpoch = TigerTrainer.OptimizerSteps(
-            LengthBatcher.BatchCount(LeaveOneOutSplit.Build(data.Users).Train.Select(s => s.History.Length).ToList(), 16), accumulation);
+            LengthBatcher.BatchCount(LeaveOneOutSplit.Build(data.Users).Train.Select(s => s.History.Length).ToList(), 16, batching), accumulation);
         long k = perEpoch + 2; // interrupt inside the second epoch, after one validation
 
         var straight = tmp.File("straight");
