@@ -12,7 +12,7 @@ public static class LengthBatcher
 {
     public static List<int[]> Plan(IReadOnlyList<int> lengths, int batchSize, int seed, int epoch)
     {
-        var rng = new SplitMix64(unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)epoch + 1));
+        var rng = EpochRandom(seed, epoch);
         var batches = new List<int[]>();
         foreach (var group in Groups(lengths))
         {
@@ -30,7 +30,7 @@ public static class LengthBatcher
     /// </summary>
     public static List<int[]> RandomPlan(int count, int batchSize, int seed, int epoch)
     {
-        var rng = new SplitMix64(unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)epoch + 1));
+        var rng = EpochRandom(seed, epoch);
         var order = Enumerable.Range(0, count).ToList();
         rng.Shuffle(order);
         return order.Chunk(batchSize).ToList();
@@ -39,6 +39,10 @@ public static class LengthBatcher
     /// <summary>The plan of one epoch for the chosen batching.</summary>
     public static List<int[]> Plan(IReadOnlyList<int> lengths, TigerBatching batching, int batchSize, int seed, int epoch) =>
         batching == TigerBatching.Random ? RandomPlan(lengths.Count, batchSize, seed, epoch) : Plan(lengths, batchSize, seed, epoch);
+
+    /// <summary>The generator of one epoch's plan: a function of (seed, epoch) only, so a resumed run replays it.</summary>
+    private static SplitMix64 EpochRandom(int seed, int epoch) =>
+        new(unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)epoch + 1));
 
     /// <summary>Batches per epoch (the same for every epoch).</summary>
     public static int BatchCount(IReadOnlyList<int> lengths, int batchSize, TigerBatching batching = TigerBatching.ByLength) =>
