@@ -20,7 +20,8 @@ internal static class TigerBatch
 
     private static Tensor Padded(IReadOnlyList<int[]> rows, IReadOnlyList<int> pick, int len)
     {
-        var data = new long[pick.Count * len]; // zeros: TigerVocabulary.Pad is 0
+        var data = new long[pick.Count * len];
+        Array.Fill(data, TigerVocabulary.Pad); // the token TigerModel.PaddingBias masks
         for (int r = 0; r < pick.Count; r++)
         {
             var row = rows[pick[r]];
