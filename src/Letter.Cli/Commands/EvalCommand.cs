@@ -33,6 +33,8 @@ public static class EvalCommand
             var output = parse.InvocationConfiguration.Output;
             output.WriteLine($"{e.Split}: {e.Users} users, beam {e.Beam}, {e.Precision}, {e.Seconds:F1} s ({e.UsersPerSecond:F0} users/s)");
             output.WriteLine("identifier match: " + string.Join("  ", e.IdentifierMatch.Select(kv => $"{kv.Key} {kv.Value:F4}")));
+            if (e.Loss is double loss)
+                output.WriteLine($"teacher-forced loss {loss:F4} (tau {e.LossTemperature})");
             if (e.IndexHasCollisions)
                 output.WriteLine("item match:       " + string.Join("  ", e.ItemMatch.Select(kv => $"{kv.Key} {kv.Value:F4}")));
             if (e.Repeats is { } r)

@@ -25,8 +25,10 @@ public static class TrainCommand
         var lr = new Option<double>("--lr") { Description = "Peak learning rate (AdamW)", DefaultValueFactory = _ => d.LearningRate };
         var beam = new Option<int>("--beam") { Description = "Beam size for validation and evaluation", DefaultValueFactory = _ => d.Beam };
         var maxUsers = new Option<int?>("--max-users") { Description = "Train and validate on a fixed seeded sample of this many users (quick checks)" };
-        var validUsers = new Option<int>("--valid-users") { Description = "Validation users sampled for the per-epoch check (0 = all); at the end, the sample's best epoch and the last are compared on all of them", DefaultValueFactory = _ => d.ValidationUsers };
-        var patience = new Option<int>("--patience") { Description = "Stop after this many epochs without a better validation NDCG@10", DefaultValueFactory = _ => d.Patience };
+        var validUsers = new Option<int>("--valid-users") { Description = "Validation users sampled for the per-epoch check (0 = all); at the end of a run selected by NDCG@10, the sample's best epoch and the last are compared on all of them", DefaultValueFactory = _ => d.ValidationUsers };
+        var patience = new Option<int>("--patience") { Description = "Stop after this many epochs without a better validation score (see --select-by)", DefaultValueFactory = _ => d.Patience };
+        var selectBy = new Option<string>("--select-by") { Description = "What the best checkpoint and early stopping go by: ndcg (NDCG@10 of decoded beams, the reported metric) or loss (the teacher-forced validation loss, as the original LETTER-TIGER's Trainer); both are recorded every epoch", DefaultValueFactory = _ => "ndcg" };
+        selectBy.AcceptOnlyFromAmong("ndcg", "loss");
         var budget = new Option<double>("--time-budget") { Description = "Training minutes not to exceed: no epoch starts that, judged by the last one, would end later (0 = none); the final choice on all validation users comes after it", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Torch threads", DefaultValueFactory = _ => d.Threads };
         var dropout = new Option<double>("--dropout") { Description = "Dropout probability (the paper's 0.1); at a budget of about 15-18 epochs, 0 or 0.05 does better (docs/benchmarks.md)", DefaultValueFactory = _ => d.Dropout };
@@ -35,7 +37,7 @@ public static class TrainCommand
         var benchmark = new Option<string?>("--benchmark") { Description = "Instead of training, time the training step and beam search: 'step:HISTORY_ITEMS,...' and/or 'beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16]' (e.g. step:20,7 beam:256:7 beam:256:7:128:bf16)" };
         var cmd = new Command("train", "Train the TIGER generative recommender (T5, ranking-guided loss) on a dataset and its item identifiers");
         cmd.Arguments.Add(dir);
-        foreach (var o in new Option[] { index, output, resume, initFrom, epochs, seed, temperature, batch, accumulate, batching, lr, beam, maxUsers, validUsers, patience, budget, threads, dropout, textTokens, bf16, benchmark })
+        foreach (var o in new Option[] { index, output, resume, initFrom, epochs, seed, temperature, batch, accumulate, batching, lr, beam, maxUsers, validUsers, patience, selectBy, budget, threads, dropout, textTokens, bf16, benchmark })
             cmd.Options.Add(o);
         cmd.SetAction((parse, invocationCancel) =>
         {
@@ -57,6 +59,7 @@ public static class TrainCommand
                 Beam = parse.GetValue(beam),
                 ValidationUsers = parse.GetValue(validUsers),
                 Patience = parse.GetValue(patience),
+                SelectBy = parse.GetValue(selectBy) == "loss" ? TigerSelection.Loss : TigerSelection.Ndcg,
                 TimeBudgetMinutes = parse.GetValue(budget),
                 Threads = parse.GetValue(threads),
                 Dropout = parse.GetValue(dropout),
@@ -84,7 +87,7 @@ public static class TrainCommand
                 });
                 var chosen = result.State.Selection is { } f
                     ? $"valid NDCG@10 {f.ChosenNdcg10:F4} on all {f.Users:N0} validation users"
-                    : $"valid NDCG@10 {result.State.BestNdcg10:F4}";
+                    : $"valid NDCG@10 {result.State.BestNdcg10:F4}, loss {result.State.BestValidLoss:F4}";
                 output2.WriteLine($"run {result.RunDirectory}: {result.State.Curve.Count} epochs, best epoch {result.State.BestEpoch} " +
                                   $"({chosen}){(result.State.StopReason is { } r ? $"; {r}" : "")}");
             }

@@ -31,6 +31,11 @@ public sealed record TigerEvaluation(
 
     /// <summary>The per-user ranks file written beside <see cref="MetricsFile"/>.</summary>
     public string? RanksFile { get; init; }
+
+    /// <summary>The ranking-guided loss of these users' targets, teacher-forced (<see cref="TeacherForcedLoss"/>), at <see cref="LossTemperature"/>.</summary>
+    public double? Loss { get; init; }
+
+    public double? LossTemperature { get; init; }
 }
 
 /// <summary>
@@ -122,7 +127,14 @@ public static class TigerEvaluator
         // the popularity the recommender ranks shared identifiers by (the run's training users)
         var file = metricsFile ?? run.MetricsFileFor(split, checkpoint, chosen.Count < all.Count ? chosen.Count : null,
             recommender.Beam != info.Config.Beam ? recommender.Beam : null, bf16);
-        result = result with { Baselines = HistoryBaselines.Evaluate(chosen, recommender.Popularity), MetricsFile = file, RanksFile = UserRanksFile.For(file) };
+        var vocabulary = recommender.Vocabulary;
+        double loss = TeacherForcedLoss.Compute(recommender.Model, chosen.Select(s => vocabulary.EncodeHistory(recommender.Index, s.History)).ToList(),
+            chosen.Select(s => vocabulary.EncodeTarget(recommender.Index, s.Target)).ToList(), info.Config.Temperature, info.Config.BatchSize);
+        result = result with
+        {
+            Baselines = HistoryBaselines.Evaluate(chosen, recommender.Popularity), MetricsFile = file, RanksFile = UserRanksFile.For(file),
+            Loss = loss, LossTemperature = info.Config.Temperature,
+        };
         UserRanksFile.Write(result.RanksFile, result.PerUser);
         AtomicFile.WriteAllText(file, ToJson(result, checkpoint));
         return result;
@@ -145,6 +157,11 @@ public static class TigerEvaluator
             };
         if (e.Baselines is { } b)
             d["baselines"] = b.ToDictionary(kv => kv.Key, kv => (object)kv.Value.ToDictionary());
+        if (e.Loss is double loss)
+        {
+            d["loss"] = loss;
+            d["loss_about"] = $"teacher-forced ranking-guided loss per target token at tau {e.LossTemperature}, the original's eval loss";
+        }
         d["split"] = e.Split;
         d["users"] = e.Users;
         d["beam"] = e.Beam;

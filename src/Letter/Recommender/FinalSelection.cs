@@ -20,9 +20,13 @@ public sealed record FinalSelection(int Users, int SampleBestEpoch, double BestE
     /// <summary>NDCG@10 on all validation users of <see cref="ChosenEpoch"/>.</summary>
     public double ChosenNdcg10 => Math.Max(LastEpochNdcg10, BestEpochNdcg10);
 
-    /// <summary>Needed when the run is finished, validated on a sample, and its best epoch is not its last.</summary>
-    public static bool IsNeeded(TrainerState state, int sampledUsers, int allUsers) =>
-        state.Finished && state.Selection is null && sampledUsers < allUsers && state.Curve.Count > 0
+    /// <summary>
+    /// Needed when the run is finished, selected by NDCG@10 on a sample, and its best epoch is not its
+    /// last. A loss-selected run keeps its choice: the loss averages every target token, so its epoch
+    /// differences are far less noisy on a sample than NDCG@10's.
+    /// </summary>
+    public static bool IsNeeded(TrainerState state, TigerConfig config, int sampledUsers, int allUsers) =>
+        config.SelectBy == TigerSelection.Ndcg && state.Finished && state.Selection is null && sampledUsers < allUsers && state.Curve.Count > 0
         && state.BestEpoch > 0 && state.BestEpoch != state.Curve[^1].Epoch;
 
     /// <summary>
@@ -45,7 +49,7 @@ public sealed record FinalSelection(int Users, int SampleBestEpoch, double BestE
         state = state with { Selection = selection };
         if (selection.ChosenEpoch == lastEpoch)
         {
-            state = state with { BestEpoch = lastEpoch, BestNdcg10 = state.Curve[^1].ValidNdcg10 };
+            state = state with { BestEpoch = lastEpoch, BestNdcg10 = state.Curve[^1].ValidNdcg10, BestValidLoss = state.Curve[^1].ValidLoss };
             TigerCheckpoint.Save(run.BestCheckpoint, last.Model, state, null);
         }
         log?.WriteLine($"all validation users: epoch {selection.SampleBestEpoch} N@10 {bestNdcg:F4}, epoch {lastEpoch} N@10 {lastNdcg:F4}; best is now epoch {selection.ChosenEpoch}");

@@ -5,7 +5,9 @@ using TorchSharp.Modules;
 namespace Letter.Recommender;
 
 /// <summary>One epoch of the training curve.</summary>
-public sealed record EpochRecord(int Epoch, double TrainLoss, double ValidRecall10, double ValidNdcg10, double Seconds, double LearningRate, int Steps);
+/// <param name="ValidLoss">teacher-forced loss on the validation users (null in curves written before it was recorded)</param>
+public sealed record EpochRecord(int Epoch, double TrainLoss, double ValidRecall10, double ValidNdcg10, double Seconds, double LearningRate, int Steps,
+    double? ValidLoss = null);
 
 /// <summary>Where training stands; saved in every checkpoint so a resumed run continues exactly.</summary>
 public sealed record TrainerState
@@ -20,6 +22,8 @@ public sealed record TrainerState
     public double EpochSeconds { get; init; }
     public double TrainingSeconds { get; init; }
     public double BestNdcg10 { get; init; } = -1;
+    /// <summary>The lowest validation loss so far (null before the first epoch, or in states written before it was recorded).</summary>
+    public double? BestValidLoss { get; init; }
     public int BestEpoch { get; init; } = -1;
     public int EpochsWithoutImprovement { get; init; }
     public bool Finished { get; init; }

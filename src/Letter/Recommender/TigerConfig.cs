@@ -47,9 +47,17 @@ public sealed record TigerConfig
     public double WeightDecay { get; init; } = 0.01;
     public double WarmupFraction { get; init; } = 0.01;
     public double GradientClip { get; init; } = 1.0;
-    /// <summary>Epochs without a better validation NDCG@10 before training stops.</summary>
+    /// <summary>Epochs without a better validation score (<see cref="SelectBy"/>) before training stops.</summary>
     public int Patience { get; init; } = 10;
-    /// <summary>Validation users sampled (fixed by the seed) for the per-epoch check; 0 means all. A sampled run ends with <see cref="FinalSelection"/> on all of them.</summary>
+    /// <summary>
+    /// What the best checkpoint and early stopping go by: NDCG@10 of decoded beams (the reported
+    /// metric), or the teacher-forced validation loss, as the original LETTER-TIGER's Trainer does.
+    /// </summary>
+    public TigerSelection SelectBy { get; init; } = TigerSelection.Ndcg;
+    /// <summary>
+    /// Validation users sampled (fixed by the seed) for the per-epoch check (NDCG@10 and loss); 0 means
+    /// all. A sampled run selected by NDCG@10 ends with <see cref="FinalSelection"/> on all of them.
+    /// </summary>
     public int ValidationUsers { get; init; } = 2000;
     /// <summary>Total training minutes not to exceed (0 = no limit): no epoch starts that, judged by the last one, would end later; the schedule still spans <see cref="Epochs"/>.</summary>
     public double TimeBudgetMinutes { get; init; }
@@ -79,6 +87,16 @@ public sealed record TigerConfig
         if (TextTokens < 0) throw new ArgumentException($"text tokens must be 0 or more (got {TextTokens})");
         if (ValidationUsers < 0) throw new ArgumentException($"validation users must be 0 (all) or more (got {ValidationUsers})");
     }
+}
+
+/// <summary>What the best epoch is chosen by (see <see cref="TigerConfig.SelectBy"/>).</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<TigerSelection>))]
+public enum TigerSelection
+{
+    /// <summary>Highest NDCG@10 on the validation users (a sampled run ends with <see cref="FinalSelection"/>).</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("ndcg")] Ndcg,
+    /// <summary>Lowest teacher-forced loss on the validation users.</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("loss")] Loss,
 }
 
 /// <summary>How training samples are cut into batches (see <see cref="TigerConfig.Batching"/>).</summary>

@@ -35,8 +35,8 @@ public sealed record TigerTrainResult(TrainerState State, string RunDirectory);
 
 /// <summary>
 /// Trains TIGER with the ranking-guided loss: AdamW, linear warm-up then cosine decay, gradient
-/// clipping, length-grouped batches, validation (Recall@10, NDCG@10 on a fixed user sample) after
-/// every epoch, early stopping on NDCG@10, best and last checkpoints. Dropout draws from a generator
+/// clipping, length-grouped batches, validation (Recall@10, NDCG@10 and the teacher-forced loss on a
+/// fixed user sample) after every epoch, early stopping on NDCG@10 or the loss, best and last checkpoints. Dropout draws from a generator
 /// seeded by (seed, step), so a resumed run repeats exactly what an uninterrupted one does.
 /// </summary>
 public static class TigerTrainer
@@ -80,6 +80,8 @@ public static class TigerTrainer
         var targets = split.Train.Select(s => vocabulary.EncodeTarget(index, s.Target)).ToList();
         var lengths = inputs.Select(i => i.Length).ToList();
         var validation = TigerEvaluator.SampleUsers(split.Valid, config.ValidationUsers == 0 ? null : config.ValidationUsers, config.Seed);
+        var validationInputs = validation.Select(s => vocabulary.EncodeHistory(index, s.History)).ToList();
+        var validationTargets = validation.Select(s => vocabulary.EncodeTarget(index, s.Target)).ToList();
         var popularity = LeaveOneOutSplit.TrainingPopularity(users, data.ItemCount);
 
         manual_seed(config.Seed);
@@ -103,7 +105,7 @@ public static class TigerTrainer
             run.WriteInfo(info with { Parameters = parameterCount });
             index.Save(run.IndexFile);
         }
-        if (state.Finished && !FinalSelection.IsNeeded(state, validation.Count, split.Valid.Count))
+        if (state.Finished && !FinalSelection.IsNeeded(state, config, validation.Count, split.Valid.Count))
         {
             log?.WriteLine($"the run is already finished ({state.StopReason})");
             return new TigerTrainResult(state, run.Directory);
@@ -165,9 +167,11 @@ public static class TigerTrainer
 
             options.BeforeValidation?.Invoke();
             TigerEvaluation evaluation;
+            double validLoss;
             try
             {
                 evaluation = TigerEvaluator.Evaluate(recommender, validation, "valid", null, config.Seed, config.EvalBatchUsers, cancel: cancel);
+                validLoss = TeacherForcedLoss.Compute(model, validationInputs, validationTargets, config.Temperature, config.BatchSize);
             }
             catch (OperationCanceledException)
             {
@@ -178,12 +182,13 @@ public static class TigerTrainer
             model.train();
             double epochSeconds = epochSecondsBefore + epochClock.Elapsed.TotalSeconds;
             var record = new EpochRecord(epoch + 1, state.EpochLossSum / Math.Max(1, state.EpochLossCount),
-                evaluation.IdentifierMatch["recall@10"], evaluation.IdentifierMatch["ndcg@10"], Math.Round(epochSeconds, 1), lr, state.EpochLossCount);
+                evaluation.IdentifierMatch["recall@10"], evaluation.IdentifierMatch["ndcg@10"], Math.Round(epochSeconds, 1), lr, state.EpochLossCount, validLoss);
             var curve = state.Curve.Append(record).ToList();
-            bool improved = record.ValidNdcg10 > state.BestNdcg10;
+            bool improved = Improves(config.SelectBy, state, record);
             int bad = improved ? 0 : state.EpochsWithoutImprovement + 1;
             double trainingSeconds = trainingSecondsBefore + epochSeconds;
-            string? stopReason = bad >= config.Patience ? $"early stop: no better validation NDCG@10 for {bad} epochs"
+            string criterion = config.SelectBy == TigerSelection.Loss ? "lower validation loss" : "better validation NDCG@10";
+            string? stopReason = bad >= config.Patience ? $"early stop: no {criterion} for {bad} epochs"
                 : epoch + 1 >= config.Epochs ? $"{config.Epochs} epochs done"
                 : NextEpochExceedsBudget(trainingSeconds, epochSeconds, config.TimeBudgetMinutes)
                     ? $"time budget of {config.TimeBudgetMinutes} min: another epoch (about {epochSeconds / 60:F0} min) would end after it ({trainingSeconds / 60:F0} min used)"
@@ -194,6 +199,7 @@ public static class TigerTrainer
                 GlobalStep = state.GlobalStep,
                 TrainingSeconds = trainingSeconds,
                 BestNdcg10 = improved ? record.ValidNdcg10 : state.BestNdcg10,
+                BestValidLoss = improved ? validLoss : state.BestValidLoss,
                 BestEpoch = improved ? epoch + 1 : state.BestEpoch,
                 EpochsWithoutImprovement = bad,
                 Finished = stopReason is not null,
@@ -203,7 +209,7 @@ public static class TigerTrainer
             if (improved) TigerCheckpoint.Save(run.BestCheckpoint, model, state, null);
             SaveLast(run, model, optimizer, state);
             AtomicFile.WriteAllText(run.CurveFile, JsonSerializer.Serialize(curve, TigerRunFolder.Json));
-            log?.WriteLine($"epoch {epoch + 1}: train loss {record.TrainLoss:F4}, valid R@10 {record.ValidRecall10:F4} N@10 {record.ValidNdcg10:F4}" +
+            log?.WriteLine($"epoch {epoch + 1}: train loss {record.TrainLoss:F4}, valid loss {validLoss:F4} R@10 {record.ValidRecall10:F4} N@10 {record.ValidNdcg10:F4}" +
                            $"{(improved ? " (best)" : "")}, {epochSeconds:F0} s ({epochSeconds / Math.Max(1, record.Steps):F3} s/step incl. validation), lr {lr:E2}");
             sinceCheckpoint.Restart();
             epochClock.Restart();
@@ -211,17 +217,23 @@ public static class TigerTrainer
             trainingSecondsBefore = trainingSeconds;
             if (stopReason is not null)
             {
-                log?.WriteLine($"stopped: {stopReason}; best epoch {state.BestEpoch} (valid N@10 {state.BestNdcg10:F4})");
+                log?.WriteLine($"stopped: {stopReason}; best epoch {state.BestEpoch} (valid N@10 {state.BestNdcg10:F4}, loss {state.BestValidLoss:F4})");
                 break;
             }
         }
-        if (FinalSelection.IsNeeded(state, validation.Count, split.Valid.Count))
+        if (FinalSelection.IsNeeded(state, config, validation.Count, split.Valid.Count))
         {
             state = FinalSelection.Make(run, recommender, state, config, data, split.Valid, options.ShowProgress, log, cancel);
             SaveLast(run, model, optimizer, state);
         }
         return new TigerTrainResult(state, run.Directory);
     }
+
+    /// <summary>Whether an epoch beats the best so far by the run's criterion (a tie does not: the earlier epoch stays).</summary>
+    internal static bool Improves(TigerSelection selectBy, TrainerState best, EpochRecord epoch) =>
+        selectBy == TigerSelection.Loss
+            ? epoch.ValidLoss is double loss && (best.BestValidLoss is not double bestLoss || loss < bestLoss)
+            : epoch.ValidNdcg10 > best.BestNdcg10;
 
     private static void SaveLast(TigerRunFolder run, TigerModel model, OptimizerHelper optimizer, TrainerState state) =>
         TigerCheckpoint.Save(run.LastCheckpoint, model, state, optimizer);

@@ -39,11 +39,11 @@ public class FinalSelectionTests
     public void A_run_validated_on_every_user_needs_no_final_selection()
     {
         var finished = new TrainerState { Finished = true, BestEpoch = 2, Curve = [new EpochRecord(1, 1, 0, 0, 1, 0, 1), new EpochRecord(2, 1, 0, 0.1, 1, 0, 1), new EpochRecord(3, 1, 0, 0, 1, 0, 1)] };
-        Assert.True(FinalSelection.IsNeeded(finished, 4, 80));
-        Assert.False(FinalSelection.IsNeeded(finished, 80, 80));
-        Assert.False(FinalSelection.IsNeeded(finished with { BestEpoch = 3 }, 4, 80));
-        Assert.False(FinalSelection.IsNeeded(finished with { Finished = false }, 4, 80));
-        Assert.False(FinalSelection.IsNeeded(finished with { Selection = new FinalSelection(80, 2, 0.1, 3, 0.2) }, 4, 80));
+        Assert.True(FinalSelection.IsNeeded(finished, new TigerConfig(), 4, 80));
+        Assert.False(FinalSelection.IsNeeded(finished, new TigerConfig(), 80, 80));
+        Assert.False(FinalSelection.IsNeeded(finished with { BestEpoch = 3 }, new TigerConfig(), 4, 80));
+        Assert.False(FinalSelection.IsNeeded(finished with { Finished = false }, new TigerConfig(), 4, 80));
+        Assert.False(FinalSelection.IsNeeded(finished with { Selection = new FinalSelection(80, 2, 0.1, 3, 0.2) }, new TigerConfig(), 4, 80));
     }
 
     [Fact]
