@@ -167,11 +167,13 @@ public static class TigerTrainer
 
             options.BeforeValidation?.Invoke();
             TigerEvaluation evaluation;
-            double validLoss;
+            double validLoss, lossSeconds;
             try
             {
                 evaluation = TigerEvaluator.Evaluate(recommender, validation, "valid", null, config.Seed, config.EvalBatchUsers, cancel: cancel);
+                var lossClock = Stopwatch.StartNew();
                 validLoss = TeacherForcedLoss.Compute(model, validationInputs, validationTargets, config.Temperature, config.BatchSize);
+                lossSeconds = lossClock.Elapsed.TotalSeconds;
             }
             catch (OperationCanceledException)
             {
@@ -210,7 +212,8 @@ public static class TigerTrainer
             SaveLast(run, model, optimizer, state);
             AtomicFile.WriteAllText(run.CurveFile, JsonSerializer.Serialize(curve, TigerRunFolder.Json));
             log?.WriteLine($"epoch {epoch + 1}: train loss {record.TrainLoss:F4}, valid loss {validLoss:F4} R@10 {record.ValidRecall10:F4} N@10 {record.ValidNdcg10:F4}" +
-                           $"{(improved ? " (best)" : "")}, {epochSeconds:F0} s ({epochSeconds / Math.Max(1, record.Steps):F3} s/step incl. validation), lr {lr:E2}");
+                           $"{(improved ? " (best)" : "")}, {epochSeconds:F0} s ({epochSeconds / Math.Max(1, record.Steps):F3} s/step incl. validation: " +
+                           $"beam search {evaluation.Seconds:F0} s, loss {lossSeconds:F1} s), lr {lr:E2}");
             sinceCheckpoint.Restart();
             epochClock.Restart();
             epochSecondsBefore = 0;
