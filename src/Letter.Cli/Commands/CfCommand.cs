@@ -84,6 +84,16 @@ public static class CfCommand
                     stdout.WriteLine(string.Format(inv, "{0,-5}  {1,8:0.0000}  {2,9:0.0000}  {3,6:0.0000}  {4,7:0.0000}",
                         name, m["recall@5"], m["recall@10"], m["ndcg@5"], m["ndcg@10"]));
             }
+            if (result.TestRanks is { } ranks)
+            {
+                var repeat = ranks.Where(r => r.TargetInHistory == true).ToList();
+                double Recall10(IReadOnlyCollection<Evaluation.UserRank> g) => g.Count == 0 ? 0 : (double)g.Count(r => r.IdentifierRank is >= 0 and < 10) / g.Count;
+                var other = ranks.Where(r => r.TargetInHistory == false).ToList();
+                stdout.WriteLine(string.Format(inv, "test targets among the 20 most recent history items (TIGER's window): {0} users ({1:0.0%}), recall@10 {2:0.0000}; the other {3}: recall@10 {4:0.0000}",
+                    repeat.Count, (double)repeat.Count / Math.Max(1, ranks.Count), Recall10(repeat), other.Count, Recall10(other)));
+            }
+            if (result.TestRanksFile is not null)
+                stdout.WriteLine($"per-user ranks: {result.ValidRanksFile}, {result.TestRanksFile} (for 'letter compare', also against a TIGER run)");
             return Task.FromResult(0);
         });
         return cmd;

@@ -26,6 +26,34 @@ internal static class SasRecEvaluator
         return metrics;
     }
 
+    /// <summary>
+    /// Every user's rank (0-based, among all items) with the user's id, flagged when the target is
+    /// among the user's <paramref name="window"/> most recent history items. With TIGER's window (20)
+    /// the flags, and so the groups of <c>letter compare --by-target</c>, equal those of a TIGER run's
+    /// ranks file on the same dataset, and the two models can be paired user by user.
+    /// </summary>
+    /// <param name="targetFromEnd">where the target sits in the user's sequence: 2 for validation, 1 for test</param>
+    public static List<UserRank> UserRanks(SasRecModel model, IReadOnlyList<UserSequenceExample> examples, IReadOnlyList<Data.UserSequence> users,
+        int targetFromEnd, int window, CancellationToken cancel = default)
+    {
+        int batchSize = (int)Math.Clamp(SasRecTrainer.ChunkBytes / (4L * model.ItemCount), 1, 512);
+        bool wasTraining = model.training;
+        model.eval();
+        List<int> ranks;
+        using (no_grad()) ranks = Ranks(model, examples, batchSize, cancel).ToList();
+        model.train(wasTraining);
+        var result = new List<UserRank>(examples.Count);
+        for (int i = 0; i < examples.Count; i++)
+        {
+            var items = users[examples[i].User].Items;
+            int target = examples[i].Targets[0], end = items.Length - targetFromEnd;
+            if (items[end] != target) throw new InvalidOperationException($"user {users[examples[i].User].UserId}: the target is not item {end} of the sequence");
+            bool repeat = Array.IndexOf(items, target, Math.Max(0, end - window), Math.Min(window, end)) >= 0;
+            result.Add(new UserRank(users[examples[i].User].UserId, target, ranks[i], ranks[i], repeat));
+        }
+        return result;
+    }
+
     /// <summary>0-based rank of each user's target among all items.</summary>
     public static IEnumerable<int> Ranks(SasRecModel model, IReadOnlyList<UserSequenceExample> users, int batchSize, CancellationToken cancel)
     {

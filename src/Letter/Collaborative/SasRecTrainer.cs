@@ -23,7 +23,14 @@ public sealed record SasRecResult(
     IReadOnlyDictionary<string, double>? Valid,
     IReadOnlyDictionary<string, double>? Test,
     double TrainSeconds,
-    int SkippedUsers);
+    int SkippedUsers)
+{
+    /// <summary>Per-user test ranks (with evaluation), flagged by TIGER's 20-item history window.</summary>
+    public IReadOnlyList<UserRank>? TestRanks { get; init; }
+    /// <summary>The files the per-user ranks were written to (with evaluation and an output file).</summary>
+    public string? TestRanksFile { get; init; }
+    public string? ValidRanksFile { get; init; }
+}
 
 /// <summary>
 /// Trains SASRec on the training prefixes of a dataset, keeps the parameters of the epoch with the
@@ -94,20 +101,40 @@ public static class SasRecTrainer
         DisposeAll(best);
 
         IReadOnlyDictionary<string, double>? validMetrics = null, testMetrics = null;
+        List<UserRank>? validRanks = null, testRanks = null;
         if (evaluateTest)
         {
-            validMetrics = SasRecEvaluator.Evaluate(model, data.Valid, cancel: cancel).ToDictionary();
-            testMetrics = SasRecEvaluator.Evaluate(model, data.Test, cancel: cancel).ToDictionary();
+            int window = new SplitOptions().MaxHistory;
+            validRanks = SasRecEvaluator.UserRanks(model, data.Valid, users, 2, window, cancel);
+            testRanks = SasRecEvaluator.UserRanks(model, data.Test, users, 1, window, cancel);
+            validMetrics = Metrics(validRanks).ToDictionary();
+            testMetrics = Metrics(testRanks).ToDictionary();
         }
         var embeddings = Embeddings(model);
-        var result = new SasRecResult(embeddings, bestEpoch, bestNdcg, history, validMetrics, testMetrics, trainSeconds, data.SkippedUsers);
+        var result = new SasRecResult(embeddings, bestEpoch, bestNdcg, history, validMetrics, testMetrics, trainSeconds, data.SkippedUsers) { TestRanks = testRanks };
         if (outFile is not null)
         {
+            if (validRanks is not null && testRanks is not null)
+            {
+                result = result with { ValidRanksFile = RanksFile(outFile, "valid"), TestRanksFile = RanksFile(outFile, "test") };
+                UserRanksFile.Write(result.ValidRanksFile, validRanks);
+                UserRanksFile.Write(result.TestRanksFile, testRanks);
+            }
             NpyFile.Write(outFile, embeddings);
             SaveCheckpoint(model, CheckpointPath(outFile));
             AtomicFile.WriteAllText(outFile + ".json", RunJson(config, result, itemCount, users.Count, datasetLabel));
         }
         return result;
+    }
+
+    /// <summary>FILE.npy -> FILE.ranks-test.tsv: the per-user ranks of an evaluated run, for <c>letter compare</c>.</summary>
+    public static string RanksFile(string outFile, string split) => Path.ChangeExtension(outFile, $".ranks-{split}.tsv");
+
+    private static RankingMetrics Metrics(IEnumerable<UserRank> ranks)
+    {
+        var m = new RankingMetrics();
+        foreach (var r in ranks) m.Add(r.IdentifierRank);
+        return m;
     }
 
     /// <summary>Where <see cref="Train(LetterDataset, SasRecConfig, string?, bool, CancellationToken)"/> puts the model beside FILE.npy.</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Letter.Collaborative;
 using Letter.Data;
+using Letter.Evaluation;
 using Letter.IO;
 
 namespace Letter.Tests.Collaborative;
@@ -59,6 +60,47 @@ public class SasRecTrainerTests
             $"loss {result.History[0].Loss:0.000} -> {result.History[^1].Loss:0.000}");
         Assert.True(result.Test!["recall@10"] >= 0.95, $"test recall@10 {result.Test["recall@10"]:0.000}");
         Assert.True(result.Test["recall@1"] >= 0.8, $"test recall@1 {result.Test["recall@1"]:0.000}");
+    }
+
+    [Fact]
+    public void PerUserRanks_AreWritten_FlagTargetsInTigersHistoryWindow_AndGiveBackTheMetrics()
+    {
+        using var tmp = new TempDir();
+        var users = PlantedRule(60, 50, 3);
+        // test targets planted at known distances back in the history: 1 and 20 are inside the 20-item window, 21 is not
+        int[] Repeat(int back) => [.. Enumerable.Range(0, 24).Select(i => 10 + i), 10 + 24 - back];
+        users.Add(new UserSequence("back1", Repeat(1)));
+        users.Add(new UserSequence("back20", Repeat(20)));
+        users.Add(new UserSequence("back21", Repeat(21)));
+        // validation target (item n-2) repeats the item before it; the test target is new
+        users.Add(new UserSequence("valid-repeat", [40, 41, 42, 42, 43]));
+        var config = new SasRecConfig { Threads = 1, Dim = 8, MaxLen = 30, Epochs = 2, Patience = 0, BatchSize = 32, Seed = 3 };
+        var outFile = tmp.File("cf.npy");
+
+        var result = SasRecTrainer.Train(users, 50, config, outFile, evaluateTest: true);
+
+        var test = UserRanksFile.Read(result.TestRanksFile!);
+        var valid = UserRanksFile.Read(result.ValidRanksFile!);
+        Assert.Equal(tmp.File("cf.ranks-test.tsv"), result.TestRanksFile);
+        Assert.Equal(users.Count, test.Count);
+        Assert.Equal(users.Select(u => u.UserId), test.Select(r => r.UserId));
+        Assert.Equal(users.Select(u => u.Items[^1]), test.Select(r => r.Target));
+        Assert.Equal(users.Select(u => u.Items[^2]), valid.Select(r => r.Target));
+        bool? Flag(List<UserRank> ranks, string user) => ranks.Single(r => r.UserId == user).TargetInHistory;
+        Assert.True(Flag(test, "back1"));
+        Assert.True(Flag(test, "back20"));
+        Assert.False(Flag(test, "back21"));
+        Assert.True(Flag(valid, "valid-repeat"));
+        Assert.False(Flag(test, "valid-repeat"));
+        // the planted-rule users: the flag says whether the target is among the last 20 history items
+        foreach (var u in users.Take(60))
+            Assert.Equal(u.Items[..^1].TakeLast(20).Contains(u.Items[^1]), Flag(test, u.UserId));
+        // the metrics of the result are those of the ranks written
+        var m = new Letter.Evaluation.RankingMetrics();
+        foreach (var r in test) m.Add(r.IdentifierRank);
+        Assert.Equal(m.ToDictionary(), result.Test);
+        Assert.All(test, r => Assert.Equal(r.IdentifierRank, r.ItemRank));
+        Assert.All(test, r => Assert.InRange(r.IdentifierRank, 0, 49));
     }
 
     [Fact]
