@@ -86,11 +86,15 @@ public static class CfCommand
             }
             if (result.TestRanks is { } ranks)
             {
-                var repeat = ranks.Where(r => r.TargetInHistory == true).ToList();
-                double Recall10(IReadOnlyCollection<Evaluation.UserRank> g) => g.Count == 0 ? 0 : (double)g.Count(r => r.IdentifierRank is >= 0 and < 10) / g.Count;
-                var other = ranks.Where(r => r.TargetInHistory == false).ToList();
+                Evaluation.RankingMetrics Group(bool repeat)
+                {
+                    var m = new Evaluation.RankingMetrics();
+                    foreach (var r in ranks.Where(r => r.TargetInHistory == repeat)) m.Add(r.IdentifierRank);
+                    return m;
+                }
+                var (repeats, others) = (Group(true), Group(false));
                 stdout.WriteLine(string.Format(inv, "test targets among the 20 most recent history items (TIGER's window): {0} users ({1:0.0%}), recall@10 {2:0.0000}; the other {3}: recall@10 {4:0.0000}",
-                    repeat.Count, (double)repeat.Count / Math.Max(1, ranks.Count), Recall10(repeat), other.Count, Recall10(other)));
+                    repeats.Count, (double)repeats.Count / Math.Max(1, ranks.Count), repeats.Recall(10), others.Count, others.Recall(10)));
             }
             if (result.TestRanksFile is not null)
                 stdout.WriteLine($"per-user ranks: {result.ValidRanksFile}, {result.TestRanksFile} (for 'letter compare', also against a TIGER run)");

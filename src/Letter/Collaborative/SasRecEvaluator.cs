@@ -13,17 +13,27 @@ internal static class SasRecEvaluator
 {
     public static RankingMetrics Evaluate(SasRecModel model, IReadOnlyList<UserSequenceExample> users, CancellationToken cancel = default)
     {
+        var metrics = new RankingMetrics();
+        foreach (var rank in EvalRanks(model, users, cancel)) metrics.Add(rank);
+        return metrics;
+    }
+
+    /// <summary>The ranks of <see cref="Ranks"/> with the model in eval mode, without gradients, in score blocks that fit.</summary>
+    private static List<int> EvalRanks(SasRecModel model, IReadOnlyList<UserSequenceExample> users, CancellationToken cancel)
+    {
         // Score blocks [users, items] of at most 16 MB (larger ones are fresh mmaps every time).
         int batchSize = (int)Math.Clamp(SasRecTrainer.ChunkBytes / (4L * model.ItemCount), 1, 512);
-        var metrics = new RankingMetrics();
         bool wasTraining = model.training;
         model.eval();
-        using (no_grad())
+        try
         {
-            foreach (var rank in Ranks(model, users, batchSize, cancel)) metrics.Add(rank);
+            using var _ = no_grad();
+            return Ranks(model, users, batchSize, cancel).ToList();
         }
-        model.train(wasTraining);
-        return metrics;
+        finally
+        {
+            model.train(wasTraining);
+        }
     }
 
     /// <summary>
@@ -36,12 +46,7 @@ internal static class SasRecEvaluator
     public static List<UserRank> UserRanks(SasRecModel model, IReadOnlyList<UserSequenceExample> examples, IReadOnlyList<Data.UserSequence> users,
         int targetFromEnd, int window, CancellationToken cancel = default)
     {
-        int batchSize = (int)Math.Clamp(SasRecTrainer.ChunkBytes / (4L * model.ItemCount), 1, 512);
-        bool wasTraining = model.training;
-        model.eval();
-        List<int> ranks;
-        using (no_grad()) ranks = Ranks(model, examples, batchSize, cancel).ToList();
-        model.train(wasTraining);
+        var ranks = EvalRanks(model, examples, cancel);
         var result = new List<UserRank>(examples.Count);
         for (int i = 0; i < examples.Count; i++)
         {

@@ -36,8 +36,9 @@ public sealed record TigerTrainResult(TrainerState State, string RunDirectory);
 /// <summary>
 /// Trains TIGER with the ranking-guided loss: AdamW, linear warm-up then cosine decay, gradient
 /// clipping, length-grouped batches, validation (Recall@10, NDCG@10 and the teacher-forced loss on a
-/// fixed user sample) after every epoch, early stopping on NDCG@10 or the loss, best and last checkpoints. Dropout draws from a generator
-/// seeded by (seed, step), so a resumed run repeats exactly what an uninterrupted one does.
+/// fixed user sample) after every epoch, early stopping on NDCG@10 or the loss, best and last
+/// checkpoints. Dropout draws from a generator seeded by (seed, step), so a resumed run repeats
+/// exactly what an uninterrupted one does.
 /// </summary>
 public static class TigerTrainer
 {
