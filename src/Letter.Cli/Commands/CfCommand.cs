@@ -86,15 +86,10 @@ public static class CfCommand
             }
             if (result.TestRanks is { } ranks)
             {
-                Evaluation.RankingMetrics Group(bool repeat)
-                {
-                    var m = new Evaluation.RankingMetrics();
-                    foreach (var r in ranks.Where(r => r.TargetInHistory == repeat)) m.Add(r.IdentifierRank);
-                    return m;
-                }
-                var (repeats, others) = (Group(true), Group(false));
+                var groups = new Evaluation.TargetRepeats();
+                foreach (var r in ranks) groups.Add(r.TargetInHistory == true, r.IdentifierRank);
                 stdout.WriteLine(string.Format(inv, "test targets among the 20 most recent history items (TIGER's window): {0} users ({1:0.0%}), recall@10 {2:0.0000}; the other {3}: recall@10 {4:0.0000}",
-                    repeats.Count, (double)repeats.Count / Math.Max(1, ranks.Count), repeats.Recall(10), others.Count, others.Recall(10)));
+                    groups.Repeat.Count, groups.RepeatShare, groups.Repeat.Recall(10), groups.New.Count, groups.New.Recall(10)));
             }
             if (result.TestRanksFile is not null)
                 stdout.WriteLine($"per-user ranks: {result.ValidRanksFile}, {result.TestRanksFile} (for 'letter compare', also against a TIGER run)");

@@ -14,7 +14,10 @@ public sealed class TargetRepeats
     public RankingMetrics New { get; } = new();
 
     /// <summary>Adds one user's 0-based rank of the target (-1 when not ranked) to its group.</summary>
-    public void Add(Sample sample, int rank) => (sample.TargetInHistory ? Repeat : New).Add(rank);
+    public void Add(Sample sample, int rank) => Add(sample.TargetInHistory, rank);
+
+    /// <summary>The same for a user known only by whether the target is in the history (e.g. from a ranks file).</summary>
+    public void Add(bool targetInHistory, int rank) => (targetInHistory ? Repeat : New).Add(rank);
 
     public int Users => Repeat.Count + New.Count;
 

@@ -127,9 +127,8 @@ public static class TigerEvaluator
         // the popularity the recommender ranks shared identifiers by (the run's training users)
         var file = metricsFile ?? run.MetricsFileFor(split, checkpoint, chosen.Count < all.Count ? chosen.Count : null,
             recommender.Beam != info.Config.Beam ? recommender.Beam : null, bf16);
-        var vocabulary = recommender.Vocabulary;
-        double loss = TeacherForcedLoss.Compute(recommender.Model, chosen.Select(s => vocabulary.EncodeHistory(recommender.Index, s.History)).ToList(),
-            chosen.Select(s => vocabulary.EncodeTarget(recommender.Index, s.Target)).ToList(), info.Config.Temperature, info.Config.BatchSize);
+        var (inputs, targets) = recommender.Vocabulary.EncodeSamples(recommender.Index, chosen);
+        double loss = TeacherForcedLoss.Compute(recommender.Model, inputs, targets, info.Config.Temperature, info.Config.BatchSize);
         result = result with
         {
             Baselines = HistoryBaselines.Evaluate(chosen, recommender.Popularity), MetricsFile = file, RanksFile = UserRanksFile.For(file),

@@ -77,12 +77,10 @@ public static class TigerTrainer
         set_num_threads(config.Threads);
         var users = info.TrainingUsers(data);
         var split = LeaveOneOutSplit.Build(users, new SplitOptions(config.MaxHistory));
-        var inputs = split.Train.Select(s => vocabulary.EncodeHistory(index, s.History)).ToList();
-        var targets = split.Train.Select(s => vocabulary.EncodeTarget(index, s.Target)).ToList();
+        var (inputs, targets) = vocabulary.EncodeSamples(index, split.Train);
         var lengths = inputs.Select(i => i.Length).ToList();
         var validation = TigerEvaluator.SampleUsers(split.Valid, config.ValidationUsers == 0 ? null : config.ValidationUsers, config.Seed);
-        var validationInputs = validation.Select(s => vocabulary.EncodeHistory(index, s.History)).ToList();
-        var validationTargets = validation.Select(s => vocabulary.EncodeTarget(index, s.Target)).ToList();
+        var (validationInputs, validationTargets) = vocabulary.EncodeSamples(index, validation);
         var popularity = LeaveOneOutSplit.TrainingPopularity(users, data.ItemCount);
 
         manual_seed(config.Seed);

@@ -80,4 +80,8 @@ public sealed class TigerVocabulary
         ids[^1] = Eos;
         return ids;
     }
+
+    /// <summary>Encoder inputs and decoder targets of leave-one-out samples, one of each per sample.</summary>
+    public (List<int[]> Inputs, List<int[]> Targets) EncodeSamples(ItemIndex index, IReadOnlyList<Sample> samples) =>
+        (samples.Select(s => EncodeHistory(index, s.History)).ToList(), samples.Select(s => EncodeTarget(index, s.Target)).ToList());
 }
