@@ -15,9 +15,13 @@ public static class EvalCommand
         var checkpoint = new Option<string>("--checkpoint") { Description = "best or last", DefaultValueFactory = _ => "best" };
         var bf16 = new Option<bool>("--bf16") { Description = "Decode in bfloat16 (faster; weights converted, scores in fp32)" };
         var batchUsers = new Option<int?>("--batch-users") { Description = "Users decoded together (default: the run's, 64)" };
+        var decodeTemperature = new Option<double?>("--decode-temperature")
+        {
+            Description = "Score beams by log-softmax of logits / T (default 1: raw logits, as the original LETTER decodes; the run's tau scores by the distribution its loss trained)",
+        };
         var cmd = new Command("eval", "Evaluate a TIGER run: full ranking, leave-one-out, Recall@1/5/10 and NDCG@5/10, written to RUN/metrics.json (other checkpoints, samples, beams or bf16 to files that name them)");
         cmd.Arguments.Add(run);
-        foreach (var o in new Option[] { split, maxUsers, beam, checkpoint, bf16, batchUsers }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { split, maxUsers, beam, checkpoint, bf16, batchUsers, decodeTemperature }) cmd.Options.Add(o);
         cmd.SetAction((parse, invocationCancel) =>
         {
             using var interrupt = Interrupt.Listen(invocationCancel);
@@ -28,10 +32,13 @@ public static class EvalCommand
             if (c is not ("best" or "last")) throw new UsageException($"--checkpoint must be best or last (got {c})");
             if (parse.GetValue(beam) is < 1) throw new UsageException("--beam must be at least 1");
             if (parse.GetValue(batchUsers) is < 1) throw new UsageException("--batch-users must be at least 1");
+            if (parse.GetValue(decodeTemperature) is double t && !(t > 0 && !double.IsInfinity(t)))
+                throw new UsageException($"--decode-temperature must be a positive number (got {t})");
             var e = TigerEvaluator.Evaluate(parse.GetValue(run)!, s, parse.GetValue(maxUsers), parse.GetValue(beam), showProgress: true, checkpoint: c,
-                bf16: parse.GetValue(bf16), batchUsers: parse.GetValue(batchUsers), cancel: cancel);
+                bf16: parse.GetValue(bf16), batchUsers: parse.GetValue(batchUsers), cancel: cancel, decodeTemperature: parse.GetValue(decodeTemperature));
             var output = parse.InvocationConfiguration.Output;
-            output.WriteLine($"{e.Split}: {e.Users} users, beam {e.Beam}, {e.Precision}, {e.Seconds:F1} s ({e.UsersPerSecond:F0} users/s)");
+            output.WriteLine($"{e.Split}: {e.Users} users, beam {e.Beam}, {e.Precision}"
+                + (e.DecodeTemperature != 1.0 ? $", decoding temperature {e.DecodeTemperature}" : "") + $", {e.Seconds:F1} s ({e.UsersPerSecond:F0} users/s)");
             output.WriteLine("identifier match: " + string.Join("  ", e.IdentifierMatch.Select(kv => $"{kv.Key} {kv.Value:F4}")));
             if (e.Loss is double loss)
                 output.WriteLine($"teacher-forced loss {loss:F4} (tau {e.LossTemperature})");

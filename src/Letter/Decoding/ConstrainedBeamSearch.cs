@@ -13,17 +13,21 @@ public sealed record Beam(int[] Tokens, float Score);
 /// per user, each decoder layer's cross-attention keys/values once per user (the beams of a user
 /// share them as extra query rows), the self-attention keys/values are cached and reordered with the
 /// beams, and the trie masks every beam of the batch in one tensor op per step. Scores are summed
-/// log-softmax probabilities of the generated tokens (disallowed tokens get -inf, as a
-/// prefix-allowed-tokens constraint does).
+/// log-softmax probabilities of the generated tokens over the whole vocabulary (disallowed tokens then
+/// get -inf, as a prefix-allowed-tokens constraint does). With a temperature T the log-softmax is of
+/// logits / T: T = 1 scores by the raw logits, as Hugging Face's generate does for the original;
+/// T = tau scores by the distribution the ranking-guided loss trained (softmax of logits / tau).
 /// </summary>
 public static class ConstrainedBeamSearch
 {
     /// <param name="encoderIds">[B, L] int64, one length for the batch</param>
     /// <param name="steps">tokens to generate (identifier length + 1 for end-of-sequence)</param>
+    /// <param name="temperature">the logits are divided by it before the log-softmax (1: raw logits)</param>
     /// <returns>per user, the min(beam, valid sequences) best sequences, best first</returns>
-    public static List<Beam[]> Search(TigerModel model, PrefixTrie trie, Tensor encoderIds, int beam, int steps)
+    public static List<Beam[]> Search(TigerModel model, PrefixTrie trie, Tensor encoderIds, int beam, int steps, double temperature = 1.0)
     {
         if (model.training) throw new InvalidOperationException("call model.eval() before decoding");
+        if (!(temperature > 0) || double.IsInfinity(temperature)) throw new ArgumentOutOfRangeException(nameof(temperature), $"the decoding temperature must be a positive number (got {temperature})");
         using var noGrad = no_grad();
         using var outer = NewDisposeScope();
         int users = (int)encoderIds.shape[0];
@@ -55,6 +59,7 @@ public static class ConstrainedBeamSearch
             for (int l = 0; l < blocks.Length; l++)
                 x = blocks[l].Step(x, ref cacheK[l], ref cacheV[l], selfBias, crossK[l], crossV[l], null, width);
             var logits = model.LmHead(model.FinalDecoderNorm(x)).view(users, width, v).to_type(ScalarType.Float32);
+            if (temperature != 1.0) logits = logits.div(temperature);
             var logp = F.log_softmax(logits, -1);
             var allowed = trie.Allowed.index_select(0, node.reshape(-1)).view(users, width, v);
             logp = logp.masked_fill(allowed.logical_not(), float.NegativeInfinity);

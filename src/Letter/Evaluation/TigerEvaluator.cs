@@ -36,6 +36,9 @@ public sealed record TigerEvaluation(
     public double? Loss { get; init; }
 
     public double? LossTemperature { get; init; }
+
+    /// <summary>The temperature the beam scores divided the logits by (1: raw logits).</summary>
+    public double DecodeTemperature { get; init; } = 1.0;
 }
 
 /// <summary>
@@ -90,7 +93,8 @@ public static class TigerEvaluator
             perUser.Add(new UserRank(userId?.Invoke(chosen[i].User) ?? chosen[i].User.ToString(), chosen[i].Target, ri, rt, chosen[i].TargetInHistory));
         }
         return new TigerEvaluation(split, chosen.Count, recommender.Beam, recommender.HasCollisions,
-            identifier.ToDictionary(), item.ToDictionary(), clock.Elapsed.TotalSeconds, recommender.Precision, repeats) { PerUser = perUser };
+            identifier.ToDictionary(), item.ToDictionary(), clock.Elapsed.TotalSeconds, recommender.Precision, repeats)
+        { PerUser = perUser, DecodeTemperature = recommender.DecodeTemperature };
     }
 
     /// <summary>A fixed sample of samples (seeded), in their original order; all when <paramref name="maxUsers"/> is null or large.</summary>
@@ -107,7 +111,8 @@ public static class TigerEvaluator
     /// <paramref name="metricsFile"/>, by default the file <see cref="TigerRunFolder.MetricsFileFor"/> names for these settings.
     /// </summary>
     public static TigerEvaluation Evaluate(string runDirectory, string split = "test", int? maxUsers = null, int? beam = null,
-        bool showProgress = false, string checkpoint = "best", bool bf16 = false, int? batchUsers = null, CancellationToken cancel = default, string? metricsFile = null)
+        bool showProgress = false, string checkpoint = "best", bool bf16 = false, int? batchUsers = null, CancellationToken cancel = default, string? metricsFile = null,
+        double? decodeTemperature = null)
     {
         if (split is not ("test" or "valid")) throw new ArgumentException($"split must be test or valid (got {split})");
         var run = new TigerRunFolder(runDirectory);
@@ -119,6 +124,7 @@ public static class TigerEvaluator
         using var recommender = TigerRecommender.Load(runDirectory, dataset, checkpoint);
         if (beam is not null) recommender.Beam = beam.Value;
         if (bf16) recommender.UseBf16();
+        if (decodeTemperature is double t) recommender.DecodeTemperature = t;
         TorchSharp.torch.set_num_threads(info.Config.Threads);
         var all = split == "test" ? data.Test : data.Valid;
         var chosen = SampleUsers(all, maxUsers, info.Config.Seed);
@@ -126,7 +132,7 @@ public static class TigerEvaluator
             batchUsers ?? info.Config.EvalBatchUsers, showProgress, cancel, u => users[u].UserId);
         // the popularity the recommender ranks shared identifiers by (the run's training users)
         var file = metricsFile ?? run.MetricsFileFor(split, checkpoint, chosen.Count < all.Count ? chosen.Count : null,
-            recommender.Beam != info.Config.Beam ? recommender.Beam : null, bf16);
+            recommender.Beam != info.Config.Beam ? recommender.Beam : null, bf16, recommender.DecodeTemperature);
         var (inputs, targets) = recommender.Vocabulary.EncodeSamples(recommender.Index, chosen);
         double loss = TeacherForcedLoss.Compute(recommender.Model, inputs, targets, info.Config.Temperature, info.Config.BatchSize);
         result = result with
@@ -164,6 +170,7 @@ public static class TigerEvaluator
         d["split"] = e.Split;
         d["users"] = e.Users;
         d["beam"] = e.Beam;
+        d["decode_temperature"] = e.DecodeTemperature;
         d["precision"] = e.Precision;
         d["checkpoint"] = checkpoint;
         d["seconds"] = Math.Round(e.Seconds, 2);

@@ -17,6 +17,7 @@ public sealed class TigerRecommender : IDisposable
 {
     private readonly Dictionary<string, int[]> _itemsByIdentifier = new();
     private readonly string[] _identifierOfItem;
+    private double _decodeTemperature = 1.0;
 
     public TigerRecommender(TigerModel model, ItemIndex index, int[] popularity)
     {
@@ -50,6 +51,17 @@ public sealed class TigerRecommender : IDisposable
     public PrefixTrie Trie { get; }
     public bool HasCollisions { get; }
     public int Beam { get; set; } = 20;
+
+    /// <summary>
+    /// Beam scores are log-softmax of logits / this (1, the default: raw logits, as the original's
+    /// Hugging Face decoding; the run's tau: the distribution its ranking-guided loss trained).
+    /// </summary>
+    public double DecodeTemperature
+    {
+        get => _decodeTemperature;
+        set => _decodeTemperature = value > 0 && !double.IsInfinity(value) ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), $"the decoding temperature must be a positive number (got {value})");
+    }
 
     /// <summary>True once <see cref="UseBf16"/> has converted the model's weights to bfloat16.</summary>
     public bool Bf16 { get; private set; }
@@ -134,7 +146,7 @@ public sealed class TigerRecommender : IDisposable
             cancel.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var ids = TigerBatch.Stack(encoded, batch);
-            var beams = ConstrainedBeamSearch.Search(Model, Trie, ids, beam, Vocabulary.Levels + 1);
+            var beams = ConstrainedBeamSearch.Search(Model, Trie, ids, beam, Vocabulary.Levels + 1, DecodeTemperature);
             for (int i = 0; i < batch.Length; i++) result[batch[i]] = beams[i];
             progress?.Invoke(batch.Length);
         }

@@ -59,13 +59,15 @@ public sealed class TigerRunFolder(string directory)
     /// </summary>
     /// <param name="sampledUsers">users of a --max-users sample, null when all were evaluated</param>
     /// <param name="beam">a beam other than the run's, null for the run's</param>
-    public string MetricsFileFor(string split, string checkpoint = "best", int? sampledUsers = null, int? beam = null, bool bf16 = false)
+    public string MetricsFileFor(string split, string checkpoint = "best", int? sampledUsers = null, int? beam = null, bool bf16 = false,
+        double decodeTemperature = 1.0)
     {
         var name = "metrics" + (split == "test" ? "" : $"-{split}")
             + (checkpoint == "best" ? "" : $"-{checkpoint}")
             + (sampledUsers is int n ? $"-{n}users" : "")
             + (beam is int b ? $"-beam{b}" : "")
-            + (bf16 ? "-bf16" : "");
+            + (bf16 ? "-bf16" : "")
+            + (decodeTemperature != 1.0 ? $"-decode-t{decodeTemperature.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "");
         return Path.Combine(Directory, name + ".json");
     }
 

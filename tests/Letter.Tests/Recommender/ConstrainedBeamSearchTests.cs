@@ -52,6 +52,33 @@ public class ConstrainedBeamSearchTests
     }
 
     [Fact]
+    public void At_a_decoding_temperature_every_beam_scores_its_tokens_log_softmax_of_logits_over_it()
+    {
+        var index = SmallIndex();
+        manual_seed(15);
+        var model = new TigerModel(TinyTiger.Config() with { Dropout = 0 }, TigerVocabulary.For(index).Size);
+        using var recommender = new TigerRecommender(model, index, new int[index.ItemCount]) { Beam = 30, DecodeTemperature = 0.5 };
+        var history = new[] { 2, 7, 11 };
+        var beams = recommender.Decode([history])[0];
+        Assert.Equal(18, beams.Length); // every identifier, so the order is the full ranking under T
+        for (int b = 1; b < beams.Length; b++) Assert.True(beams[b - 1].Score >= beams[b].Score);
+
+        // independent reference: teacher-forced logits of each identifier, divided by T, log-softmax over the whole vocabulary
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var ids = tensor(recommender.Vocabulary.EncodeHistory(index, history).Select(t => (long)t).ToArray()).unsqueeze(0);
+        foreach (var beam in beams)
+        {
+            var target = tensor(beam.Tokens.Select(t => (long)t).ToArray()).unsqueeze(0);
+            var logits = model.Logits(ids, target);
+            float Score(double t) => nn.functional.log_softmax(logits / t, -1).gather(2, target.unsqueeze(-1)).sum().item<float>();
+            Assert.Equal(Score(0.5), beam.Score, 3);
+            Assert.True(Math.Abs(Score(1.0) - beam.Score) > 1e-3, "the temperature must change the score");
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => recommender.DecodeTemperature = 0);
+    }
+
+    [Fact]
     public void A_beam_wider_than_the_catalogue_returns_every_identifier_once()
     {
         var index = SmallIndex();

@@ -57,14 +57,15 @@ public class TigerEvaluatorTests
     }
 
     [Theory]
-    [InlineData("test", "best", null, null, false, "metrics.json")]
-    [InlineData("valid", "best", null, null, false, "metrics-valid.json")]
-    [InlineData("test", "last", 500, null, true, "metrics-last-500users-bf16.json")]
-    [InlineData("valid", "best", null, 5, false, "metrics-valid-beam5.json")]
+    [InlineData("test", "best", null, null, false, 1.0, "metrics.json")]
+    [InlineData("valid", "best", null, null, false, 1.0, "metrics-valid.json")]
+    [InlineData("test", "last", 500, null, true, 1.0, "metrics-last-500users-bf16.json")]
+    [InlineData("valid", "best", null, 5, false, 1.0, "metrics-valid-beam5.json")]
+    [InlineData("valid", "best", null, null, false, 0.7, "metrics-valid-decode-t0.7.json")]
     public void Metrics_files_name_every_setting_that_differs_from_the_runs_own_evaluation(
-        string split, string checkpoint, int? users, int? beam, bool bf16, string expected)
+        string split, string checkpoint, int? users, int? beam, bool bf16, double decodeTemperature, string expected)
     {
         var folder = new TigerRunFolder("/tmp/run");
-        Assert.Equal(Path.Combine(folder.Directory, expected), folder.MetricsFileFor(split, checkpoint, users, beam, bf16));
+        Assert.Equal(Path.Combine(folder.Directory, expected), folder.MetricsFileFor(split, checkpoint, users, beam, bf16, decodeTemperature));
     }
 }
