@@ -47,6 +47,9 @@ public static class EvalCommand
             if (e.Repeats is { } r)
                 output.WriteLine($"targets already in the history: {r.Repeat.Count} users ({r.RepeatShare:P1}), recall@10 {r.Repeat.Recall(10):F4}; "
                     + $"the other {r.New.Count}: recall@10 {r.New.Recall(10):F4}");
+            if (e.Survival is { } sv)
+                output.WriteLine($"target still among the beams after level 1..{sv.Levels}: " + string.Join(" ", sv.All.Select(x => x.ToString("F4")))
+                    + "; new targets: " + string.Join(" ", sv.New.Select(x => x.ToString("F4"))));
             foreach (var (name, m) in e.Baselines ?? new Dictionary<string, RankingMetrics>())
                 output.WriteLine($"baseline {name} (no model): recall@10 {m.Recall(10):F4}  ndcg@10 {m.Ndcg(10):F4}");
             output.WriteLine($"written to {e.MetricsFile} (per-user ranks: {Path.GetFileName(e.RanksFile)}, for 'letter compare')");

@@ -23,10 +23,17 @@ public static class ConstrainedBeamSearch
     /// <param name="encoderIds">[B, L] int64, one length for the batch</param>
     /// <param name="steps">tokens to generate (identifier length + 1 for end-of-sequence)</param>
     /// <param name="temperature">the logits are divided by it before the log-softmax (1: raw logits)</param>
+    /// <param name="targets">[B, >= steps] int64 token sequences to follow (each user's target), or null</param>
+    /// <param name="targetKept">with <paramref name="targets"/>: filled with, per user, whether after each
+    /// step the target's prefix of that length was still among the beams ([B][steps])</param>
     /// <returns>per user, the min(beam, valid sequences) best sequences, best first</returns>
-    public static List<Beam[]> Search(TigerModel model, PrefixTrie trie, Tensor encoderIds, int beam, int steps, double temperature = 1.0)
+    public static List<Beam[]> Search(TigerModel model, PrefixTrie trie, Tensor encoderIds, int beam, int steps, double temperature = 1.0,
+        Tensor? targets = null, bool[][]? targetKept = null)
     {
         if (model.training) throw new InvalidOperationException("call model.eval() before decoding");
+        if ((targets is null) != (targetKept is null)) throw new ArgumentException("targets and targetKept go together");
+        if (targets is not null && (targets.shape[0] != encoderIds.shape[0] || targets.shape[1] < steps || targetKept!.Length != encoderIds.shape[0]))
+            throw new ArgumentException($"targets must be [{encoderIds.shape[0]}, >= {steps}] and targetKept hold {encoderIds.shape[0]} users");
         if (!(temperature > 0) || double.IsInfinity(temperature)) throw new ArgumentOutOfRangeException(nameof(temperature), $"the decoding temperature must be a positive number (got {temperature})");
         using var noGrad = no_grad();
         using var outer = NewDisposeScope();
@@ -49,6 +56,7 @@ public static class ConstrainedBeamSearch
         var node = zeros(users, 1, dtype: ScalarType.Int64);
         var current = full(users, 1, (long)TigerVocabulary.Pad, dtype: ScalarType.Int64);
         var sequences = zeros(users, 1, 0, dtype: ScalarType.Int64);
+        var kept = new List<Tensor>(steps); // per step [B] bool: the target's prefix is among the beams
 
         for (int t = 0; t < steps; t++)
         {
@@ -76,12 +84,19 @@ public static class ConstrainedBeamSearch
             foreach (var old in stale) old?.Dispose();
             node = trie.Child(node.gather(1, source), token).MoveToOuterDisposeScope();
             sequences = cat([sequences.gather(1, source.unsqueeze(-1).expand(users, next, t)), token.unsqueeze(-1)], 2).MoveToOuterDisposeScope();
+            if (targets is not null)
+                kept.Add(sequences.eq(targets.narrow(1, 0, t + 1).unsqueeze(1)).all(-1).any(-1).MoveToOuterDisposeScope());
             scores = top.MoveToOuterDisposeScope();
             current = token.MoveToOuterDisposeScope();
             width = next;
         }
         keep = Math.Min(keep, width);
 
+        if (targetKept is not null)
+        {
+            var flags = stack(kept, 1).data<bool>().ToArray(); // [B, steps]
+            for (int u = 0; u < users; u++) targetKept[u] = flags.AsSpan(u * steps, steps).ToArray();
+        }
         var seq = sequences.data<long>().ToArray();
         var sc = scores.data<float>().ToArray();
         var result = new List<Beam[]>(users);

@@ -39,6 +39,9 @@ public sealed record TigerEvaluation(
 
     /// <summary>The temperature the beam scores divided the logits by (1: raw logits).</summary>
     public double DecodeTemperature { get; init; } = 1.0;
+
+    /// <summary>Per identifier level, the share of users whose target was still among the beams.</summary>
+    public BeamSurvival? Survival { get; init; }
 }
 
 /// <summary>
@@ -77,9 +80,11 @@ public static class TigerEvaluator
         var chosen = SampleUsers(samples, maxUsers, seed);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var bar = showProgress ? new ProgressBar($"eval {split}", chosen.Count) : null;
+        var kept = new bool[chosen.Count][];
         var beams = recommender.Decode(chosen.Select(s => s.History).ToList(), batchUsers: batchUsers,
-            progress: n => bar?.Advance(n), cancel: cancel);
+            progress: n => bar?.Advance(n), cancel: cancel, targets: chosen.Select(s => s.Target).ToList(), targetKept: kept);
         bar?.Finish();
+        var survival = new BeamSurvival(recommender.Vocabulary.Levels);
         var identifier = new RankingMetrics();
         var item = new RankingMetrics();
         var repeats = new TargetRepeats();
@@ -90,11 +95,12 @@ public static class TigerEvaluator
             identifier.Add(ri);
             item.Add(rt);
             repeats.Add(chosen[i], ri);
+            survival.Add(kept[i], chosen[i].TargetInHistory);
             perUser.Add(new UserRank(userId?.Invoke(chosen[i].User) ?? chosen[i].User.ToString(), chosen[i].Target, ri, rt, chosen[i].TargetInHistory));
         }
         return new TigerEvaluation(split, chosen.Count, recommender.Beam, recommender.HasCollisions,
             identifier.ToDictionary(), item.ToDictionary(), clock.Elapsed.TotalSeconds, recommender.Precision, repeats)
-        { PerUser = perUser, DecodeTemperature = recommender.DecodeTemperature };
+        { PerUser = perUser, DecodeTemperature = recommender.DecodeTemperature, Survival = survival };
     }
 
     /// <summary>A fixed sample of samples (seeded), in their original order; all when <paramref name="maxUsers"/> is null or large.</summary>
@@ -160,6 +166,7 @@ public static class TigerEvaluator
                 ["repeat"] = Group(r.Repeat),
                 ["new"] = Group(r.New),
             };
+        if (e.Survival is { } sv) d["beam_kept"] = sv.ToDictionary();
         if (e.Baselines is { } b)
             d["baselines"] = b.ToDictionary(kv => kv.Key, kv => (object)kv.Value.ToDictionary());
         if (e.Loss is double loss)

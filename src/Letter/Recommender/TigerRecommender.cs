@@ -122,15 +122,21 @@ public sealed class TigerRecommender : IDisposable
     }
 
     /// <summary>Decodes many histories (grouped by length, <paramref name="batchUsers"/> users at a time), in input order.</summary>
-    public List<Beam[]> Decode(IReadOnlyList<int[]> histories, int? beam = null, int batchUsers = 64, Action<int>? progress = null, CancellationToken cancel = default)
+    /// <param name="targets">each history's target item, to follow through the search, or null</param>
+    /// <param name="targetKept">with <paramref name="targets"/>: filled per history with whether the target's
+    /// first k tokens were still among the beams after step k (k = 1 .. levels + 1)</param>
+    public List<Beam[]> Decode(IReadOnlyList<int[]> histories, int? beam = null, int batchUsers = 64, Action<int>? progress = null, CancellationToken cancel = default,
+        IReadOnlyList<int>? targets = null, bool[][]? targetKept = null)
     {
+        if ((targets is null) != (targetKept is null) || (targets is not null && (targets.Count != histories.Count || targetKept!.Length != histories.Count)))
+            throw new ArgumentException("targets and targetKept go together, one per history");
         var encoded = histories.Select(h => Vocabulary.EncodeHistory(Index, h)).ToList();
         var result = new Beam[histories.Count][];
         bool wasTraining = Model.training;
         Model.eval();
         try
         {
-            DecodeBatches(encoded, result, beam ?? Beam, batchUsers, progress, cancel);
+            DecodeBatches(encoded, result, beam ?? Beam, batchUsers, progress, cancel, targets, targetKept);
         }
         finally
         {
@@ -139,15 +145,21 @@ public sealed class TigerRecommender : IDisposable
         return result.ToList();
     }
 
-    private void DecodeBatches(List<int[]> encoded, Beam[][] result, int beam, int batchUsers, Action<int>? progress, CancellationToken cancel)
+    private void DecodeBatches(List<int[]> encoded, Beam[][] result, int beam, int batchUsers, Action<int>? progress, CancellationToken cancel,
+        IReadOnlyList<int>? targets, bool[][]? targetKept)
     {
+        int steps = Vocabulary.Levels + 1;
         foreach (var batch in LengthBatcher.Sequential(encoded.Select(e => e.Length).ToList(), batchUsers))
         {
             cancel.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var ids = TigerBatch.Stack(encoded, batch);
-            var beams = ConstrainedBeamSearch.Search(Model, Trie, ids, beam, Vocabulary.Levels + 1, DecodeTemperature);
+            var batchTargets = targets is null ? null
+                : tensor(batch.SelectMany(i => Vocabulary.EncodeTarget(Index, targets[i])).Select(t => (long)t).ToArray()).view(batch.Length, steps);
+            var batchKept = targets is null ? null : new bool[batch.Length][];
+            var beams = ConstrainedBeamSearch.Search(Model, Trie, ids, beam, steps, DecodeTemperature, batchTargets, batchKept);
             for (int i = 0; i < batch.Length; i++) result[batch[i]] = beams[i];
+            if (batchKept is not null) for (int i = 0; i < batch.Length; i++) targetKept![batch[i]] = batchKept[i];
             progress?.Invoke(batch.Length);
         }
     }

@@ -1,5 +1,6 @@
 using Letter.Data;
 using Letter.Decoding;
+using Letter.Evaluation;
 using Letter.Recommender;
 using static TorchSharp.torch;
 
@@ -76,6 +77,49 @@ public class ConstrainedBeamSearchTests
             Assert.True(Math.Abs(Score(1.0) - beam.Score) > 1e-3, "the temperature must change the score");
         }
         Assert.Throws<ArgumentOutOfRangeException>(() => recommender.DecodeTemperature = 0);
+    }
+
+    [Fact]
+    public void The_targets_survival_flags_agree_with_searches_stopped_at_each_step()
+    {
+        var index = SmallIndex();
+        manual_seed(16);
+        var model = new TigerModel(TinyTiger.Config() with { Dropout = 0 }, TigerVocabulary.For(index).Size);
+        using var recommender = new TigerRecommender(model, index, new int[index.ItemCount]) { Beam = 3 };
+        var v = recommender.Vocabulary;
+        int steps = v.Levels + 1;
+        var histories = new List<int[]> { new[] { 1, 2, 3 }, new[] { 4 }, new[] { 5, 6, 7 }, new[] { 8, 9 }, new[] { 10 }, new[] { 11, 12, 13 } };
+        // targets: for half the users their top identifier (kept to the end), for the others their
+        // last-ranked one (it must leave a beam of 3 out of 18 somewhere)
+        using var wide = new TigerRecommender(model, index, new int[index.ItemCount]) { Beam = 30 };
+        var ranking = wide.Decode(histories);
+        var targets = histories.Select((_, u) =>
+        {
+            var key = TigerRecommender.Key(ranking[u][u % 2 == 0 ? 0 : ^1].Tokens.AsSpan(0, v.Levels));
+            return recommender.ItemsOf(key)[0];
+        }).ToList();
+
+        var kept = new bool[histories.Count][];
+        var beams = recommender.Decode(histories, batchUsers: 4, targets: targets, targetKept: kept);
+        for (int u = 0; u < histories.Count; u++)
+        {
+            Assert.Equal(steps, kept[u].Length);
+            var target = v.EncodeTarget(index, targets[u]);
+            // reference: the beams of a search that stops after k steps are the beams after step k
+            for (int k = 1; k <= steps; k++)
+            {
+                using var scope = NewDisposeScope();
+                var ids = tensor(v.EncodeHistory(index, histories[u]).Select(t => (long)t).ToArray()).unsqueeze(0);
+                var partial = ConstrainedBeamSearch.Search(model, recommender.Trie, ids, 3, k)[0];
+                Assert.Equal(partial.Any(b => b.Tokens.SequenceEqual(target[..k])), kept[u][k - 1]);
+            }
+            Assert.Equal(beams[u].Any(b => b.Tokens.SequenceEqual(target)), kept[u][^1]);
+            Assert.Equal(u % 2 == 0, kept[u][^1]);
+        }
+
+        var survival = new BeamSurvival(v.Levels);
+        for (int u = 0; u < histories.Count; u++) survival.Add(kept[u], targetInHistory: false);
+        Assert.Equal(0.5, survival.All[^1], 12); // exactly the top-identifier half
     }
 
     [Fact]

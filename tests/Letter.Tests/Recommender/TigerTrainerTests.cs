@@ -25,12 +25,16 @@ public class TigerTrainerTests
         Assert.True(e.IdentifierMatch["recall@1"] >= 0.9, $"recall@1 {e.IdentifierMatch["recall@1"]}");
         Assert.False(e.IndexHasCollisions);
         Assert.Equal(e.IdentifierMatch["recall@10"], e.ItemMatch["recall@10"]);
+        // a target still among the 5 beams after the last level is a hit within them
+        Assert.Equal(e.IdentifierMatch["recall@5"], e.Survival!.All[^1], 12);
+        Assert.Equal(64, e.Survival.Users);
 
         var folder = new TigerRunFolder(run);
         using var metrics = JsonDocument.Parse(File.ReadAllText(folder.MetricsFile));
         foreach (var key in new[] { "recall@1", "recall@5", "recall@10", "ndcg@5", "ndcg@10" })
             Assert.True(metrics.RootElement.TryGetProperty(key, out _), key);
         Assert.False(metrics.RootElement.TryGetProperty("item_match", out _));
+        Assert.Equal(data.Index!.Levels, metrics.RootElement.GetProperty("beam_kept").GetProperty("all").GetArrayLength());
         // a quick check on another checkpoint and a sample goes to its own file: the full result stays
         var full = File.ReadAllText(folder.MetricsFile);
         var quick = TigerEvaluator.Evaluate(run, "test", maxUsers: 5, checkpoint: "last");
