@@ -20,6 +20,10 @@ public sealed record Beam(int[] Tokens, float Score);
 /// </summary>
 public static class ConstrainedBeamSearch
 {
+    /// <summary>Throws unless <paramref name="temperature"/> is a finite positive number, the decoding temperatures Search accepts.</summary>
+    public static double CheckTemperature(double temperature) => temperature > 0 && !double.IsInfinity(temperature) ? temperature
+        : throw new ArgumentOutOfRangeException(nameof(temperature), $"the decoding temperature must be a positive number (got {temperature})");
+
     /// <param name="encoderIds">[B, L] int64, one length for the batch</param>
     /// <param name="steps">tokens to generate (identifier length + 1 for end-of-sequence)</param>
     /// <param name="temperature">the logits are divided by it before the log-softmax (1: raw logits)</param>
@@ -34,7 +38,7 @@ public static class ConstrainedBeamSearch
         if ((targets is null) != (targetKept is null)) throw new ArgumentException("targets and targetKept go together");
         if (targets is not null && (targets.shape[0] != encoderIds.shape[0] || targets.shape[1] < steps || targetKept!.Length != encoderIds.shape[0]))
             throw new ArgumentException($"targets must be [{encoderIds.shape[0]}, >= {steps}] and targetKept hold {encoderIds.shape[0]} users");
-        if (!(temperature > 0) || double.IsInfinity(temperature)) throw new ArgumentOutOfRangeException(nameof(temperature), $"the decoding temperature must be a positive number (got {temperature})");
+        CheckTemperature(temperature);
         using var noGrad = no_grad();
         using var outer = NewDisposeScope();
         int users = (int)encoderIds.shape[0];

@@ -59,8 +59,7 @@ public sealed class TigerRecommender : IDisposable
     public double DecodeTemperature
     {
         get => _decodeTemperature;
-        set => _decodeTemperature = value > 0 && !double.IsInfinity(value) ? value
-            : throw new ArgumentOutOfRangeException(nameof(value), $"the decoding temperature must be a positive number (got {value})");
+        set => _decodeTemperature = ConstrainedBeamSearch.CheckTemperature(value);
     }
 
     /// <summary>True once <see cref="UseBf16"/> has converted the model's weights to bfloat16.</summary>
