@@ -5,6 +5,8 @@ using Letter.IO;
 using Letter.Progress;
 using Letter.Tokenization;
 
+using Letter.Cli.Progress;
+
 namespace Letter.Cli.Commands;
 
 /// <summary><c>letter tokenize</c> (train and write identifiers), <c>tokenize assign</c> and <c>tokenize inspect</c>.</summary>
@@ -123,9 +125,8 @@ public static class TokenizeCommand
             else if (config.Alpha > 0)
                 throw new UsageException($"alpha {config.Alpha} needs CF embeddings: pass --cf (no {Path.GetFileName(folder.CfEmbeddingFile)} in {folder.Directory}), or use --mode rqvae");
 
-            if (parse.GetValue(quiet)) ProgressBar.Enabled = false;
             var outDir = parse.GetValue(output)!;
-            var report = TokenizerPipeline.Run(x, cfMatrix, config, outDir, folder.Name, inputs, showProgress: !parse.GetValue(quiet));
+            var report = TokenizerPipeline.Run(x, cfMatrix, config, outDir, folder.Name, inputs, parse.GetValue(quiet) ? null : ConsoleProgress.Instance);
             var stdout = parse.InvocationConfiguration.Output;
             stdout.WriteLine(report.ToMarkdown());
             stdout.WriteLine($"wrote {Path.Combine(outDir, folder.Name + ".index.json")}, the tokenizer, {TokenizerPipeline.ReportJson}, {TokenizerPipeline.ReportMarkdown}, {TokenizerPipeline.CurveJson} and {TokenizerPipeline.RunConfig} to {outDir}");

@@ -2,6 +2,8 @@ using System.CommandLine;
 using Letter.Data;
 using Letter.Recommender;
 
+using Letter.Cli.Progress;
+
 namespace Letter.Cli.Commands;
 
 /// <summary><c>letter train DIR --index INDEX.json --out RUN</c>: trains TIGER on a dataset folder.</summary>
@@ -83,7 +85,7 @@ public static class TrainCommand
                     MaxUsers = parse.GetValue(maxUsers),
                     IndexFile = indexFile,
                     Log = Console.Error,
-                    ShowProgress = true,
+                    Progress = ConsoleProgress.Instance,
                 });
                 var chosen = result.State.Selection is { } f
                     ? $"valid NDCG@10 {f.ChosenNdcg10:F4} on all {f.Users:N0} validation users"

@@ -39,11 +39,12 @@ public sealed record SasRecResult(
 /// </summary>
 public static class SasRecTrainer
 {
-    public static SasRecResult Train(LetterDataset dataset, SasRecConfig config, string? outFile, bool evaluateTest = false, CancellationToken cancel = default) =>
-        Train(dataset.Users, dataset.ItemCount, config, outFile, evaluateTest, dataset.Folder.Directory, cancel);
+    public static SasRecResult Train(LetterDataset dataset, SasRecConfig config, string? outFile, bool evaluateTest = false, CancellationToken cancel = default,
+        IProgress<ProgressUpdate>? progress = null) =>
+        Train(dataset.Users, dataset.ItemCount, config, outFile, evaluateTest, dataset.Folder.Directory, cancel, progress);
 
     public static SasRecResult Train(IReadOnlyList<UserSequence> users, int itemCount, SasRecConfig config, string? outFile,
-        bool evaluateTest = false, string? datasetLabel = null, CancellationToken cancel = default)
+        bool evaluateTest = false, string? datasetLabel = null, CancellationToken cancel = default, IProgress<ProgressUpdate>? progress = null)
     {
         config.Validate();
         TorchRuntime.Prepare();
@@ -64,7 +65,7 @@ public static class SasRecTrainer
         var clock = Stopwatch.StartNew();
         var order = Enumerable.Range(0, data.Train.Count).ToArray();
         int stepsPerEpoch = (order.Length + config.BatchSize - 1) / config.BatchSize;
-        using var bar = new ProgressBar("sasrec", (long)config.Epochs * stepsPerEpoch);
+        using var bar = new ProgressTask(progress, "sasrec", (long)config.Epochs * stepsPerEpoch);
         for (int epoch = 1; epoch <= config.Epochs; epoch++)
         {
             var epochClock = Stopwatch.StartNew();

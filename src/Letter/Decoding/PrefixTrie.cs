@@ -59,6 +59,9 @@ public sealed class PrefixTrie : IDisposable
     /// <summary>[nodes + 1, V] bool; the last row (the dead node) is all false.</summary>
     public Tensor Allowed { get; }
 
+    /// <summary>The masks of tokens that extend the given nodes: nodes [N] int64 -> [N, V] bool (the dead node's row all false).</summary>
+    public Tensor AllowedMask(Tensor nodes) => Allowed.index_select(0, nodes);
+
     /// <summary>The tokens that extend a node (for checks and tests).</summary>
     public IReadOnlyCollection<int> Continuations(int node) =>
         node >= 0 && node < _children.Count ? _children[node].Keys : Array.Empty<int>();

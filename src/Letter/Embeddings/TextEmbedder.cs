@@ -23,13 +23,14 @@ public static class TextEmbedder
         return items.Select(t => t.Compose(fields)).ToArray();
     }
 
-    public static TextEmbeddingResult EmbedDataset(LetterDataset dataset, TextEmbedderOptions options, string? outFile, CancellationToken cancel = default)
+    public static TextEmbeddingResult EmbedDataset(LetterDataset dataset, TextEmbedderOptions options, string? outFile, CancellationToken cancel = default,
+        IProgress<ProgressUpdate>? progress = null)
     {
         options.Validate();
         var texts = ItemTexts(dataset, options.Fields);
         var clock = Stopwatch.StartNew();
         using var encoder = new BertEncoder(options);
-        using var bar = new ProgressBar($"embed {dataset.Name}", texts.Length);
+        using var bar = new ProgressTask(progress, $"embed {dataset.Name}", texts.Length);
         var matrix = encoder.Encode(texts, done => bar.Report(done), cancel);
         var seconds = clock.Elapsed.TotalSeconds;
         bar.Finish($"{texts.Length / Math.Max(seconds, 1e-9):0} items/s");

@@ -6,6 +6,7 @@ using Letter.Data;
 using Letter.Embeddings;
 using Letter.Evaluation;
 using Letter.IO;
+using Letter.Progress;
 using Letter.Recommender;
 using Letter.Tokenization;
 
@@ -23,7 +24,7 @@ public sealed record RunSummary(string RunDirectory, IReadOnlyList<ModelResult> 
 /// whose settings and inputs are unchanged, resumes TIGER training from its last checkpoint when it
 /// was interrupted, and reruns anything else.
 /// </summary>
-public sealed class RunPipeline(RunConfig config, TextWriter log)
+public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<ProgressUpdate>? progress = null)
 {
     public const string ConfigFile = "config.json";
     public const string SummaryFile = "summary.json";
@@ -113,7 +114,7 @@ public sealed class RunPipeline(RunConfig config, TextWriter log)
         }
         var file = Path.Combine(_run, "embed", $"{data.Name}.emb.npy");
         Stage("embed", _config.Embed, new Dictionary<string, string> { ["items"] = data.Folder.ItemFile }, [Path.GetFileName(file)],
-            (_, _) => TextEmbedder.EmbedDataset(data, _config.Embed, file, cancel));
+            (_, _) => TextEmbedder.EmbedDataset(data, _config.Embed, file, cancel, progress));
         return (NpyFile.Read(file), file);
     }
 
@@ -127,7 +128,7 @@ public sealed class RunPipeline(RunConfig config, TextWriter log)
             [Path.GetFileName(file), "metrics.json"],
             (_, _) =>
             {
-                var result = SasRecTrainer.Train(data, _config.Sasrec, file, evaluateTest: true, cancel);
+                var result = SasRecTrainer.Train(data, _config.Sasrec, file, evaluateTest: true, cancel, progress);
                 AtomicFile.WriteAllText(metricsFile, JsonSerializer.Serialize(result.Test ?? new Dictionary<string, double>(), ConfigJson.Options));
             });
         var metrics = JsonSerializer.Deserialize<Dictionary<string, double>>(File.ReadAllText(metricsFile), ConfigJson.Options)!;
@@ -142,7 +143,7 @@ public sealed class RunPipeline(RunConfig config, TextWriter log)
         var inputs = new Dictionary<string, string> { ["semantic"] = semantic.File, ["cf"] = cf.File };
         Stage(name, tokenizer, inputs, [Path.GetFileName(indexFile), TokenizerPipeline.ReportJson],
             (stageDir, _) => TokenizerPipeline.Run(semantic.Matrix, cf.Matrix, tokenizer, stageDir, data.Name,
-                [InputRecord.Of("semantic", semantic.File, semantic.Matrix), InputRecord.Of("cf", cf.File, cf.Matrix)]));
+                [InputRecord.Of("semantic", semantic.File, semantic.Matrix), InputRecord.Of("cf", cf.File, cf.Matrix)], progress));
         return (ItemIndexReader.Read(indexFile), indexFile);
     }
 
@@ -154,11 +155,11 @@ public sealed class RunPipeline(RunConfig config, TextWriter log)
             (dir, resume) =>
             {
                 TigerTrainer.Train(data, index.Index, _config.Tiger, dir, cancel,
-                    new TigerTrainOptions { Resume = resume && new TigerRunFolder(dir).Exists, IndexFile = index.File, Log = log, ShowProgress = true });
+                    new TigerTrainOptions { Resume = resume && new TigerRunFolder(dir).Exists, IndexFile = index.File, Log = log, Progress = progress });
                 cancel.ThrowIfCancellationRequested();
                 // the stage's own protocol (its eval_max_users is in its settings): always its metrics.json
-                TigerEvaluator.Evaluate(dir, "test", _config.EvalMaxUsers, showProgress: true, cancel: cancel,
-                    metricsFile: new TigerRunFolder(dir).MetricsFile);
+                TigerRunEvaluation.Evaluate(dir, new RunEvaluationOptions(DataSplit.Test, _config.EvalMaxUsers, MetricsFile: new TigerRunFolder(dir).MetricsFile),
+                    progress, cancel);
             });
         var metrics = JsonSerializer.Deserialize<JsonElement>(File.ReadAllText(new TigerRunFolder(Path.Combine(_run, name)).MetricsFile));
         var values = new Dictionary<string, double>();

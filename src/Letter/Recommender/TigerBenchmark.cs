@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Letter.Common;
 using Letter.Data;
+using Letter.Evaluation;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -77,8 +78,8 @@ public static class TigerBenchmark
         var vocabulary = TigerVocabulary.For(index, config.TextTokens);
         manual_seed(config.Seed);
         var model = new TigerModel(config, vocabulary.Size);
-        using var recommender = new TigerRecommender(model, index, new int[index.ItemCount]) { Beam = config.Beam };
-        if (bf16) recommender.UseBf16();
+        using var recommender = TigerRecommender.Create(model, index, new int[index.ItemCount], config.Beam, ownsModel: true);
+        if (bf16) recommender.Tiger().UseBf16();
         var rng = new Common.SplitMix64((ulong)config.Seed);
         var histories = Enumerable.Range(0, users).Select(_ => Enumerable.Range(0, historyItems).Select(_ => rng.Next(index.ItemCount)).ToArray()).ToList();
         var times = new List<double>();
@@ -90,7 +91,7 @@ public static class TigerBenchmark
         }
         times.Sort();
         double median = times[times.Count / 2];
-        return new BeamTiming(users, config.Beam, historyItems, config.EvalBatchUsers, recommender.Precision, median, users / median, PeakRssMb());
+        return new BeamTiming(users, config.Beam, historyItems, config.EvalBatchUsers, recommender.Precision.Name(), median, users / median, PeakRssMb());
     }
 
     private static (List<int[]> Inputs, List<int[]> Targets) RandomSamples(ItemIndex index, TigerVocabulary vocabulary, int count, int historyItems, int seed)

@@ -1,3 +1,4 @@
+using Letter.Data;
 using System.Numerics;
 using Letter.Evaluation;
 using Letter.IO;
@@ -164,7 +165,7 @@ public class PairedComparisonTests
         // a run folder evaluated before ranks were written says what to do
         var run = tmp.File("run");
         Directory.CreateDirectory(run);
-        e = Assert.Throws<LetterDataException>(() => UserRanksFile.Resolve(run, "valid"));
-        Assert.Contains("ranks-valid.tsv: is missing: evaluate the run first ('letter eval " + run + " --split valid'", e.Message);
+        e = Assert.Throws<LetterDataException>(() => UserRanksFile.Resolve(run, DataSplit.Valid));
+        Assert.Contains("ranks-valid.tsv: is missing: evaluate the run's valid split first", e.Message);
     }
 }
