@@ -5,6 +5,8 @@ using Letter.Recommender;
 
 using Letter.Cli.Progress;
 
+using Letter.Common;
+
 namespace Letter.Cli.Commands;
 
 /// <summary><c>letter eval RUN [--split test]</c>: full-ranking evaluation of a trained TIGER run.</summary>
@@ -41,6 +43,9 @@ public static class EvalCommand
             var options = new RunEvaluationOptions(s == "test" ? DataSplit.Test : DataSplit.Valid, parse.GetValue(maxUsers), parse.GetValue(beam),
                 c == "best" ? CheckpointChoice.Best : CheckpointChoice.Last, parse.GetValue(bf16), parse.GetValue(batchUsers),
                 DecodeTemperature: parse.GetValue(decodeTemperature));
+            var runDir = parse.GetValue(run)!;
+            if (new TigerRunFolder(runDir).Exists)
+                LetterRuntime.Apply(new RuntimeOptions(new TigerRunFolder(runDir).ReadInfo().Config.Threads, Fp32Products: !options.Bf16));
             var e = TigerRunEvaluation.Evaluate(parse.GetValue(run)!, options, ConsoleProgress.Instance, cancel);
             var output = parse.InvocationConfiguration.Output;
             output.WriteLine($"{e.Split.Name()}: {e.Users} users, beam {e.Beam}, {e.Precision.Name()}"

@@ -6,6 +6,8 @@ using Letter.Data;
 using Letter.Decoding;
 using Letter.Recommender;
 
+using Letter.Common;
+
 namespace Letter.Cli.Commands;
 
 /// <summary><c>letter recommend RUN (--user ID | --history ID,ID,...) [--k 10] [--beam B] [--exclude-seen] [--json]</c>.</summary>
@@ -43,6 +45,7 @@ public static class RecommendCommand
             else items = ParseHistory(parse.GetValue(history)!, info.ItemCount);
             string Title(int item) => titles is not null && item < titles.Length ? titles[item] : $"item {item}";
 
+            LetterRuntime.Apply(new RuntimeOptions(info.Config.Threads));
             using var recommender = TigerRecommender.Load(folder.Directory);
             var options = new RecommendOptions(parse.GetValue(beam), ExcludeHistory: parse.GetValue(excludeSeen));
             var ranked = recommender.Recommend(items, top, options)

@@ -7,6 +7,8 @@ using Letter.Tokenization;
 
 using Letter.Cli.Progress;
 
+using Letter.Common;
+
 namespace Letter.Cli.Commands;
 
 /// <summary><c>letter tokenize</c> (train and write identifiers), <c>tokenize assign</c> and <c>tokenize inspect</c>.</summary>
@@ -126,6 +128,7 @@ public static class TokenizeCommand
                 throw new UsageException($"alpha {config.Alpha} needs CF embeddings: pass --cf (no {Path.GetFileName(folder.CfEmbeddingFile)} in {folder.Directory}), or use --mode rqvae");
 
             var outDir = parse.GetValue(output)!;
+            LetterRuntime.Apply(new RuntimeOptions(config.Threads, Fp32Products: !config.Bf16));
             var report = TokenizerPipeline.Run(x, cfMatrix, config, outDir, folder.Name, inputs, parse.GetValue(quiet) ? null : ConsoleProgress.Instance);
             var stdout = parse.InvocationConfiguration.Output;
             stdout.WriteLine(report.ToMarkdown());
@@ -151,6 +154,7 @@ public static class TokenizeCommand
         cmd.SetAction(parse =>
         {
             var path = parse.GetValue(semantic)!;
+            LetterRuntime.Apply(new RuntimeOptions());
             var codes = TokenizerPipeline.AssignNew(parse.GetValue(dir)!, EmbeddingFile.Read(path), !parse.GetValue(allowShared));
             var index = new ItemIndex(codes);
             if (parse.GetValue(output) is string file)

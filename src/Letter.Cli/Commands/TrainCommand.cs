@@ -4,6 +4,8 @@ using Letter.Recommender;
 
 using Letter.Cli.Progress;
 
+using Letter.Common;
+
 namespace Letter.Cli.Commands;
 
 /// <summary><c>letter train DIR --index INDEX.json --out RUN</c>: trains TIGER on a dataset folder.</summary>
@@ -73,9 +75,13 @@ public static class TrainCommand
             var output2 = parse.InvocationConfiguration.Output;
             if (parse.GetValue(benchmark) is { } spec)
             {
+                LetterRuntime.Apply(new RuntimeOptions(config.Threads, Fp32Products: !config.Bf16));
                 RunBenchmark(spec, itemIndex, config, output2);
                 return Task.FromResult(0);
             }
+            var resumedRun = new TigerRunFolder(parse.GetValue(output)!);
+            var runtime = parse.GetValue(resume) && resumedRun.Exists ? resumedRun.ReadInfo().Config : config; // a resumed run's config wins
+            LetterRuntime.Apply(new RuntimeOptions(runtime.Threads, Fp32Products: !runtime.Bf16));
             try
             {
                 var result = TigerTrainer.Train(dataset, itemIndex, config, parse.GetValue(output)!, cancel, new TigerTrainOptions
@@ -117,6 +123,7 @@ public static class TrainCommand
             {
                 // beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16]
                 bool bf16 = f.Skip(3).Contains("bf16");
+                LetterRuntime.Apply(new RuntimeOptions(config.Threads, Fp32Products: !bf16));
                 int batchUsers = f.Skip(3).Where(x => x != "bf16").Select(int.Parse).DefaultIfEmpty(config.EvalBatchUsers).First();
                 output.WriteLine(System.Text.Json.JsonSerializer.Serialize(TigerBenchmark.Beam(index, config with { EvalBatchUsers = batchUsers }, int.Parse(f[1]), int.Parse(f[2]), bf16: bf16), opts));
             }

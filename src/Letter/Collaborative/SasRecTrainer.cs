@@ -47,9 +47,7 @@ public static class SasRecTrainer
         bool evaluateTest = false, string? datasetLabel = null, CancellationToken cancel = default, IProgress<ProgressUpdate>? progress = null)
     {
         config.Validate();
-        TorchRuntime.Prepare();
-        torch.set_num_threads(config.Threads);
-        torch.manual_seed(config.Seed);
+        using var seed = new TorchSeed(config.Seed);
         var rng = new SplitMix64((ulong)config.Seed);
         var data = SasRecData.Build(users, config.MaxLen);
         if (data.Train.Count == 0)

@@ -24,7 +24,8 @@ public sealed record RunSummary(string RunDirectory, IReadOnlyList<ModelResult> 
 /// whose settings and inputs are unchanged, resumes TIGER training from its last checkpoint when it
 /// was interrupted, and reruns anything else.
 /// </summary>
-public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<ProgressUpdate>? progress = null)
+/// <param name="applyRuntime">the host's way to apply each stage's torch settings (threads, kernels) before it runs; null leaves the process as it is</param>
+public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<ProgressUpdate>? progress = null, Action<RuntimeOptions>? applyRuntime = null)
 {
     public const string ConfigFile = "config.json";
     public const string SummaryFile = "summary.json";
@@ -128,6 +129,7 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
             [Path.GetFileName(file), "metrics.json"],
             (_, _) =>
             {
+                applyRuntime?.Invoke(new RuntimeOptions(_config.Sasrec.Threads));
                 var result = SasRecTrainer.Train(data, _config.Sasrec, file, evaluateTest: true, cancel, progress);
                 AtomicFile.WriteAllText(metricsFile, JsonSerializer.Serialize(result.Test ?? new Dictionary<string, double>(), ConfigJson.Options));
             });
@@ -142,9 +144,15 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
         var indexFile = Path.Combine(dir, $"{data.Name}.index.json");
         var inputs = new Dictionary<string, string> { ["semantic"] = semantic.File, ["cf"] = cf.File };
         Stage(name, tokenizer, inputs, [Path.GetFileName(indexFile), TokenizerPipeline.ReportJson],
-            (stageDir, _) => TokenizerPipeline.Run(semantic.Matrix, cf.Matrix, tokenizer, stageDir, data.Name,
-                [InputRecord.Of("semantic", semantic.File, semantic.Matrix), InputRecord.Of("cf", cf.File, cf.Matrix)], progress));
+            (stageDir, _) => RunTokenizer(tokenizer, () => TokenizerPipeline.Run(semantic.Matrix, cf.Matrix, tokenizer, stageDir, data.Name,
+                [InputRecord.Of("semantic", semantic.File, semantic.Matrix), InputRecord.Of("cf", cf.File, cf.Matrix)], progress)));
         return (ItemIndexReader.Read(indexFile), indexFile);
+    }
+
+    private void RunTokenizer(TokenizerConfig tokenizer, Action run)
+    {
+        applyRuntime?.Invoke(new RuntimeOptions(tokenizer.Threads, Fp32Products: !tokenizer.Bf16));
+        run();
     }
 
     private ModelResult TigerStage(string name, string model, LetterDataset data, (ItemIndex Index, string File) index, CancellationToken cancel)
@@ -154,6 +162,7 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
             ["metrics.json"],
             (dir, resume) =>
             {
+                applyRuntime?.Invoke(new RuntimeOptions(_config.Tiger.Threads, Fp32Products: !_config.Tiger.Bf16));
                 TigerTrainer.Train(data, index.Index, _config.Tiger, dir, cancel,
                     new TigerTrainOptions { Resume = resume && new TigerRunFolder(dir).Exists, IndexFile = index.File, Log = log, Progress = progress });
                 cancel.ThrowIfCancellationRequested();

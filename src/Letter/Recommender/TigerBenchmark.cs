@@ -61,10 +61,8 @@ public static class TigerBenchmark
     private static (TigerModel Model, TorchSharp.Modules.OptimizerHelper Optimizer, List<int[]> Inputs, List<int[]> Targets, int[] Batch) StepSetup(
         ItemIndex index, TigerConfig config, int historyItems)
     {
-        TorchRuntime.Prepare(fp32Products: !config.Bf16);
-        set_num_threads(config.Threads);
         var vocabulary = TigerVocabulary.For(index, config.TextTokens);
-        manual_seed(config.Seed);
+        using var seed = new TorchSeed(config.Seed);
         var model = new TigerModel(config, vocabulary.Size);
         var optimizer = TigerOptimizer.Create(model, config);
         var (inputs, targets) = RandomSamples(index, vocabulary, config.BatchSize, historyItems, config.Seed);
@@ -73,10 +71,8 @@ public static class TigerBenchmark
 
     public static BeamTiming Beam(ItemIndex index, TigerConfig config, int users, int historyItems, int repeats = 3, bool bf16 = false)
     {
-        TorchRuntime.Prepare(fp32Products: !bf16);
-        set_num_threads(config.Threads);
         var vocabulary = TigerVocabulary.For(index, config.TextTokens);
-        manual_seed(config.Seed);
+        using var seed = new TorchSeed(config.Seed);
         var model = new TigerModel(config, vocabulary.Size);
         using var recommender = TigerRecommender.Create(model, index, new int[index.ItemCount], config.Beam, ownsModel: true);
         if (bf16) recommender.Tiger().UseBf16();

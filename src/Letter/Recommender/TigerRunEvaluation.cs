@@ -32,13 +32,11 @@ public static class TigerRunEvaluation
         var dataset = LetterDataset.Load(info.DatasetDirectory, loadIndex: false);
         var users = info.TrainingUsers(dataset);
         var data = LeaveOneOutSplit.Build(users, new SplitOptions(info.Config.MaxHistory));
-        TorchRuntime.Prepare(fp32Products: !options.Bf16); // before the model's tensors exist
         using var recommender = TigerRecommender.Load(runDirectory, options.Checkpoint);
         if (options.Beam is int beam) recommender.Beam = beam;
         var tiger = recommender.Tiger();
         if (options.Bf16) tiger.UseBf16();
         if (options.DecodeTemperature is double t) recommender.DecodeTemperature = t;
-        TorchSharp.torch.set_num_threads(info.Config.Threads);
         var all = data.Of(options.Split);
         var chosen = RecommenderEvaluator.SampleUsers(all, options.MaxUsers, info.Config.Seed);
         var result = RecommenderEvaluator.Evaluate(recommender, chosen, options.Split, null, info.Config.Seed,

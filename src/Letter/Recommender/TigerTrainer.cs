@@ -75,8 +75,6 @@ public static class TigerTrainer
             RunVersions.Current(), options.InitFrom is null ? null : InitialWeights.Resolve(options.InitFrom));
         if (resumed is null) info.InitFrom?.CheckFits(config, indexHash, vocabulary.Size);
 
-        TorchRuntime.Prepare(fp32Products: !config.Bf16);
-        set_num_threads(config.Threads);
         var users = info.TrainingUsers(data);
         var split = LeaveOneOutSplit.Build(users, new SplitOptions(config.MaxHistory));
         var (inputs, targets) = vocabulary.EncodeSamples(index, split.Train);
@@ -85,7 +83,7 @@ public static class TigerTrainer
         var (validationInputs, validationTargets) = vocabulary.EncodeSamples(index, validation);
         var popularity = LeaveOneOutSplit.TrainingPopularity(users, data.ItemCount);
 
-        manual_seed(config.Seed);
+        using var seed = new TorchSeed(config.Seed);
         var model = new TigerModel(config, vocabulary.Size);
         long parameterCount = model.parameters().Sum(p => p.numel());
         var optimizer = TigerOptimizer.Create(model, config);

@@ -35,7 +35,6 @@ public static class TokenizerPipeline
         IReadOnlyList<InputRecord> inputs, IProgress<ProgressUpdate>? progress = null)
     {
         Directory.CreateDirectory(outDir);
-        TorchRuntime.Prepare(fp32Products: !config.Bf16); // decides MKL's kernels, which the run config records
         WriteRunConfig(outDir, name, config, inputs);
         var training = TokenizerTrainer.Train(semantic, config.Alpha > 0 ? cf : null, config, progress);
         var model = training.Model;
@@ -88,7 +87,6 @@ public static class TokenizerPipeline
         using var model = TokenizerStore.Load(tokenizerDir);
         if (semantic.Cols != model.InputDim)
             throw new LetterDataException("--semantic", null, $"has {semantic.Cols} columns but the tokenizer was trained on {model.InputDim}");
-        set_num_threads(model.Config.Threads);
         HashSet<string>? occupied = null;
         if (keepDistinctFromIndex)
         {

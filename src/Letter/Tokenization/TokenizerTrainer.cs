@@ -31,9 +31,7 @@ public static class TokenizerTrainer
             if (config.Kind == TokenizerKind.RqVae && cf.Cols != config.LatentDim)
                 throw new ArgumentException($"CF dimension {cf.Cols} differs from the latent dimension {config.LatentDim}");
         }
-        TorchRuntime.Prepare(fp32Products: !config.Bf16);
-        set_num_threads(config.Threads);
-        manual_seed(config.Seed);
+        using var seed = new TorchSeed(config.Seed);
         var model = new RqVae(semantic.Cols, config);
         var clock = Stopwatch.StartNew();
         InitCodebooks(model, semantic, config);
