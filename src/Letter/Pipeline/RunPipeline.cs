@@ -57,7 +57,7 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
         if (sasrecMetrics is not null) results.Add(sasrecMetrics);
 
         AtomicFile.WriteAllText(Path.Combine(_run, SummaryFile), JsonSerializer.Serialize(results, ConfigJson.Options));
-        var (md, html) = Reporting.RunReport.Build(_run, data, _config, results).Write(_run);
+        var (md, html) = RunReport.Build(_run, data, _config, results).Write(_run);
         log.WriteLine($"report: {html}");
         return new RunSummary(_run, results, md, html, clock.Elapsed);
     }

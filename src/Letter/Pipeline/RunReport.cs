@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
 using Letter.Data;
-using Letter.Pipeline;
 using Letter.Recommender;
 using Letter.Tokenization;
 using static Letter.Reporting.ReportDocument;
 
-namespace Letter.Reporting;
+using Letter.Reporting;
+
+namespace Letter.Pipeline;
 
 /// <summary>
 /// The report of a pipeline run, built from the files its stages wrote: config, dataset statistics,
