@@ -73,7 +73,7 @@ public static class ConstrainedBeamSearch
             var logits = model.LmHead(model.FinalDecoderNorm(x)).view(users, width, v).to_type(ScalarType.Float32);
             if (temperature != 1.0) logits = logits.div(temperature);
             var logp = F.log_softmax(logits, -1);
-            var allowed = trie.Allowed.index_select(0, node.reshape(-1)).view(users, width, v);
+            var allowed = trie.AllowedMask(node.reshape(-1)).view(users, width, v);
             logp = logp.masked_fill(allowed.logical_not(), float.NegativeInfinity);
             int next = (int)Math.Min(beam, (long)width * v); // fewer candidates than beams only with tiny vocabularies
             var (top, index) = (scores.unsqueeze(-1) + logp).view(users, (long)width * v).topk(next, dim: -1); // [B, next]
