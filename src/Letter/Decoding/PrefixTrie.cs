@@ -42,14 +42,15 @@ public sealed class PrefixTrie : IDisposable
         // Sorted lexicographically (a prefix before its extensions), then duplicates dropped.
         var order = new int[count];
         for (int i = 0; i < count; i++) order[i] = i;
-        Array.Sort(order, (a, b) => Sequence(buffer, start, a).SequenceCompareTo(Sequence(buffer, start, b)));
-        int distinct = 0;
         int maxLength = 0;
+        for (int i = 0; i < count; i++) maxLength = Math.Max(maxLength, start[i + 1] - start[i]);
+        if (PackedKeys(buffer, start, maxLength) is { } keys) Array.Sort(keys, order);
+        else Array.Sort(order, (a, b) => Sequence(buffer, start, a).SequenceCompareTo(Sequence(buffer, start, b)));
+        int distinct = 0;
         for (int i = 0; i < count; i++)
         {
             if (distinct > 0 && Sequence(buffer, start, order[i]).SequenceEqual(Sequence(buffer, start, order[distinct - 1]))) continue;
             order[distinct++] = order[i];
-            maxLength = Math.Max(maxLength, start[order[i] + 1] - start[order[i]]);
         }
         SequenceCount = distinct;
 
@@ -86,6 +87,26 @@ public sealed class PrefixTrie : IDisposable
         _offsets = new int[NodeCount + 2];
         for (int n = 0; n < NodeCount; n++) _offsets[n + 1] = _offsets[n] + childCount[n];
         _offsets[NodeCount + 1] = _offsets[NodeCount];
+    }
+
+    /// <summary>
+    /// Each sequence as one number whose order is the sequences' lexicographic order (digit p is token p + 1,
+    /// or 0 past the end, so a prefix sorts before its extensions), or null when they do not fit in 64 bits.
+    /// </summary>
+    private static ulong[]? PackedKeys(int[] buffer, int[] start, int maxLength)
+    {
+        int maxToken = buffer.Length == 0 ? 0 : buffer.Max();
+        ulong radix = (ulong)maxToken + 2;
+        if (maxLength * Math.Log2(radix) >= 63) return null;
+        var keys = new ulong[start.Length - 1];
+        for (int s = 0; s < keys.Length; s++)
+        {
+            ulong key = 0;
+            for (int p = 0, length = start[s + 1] - start[s]; p < maxLength; p++)
+                key = key * radix + (p < length ? (ulong)buffer[start[s] + p] + 1 : 0);
+            keys[s] = key;
+        }
+        return keys;
     }
 
     private static ReadOnlySpan<int> Sequence(int[] buffer, int[] start, int s) => buffer.AsSpan(start[s], start[s + 1] - start[s]);

@@ -92,11 +92,8 @@ public class PrefixTrieTests
         Assert.Throws<ArgumentException>(() => trie.AllowedMask(zeros(2, 2, dtype: ScalarType.Int64)));
     }
 
-    [Fact]
-    public void The_compact_trie_admits_exactly_what_the_dense_one_did_on_a_random_index()
+    private static List<int[]> RandomSequences(Letter.Common.SplitMix64 rng, int v)
     {
-        var rng = new Letter.Common.SplitMix64(28);
-        const int v = 23;
         // identifiers of 3 levels + end-of-sequence from a few codes (many shared prefixes), duplicates,
         // and some sequences of other lengths, prefixes of others among them
         var sequences = new List<int[]>();
@@ -104,7 +101,32 @@ public class PrefixTrieTests
         for (int i = 0; i < 40; i++) sequences.Add(sequences[rng.Next(sequences.Count)].ToArray());
         for (int i = 0; i < 30; i++) sequences.Add(Enumerable.Range(0, 1 + rng.Next(6)).Select(_ => rng.Next(v)).ToArray());
         for (int i = 0; i < 10; i++) sequences.Add(sequences[rng.Next(sequences.Count)][..^1]);
-        sequences = sequences.OrderBy(_ => rng.NextUInt64()).ToList();
+        return sequences.OrderBy(_ => rng.NextUInt64()).ToList();
+    }
+
+    [Fact]
+    public void Tokens_too_wide_to_pack_in_one_key_build_the_same_trie()
+    {
+        // 6 tokens below 39,100 need more than 64 bits as one number: the construction sorts by comparison instead
+        const int v = 23, spread = 1700;
+        var small = RandomSequences(new Letter.Common.SplitMix64(29), v);
+        using var packed = new PrefixTrie(small, v);
+        using var compared = new PrefixTrie(small.Select(s => s.Select(t => t * spread).ToArray()), v * spread);
+        Assert.Equal(packed.SequenceCount, compared.SequenceCount);
+        Assert.Equal(packed.NodeCount, compared.NodeCount);
+        for (int n = 0; n <= packed.NodeCount; n++)
+        {
+            Assert.Equal(packed.Continuations(n).Select(t => t * spread), compared.Continuations(n));
+            foreach (var t in packed.Continuations(n)) Assert.Equal(packed.Child(n, t), compared.Child(n, t * spread));
+        }
+    }
+
+    [Fact]
+    public void The_compact_trie_admits_exactly_what_the_dense_one_did_on_a_random_index()
+    {
+        var rng = new Letter.Common.SplitMix64(28);
+        const int v = 23;
+        var sequences = RandomSequences(rng, v);
 
         using var dense = new DenseTrie(sequences, v);
         using var trie = new PrefixTrie(sequences, v);
