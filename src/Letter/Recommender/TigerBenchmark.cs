@@ -13,12 +13,13 @@ public static class TigerBenchmark
     public sealed record BeamTiming(int Users, int Beam, int HistoryItems, int BatchUsers, string Precision, double MedianSeconds, double UsersPerSecond, long PeakRssMb);
 
     public sealed record TrieTiming(int Items, int Identifiers, int Nodes, int Vocabulary, double MedianBuildSeconds, double MinBuildSeconds,
-        long ManagedBytes, long RssGrowthMb, long PeakRssMb);
+        long AllocatedBytes, long RetainedBytes, long RssGrowthMb, long PeakRssMb);
 
     /// <summary>
     /// Builds the prefix trie of an index's distinct identifiers (as <see cref="TigerRecommender"/> does)
-    /// <paramref name="repeats"/> times: build seconds, and for the last build the managed heap it holds
-    /// and the resident memory it added (native tensors included), then the process's peak resident memory.
+    /// <paramref name="repeats"/> times: build seconds; for the first build (nothing freed yet to reuse)
+    /// the managed bytes it allocated, the managed bytes it still holds after a full collection, and the
+    /// resident memory it added (native tensors included); then the process's peak resident memory.
     /// </summary>
     public static TrieTiming Trie(ItemIndex index, TigerConfig config, int repeats = 3)
     {
@@ -30,23 +31,27 @@ public static class TigerBenchmark
         var sequences = identifiers.Values.Select(i => vocabulary.EncodeTarget(index, i)).ToList();
         identifiers = null;
         var times = new List<double>();
-        long managed = 0, rss = 0;
+        long allocated = 0, retained = 0, rss = 0;
         int nodes = 0;
         for (int r = 0; r < repeats; r++)
         {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
             long heapBefore = GC.GetTotalMemory(forceFullCollection: true), rssBefore = RssMb();
+            long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             var clock = Stopwatch.StartNew();
             var trie = new Decoding.PrefixTrie(sequences, vocabulary.Size);
             times.Add(clock.Elapsed.TotalSeconds);
-            managed = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
-            rss = RssMb() - rssBefore;
+            if (r == 0)
+            {
+                allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+                rss = RssMb() - rssBefore;
+                retained = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
+            }
             nodes = trie.NodeCount;
             trie.Dispose();
+            GC.KeepAlive(trie);
         }
         times.Sort();
-        return new TrieTiming(index.ItemCount, sequences.Count, nodes, vocabulary.Size, times[times.Count / 2], times[0], managed, rss, PeakRssMb());
+        return new TrieTiming(index.ItemCount, sequences.Count, nodes, vocabulary.Size, times[times.Count / 2], times[0], allocated, retained, rss, PeakRssMb());
     }
 
     public static StepTiming TrainStep(ItemIndex index, TigerConfig config, int historyItems, int steps = 10, int warmup = 2)
