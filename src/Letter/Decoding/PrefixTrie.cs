@@ -145,7 +145,7 @@ public sealed class PrefixTrie : IDisposable
 
     /// <summary>The tokens that extend a node, ascending (for checks and tests).</summary>
     public IReadOnlyCollection<int> Continuations(int node) =>
-        node >= 0 && node < NodeCount ? new ArraySegment<int>(_tokens, _offsets[node], _offsets[node + 1] - _offsets[node]) : Array.Empty<int>();
+        node >= 0 && node < NodeCount ? new ArraySegment<int>(_tokens, _offsets[node], _offsets[node + 1] - _offsets[node]).AsReadOnly() : Array.Empty<int>();
 
     /// <summary>The child of a node by a token, or the dead node.</summary>
     public int Child(int node, long token)

@@ -171,4 +171,27 @@ public class PrefixTrieTests
         using var denseChild = dense.Child(tensor(nodes.Select(n => toDense[n]).ToArray()), tensor(tokens));
         Assert.Equal(denseChild.data<long>().ToArray(), compactChild.data<long>().ToArray().Select(n => toDense[n]).ToArray());
     }
+
+    [Fact]
+    public void A_million_identifiers_of_4_x_256_build_a_trie_of_8_bytes_per_node()
+    {
+        // the size the dense [nodes, V] mask could not hold (about 3M nodes x 1,026 tokens > 2^31)
+        var rng = new Letter.Common.SplitMix64(1);
+        var codes = new HashSet<uint>();
+        while (codes.Count < 1_000_000) codes.Add((uint)rng.NextUInt64());
+        var sequences = codes.Select(x => new[] { 2 + (int)(x >> 24), 258 + (int)((x >> 16) & 255), 514 + (int)((x >> 8) & 255), 770 + (int)(x & 255), 1 }).ToList();
+        using var trie = new PrefixTrie(sequences, vocabularySize: 1026);
+        Assert.Equal(1_000_000, trie.SequenceCount);
+        Assert.True(trie.NodeCount > 3_000_000);
+        Assert.True(trie.MemoryBytes <= 8L * (trie.NodeCount + 1));
+        Assert.Equal(256, trie.Continuations(0).Count);
+        var probe = sequences[123_456];
+        var nodes = Enumerable.Range(0, probe.Length + 1).Select(k => (long)trie.Walk(probe[..k])).ToArray();
+        Assert.Equal(trie.DeadNode, trie.Child((int)nodes[^1], 1));
+        using var mask = trie.AllowedMask(tensor(nodes));
+        var rows = mask.data<bool>().ToArray();
+        for (int k = 0; k < probe.Length; k++) Assert.True(rows[k * 1026 + probe[k]]);
+        Assert.DoesNotContain(true, rows.Skip(probe.Length * 1026));
+        for (int k = 1; k <= probe.Length; k++) Assert.NotEqual(trie.DeadNode, (int)nodes[k]);
+    }
 }
