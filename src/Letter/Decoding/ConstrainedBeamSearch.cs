@@ -60,7 +60,7 @@ public static class ConstrainedBeamSearch
             if (temperature != 1.0) logits = logits.div(temperature);
             var logp = F.log_softmax(logits, -1);
             var allowed = trie.AllowedMask(node.reshape(-1));                      // [B * width, V]
-            if (filters is not null) RefuseFiltered(allowed, node, sequences, trie, filters, width, t);
+            if (filters is not null) RefuseFiltered(allowed, node, trie, filters, width);
             logp = logp.masked_fill(allowed.view(users, width, v).logical_not(), float.NegativeInfinity);
             int next = (int)Math.Min(beam, (long)width * v); // fewer candidates than beams only with tiny vocabularies
             var (top, index) = (scores.unsqueeze(-1) + logp).view(users, (long)width * v).topk(next, dim: -1); // [B, next]
@@ -103,13 +103,11 @@ public static class ConstrainedBeamSearch
     }
 
     /// <summary>Clears, for filtered users, the tokens whose child node has no allowed identifier below it.</summary>
-    private static void RefuseFiltered(Tensor allowed, Tensor node, Tensor sequences, PrefixTrie trie, IReadOnlyList<NodeLiveness?> filters, int width, int t)
+    private static void RefuseFiltered(Tensor allowed, Tensor node, PrefixTrie trie, IReadOnlyList<NodeLiveness?> filters, int width)
     {
         long v = trie.VocabularySize;
         var nodes = node.data<long>().ToArray();
-        var seq = sequences.data<long>().ToArray();
         var refused = new List<long>();
-        var prefix = new int[t + 1];
         for (int u = 0; u < filters.Count; u++)
         {
             if (filters[u] is not { } live) continue;
@@ -118,12 +116,8 @@ public static class ConstrainedBeamSearch
                 long row = (long)u * width + r;
                 int n = (int)nodes[row];
                 if (n == trie.DeadNode) continue;
-                for (int s = 0; s < t; s++) prefix[s] = (int)seq[row * t + s];
                 foreach (var token in trie.Continuations(n))
-                {
-                    prefix[t] = token;
-                    if (!live.IsLive(trie.Walk(prefix))) refused.Add(row * v + token);
-                }
+                    if (!live.IsLive(trie.Child(n, token))) refused.Add(row * v + token);
             }
         }
         if (refused.Count > 0) allowed.view(-1).index_fill_(0, tensor(refused.ToArray()), false);

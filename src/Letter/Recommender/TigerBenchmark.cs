@@ -13,6 +13,46 @@ public static class TigerBenchmark
     public sealed record StepTiming(int Batch, int HistoryItems, int InputLength, double MedianSeconds, double MinSeconds, double FirstLoss, double LastLoss);
     public sealed record BeamTiming(int Users, int Beam, int HistoryItems, int BatchUsers, string Precision, double MedianSeconds, double UsersPerSecond, long PeakRssMb);
 
+    public sealed record TrieTiming(int Items, int Identifiers, int Nodes, int Vocabulary, double MedianBuildSeconds, double MinBuildSeconds,
+        long AllocatedBytes, long RetainedBytes, long RssGrowthMb, long PeakRssMb);
+
+    /// <summary>
+    /// Builds the prefix trie of an index's distinct identifiers (as <see cref="TigerRecommender"/> does)
+    /// <paramref name="repeats"/> times: build seconds; for the first build (nothing freed yet to reuse)
+    /// the managed bytes it allocated, the managed bytes it still holds after a full collection, and the
+    /// resident memory it added (native tensors included); then the process's peak resident memory.
+    /// </summary>
+    public static TrieTiming Trie(ItemIndex index, TigerConfig config, int repeats = 3)
+    {
+        var vocabulary = TigerVocabulary.For(index, config.TextTokens);
+        var identifiers = new Dictionary<string, int>();
+        for (int i = 0; i < index.ItemCount; i++) identifiers.TryAdd(string.Join(',', index.Codes[i]), i);
+        var sequences = identifiers.Values.Select(i => vocabulary.EncodeTarget(index, i)).ToList();
+        identifiers = null;
+        var times = new List<double>();
+        long allocated = 0, retained = 0, rss = 0;
+        int nodes = 0;
+        for (int r = 0; r < repeats; r++)
+        {
+            long heapBefore = GC.GetTotalMemory(forceFullCollection: true), rssBefore = RssMb();
+            long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            var clock = Stopwatch.StartNew();
+            var trie = new Decoding.PrefixTrie(sequences, vocabulary.Size);
+            times.Add(clock.Elapsed.TotalSeconds);
+            if (r == 0)
+            {
+                allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+                rss = RssMb() - rssBefore;
+                retained = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
+            }
+            nodes = trie.NodeCount;
+            trie.Dispose();
+            GC.KeepAlive(trie);
+        }
+        times.Sort();
+        return new TrieTiming(index.ItemCount, sequences.Count, nodes, vocabulary.Size, times[times.Count / 2], times[0], allocated, retained, rss, PeakRssMb());
+    }
+
     public static StepTiming TrainStep(ItemIndex index, TigerConfig config, int historyItems, int steps = 10, int warmup = 2)
     {
         var (model, optimizer, inputs, targets, batch) = StepSetup(index, config, historyItems);
@@ -104,10 +144,14 @@ public static class TigerBenchmark
         return (inputs, targets);
     }
 
-    public static long PeakRssMb()
+    public static long PeakRssMb() => StatusMb("VmHWM:");
+
+    private static long RssMb() => StatusMb("VmRSS:");
+
+    private static long StatusMb(string field)
     {
         foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith("VmHWM:")) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
+            if (line.StartsWith(field)) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
         return -1;
     }
 }
