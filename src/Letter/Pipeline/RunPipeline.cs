@@ -109,7 +109,7 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
         {
             var shipped = data.Folder.SemanticEmbeddingFile;
             if (!File.Exists(shipped))
-                throw new LetterConfigException($"{data.Folder.Directory} has no item text ({data.Name}.item.json) and no {Path.GetFileName(shipped)}: give semantic embeddings with --semantic FILE.npy");
+                throw new LetterConfigException($"{data.Folder.Directory} has no item text ({data.Name}.item.json) and no {Path.GetFileName(shipped)}: give semantic embeddings in the run config (semantic: FILE.npy)");
             log.WriteLine($"[embed] no item text; using {shipped}");
             return (NpyFile.Read(shipped).RequireRows(data.ItemCount, shipped, "the semantic embedding"), shipped);
         }

@@ -61,12 +61,12 @@ public static class TigerTrainer
                 throw new LetterDataException(options.IndexFile ?? run.IndexFile, null, $"differs from the index the run in {run.Directory} was started with (SHA-256 {resumed.IndexSha256[..12]}...)");
             config = resumed.Config;
             if (options.InitFrom is not null)
-                log?.WriteLine($"--init-from is ignored on --resume: the run continues from its own checkpoints{(resumed.InitFrom is { } i ? $" (it started from {i.Checkpoint})" : "")}");
+                log?.WriteLine($"the initial weights are ignored when resuming: the run continues from its own checkpoints{(resumed.InitFrom is { } i ? $" (it started from {i.Checkpoint})" : "")}");
         }
         else
         {
             if (run.Exists && File.Exists(run.LastCheckpoint))
-                throw new ArgumentException($"{run.Directory} already holds a run; pass --resume to continue it or choose another --out");
+                throw new ArgumentException($"{run.Directory} already holds a run: resume it or choose another run folder");
             config.Validate();
         }
         var vocabulary = TigerVocabulary.For(index, config.TextTokens);

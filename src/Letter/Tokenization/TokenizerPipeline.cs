@@ -86,7 +86,7 @@ public static class TokenizerPipeline
     {
         using var model = TokenizerStore.Load(tokenizerDir);
         if (semantic.Cols != model.InputDim)
-            throw new LetterDataException("--semantic", null, $"has {semantic.Cols} columns but the tokenizer was trained on {model.InputDim}");
+            throw new LetterDataException("the new items' embeddings", null, $"have {semantic.Cols} columns but the tokenizer was trained on {model.InputDim}");
         HashSet<string>? occupied = null;
         if (keepDistinctFromIndex)
         {
