@@ -245,7 +245,7 @@ public static class SasRecTrainer
             items = itemCount,
             users = userCount,
             skipped_users = result.SkippedUsers,
-            config = SnakeCaseJson.Node(config),
+            config = LetterJson.Node(config),
             best_epoch = result.BestEpoch,
             best_valid_ndcg10 = result.BestValidNdcg10,
             epochs_run = result.History.Count,
@@ -255,6 +255,6 @@ public static class SasRecTrainer
             history = result.History.Select(e => new { epoch = e.Epoch, loss = e.Loss, valid_ndcg10 = e.ValidNdcg10, seconds = Math.Round(e.Seconds, 2) }),
             created_utc = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
         };
-        return JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }) + "\n";
+        return JsonSerializer.Serialize(json, LetterJson.Options) + "\n";
     }
 }

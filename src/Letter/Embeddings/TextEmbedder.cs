@@ -53,12 +53,12 @@ public static class TextEmbedder
             items = result.Embeddings.Rows,
             dim = result.Embeddings.Cols,
             model = result.Model,
-            options = SnakeCaseJson.Node(options with { OnnxFile = options.OnnxFile is null ? null : Path.GetFullPath(options.OnnxFile), VocabFile = options.VocabFile is null ? null : Path.GetFullPath(options.VocabFile) }),
+            options = LetterJson.Node(options with { OnnxFile = options.OnnxFile is null ? null : Path.GetFullPath(options.OnnxFile), VocabFile = options.VocabFile is null ? null : Path.GetFullPath(options.VocabFile) }),
             empty_texts = result.EmptyTexts,
             seconds = Math.Round(result.Seconds, 2),
             items_per_second = Math.Round(result.ItemsPerSecond, 1),
             created_utc = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
         };
-        return JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }) + "\n";
+        return JsonSerializer.Serialize(config, LetterJson.Options) + "\n";
     }
 }

@@ -80,7 +80,7 @@ public sealed class TigerRunFolder(string directory)
         if (!File.Exists(ConfigFile)) throw new LetterDataException(ConfigFile, null, "is missing: not a TIGER run folder (train one with 'letter train')");
         try
         {
-            return JsonSerializer.Deserialize<TigerRunInfo>(File.ReadAllText(ConfigFile), Json)
+            return LetterJson.Deserialize<TigerRunInfo>(File.ReadAllText(ConfigFile))
                 ?? throw new LetterDataException(ConfigFile, null, "is empty");
         }
         catch (JsonException e)
