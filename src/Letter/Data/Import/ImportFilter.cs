@@ -58,13 +58,15 @@ internal static class ImportFilter
             int from = write;
             if (options.Duplicates == DuplicatePolicy.Last)
             {
-                // keep the last occurrence: walk backwards, then restore time order
-                for (int k = e - 1; k >= s; k--)
+                // keep the last occurrence: walk a copy backwards (writing forward in place would
+                // overwrite rows not yet read), then restore time order
+                var segment = rows.AsSpan(s, e - s).ToArray();
+                for (int k = segment.Length - 1; k >= 0; k--)
                 {
-                    int item = itemOf[rows[k]];
+                    int item = itemOf[segment[k]];
                     if (stamp[item] == u) { duplicates++; continue; }
                     stamp[item] = u;
-                    rows[write++] = rows[k];
+                    rows[write++] = segment[k];
                 }
                 rows.AsSpan(from, write - from).Reverse();
             }

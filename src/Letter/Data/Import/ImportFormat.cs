@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Letter.Data.Import;
 
 /// <summary>The source formats <c>letter import</c> reads.</summary>
@@ -8,12 +10,15 @@ public enum ImportFormat
     /// <summary>A delimited table separated by tabs.</summary>
     Tsv,
     /// <summary>One JSON object per line, fields by name.</summary>
+    [JsonStringEnumMemberName("jsonl")]
     JsonLines,
     /// <summary>An Apache Parquet table, columns by name.</summary>
     Parquet,
     /// <summary>RecBole atomic files: <c>NAME.inter</c> and <c>NAME.item</c> with typed headers.</summary>
+    [JsonStringEnumMemberName("recbole")]
     RecBole,
     /// <summary>MovieLens: <c>u.data</c>/<c>u.item</c> (100K), <c>ratings.dat</c>/<c>movies.dat</c> (1M, 10M), <c>ratings.csv</c>/<c>movies.csv</c> (20M, 25M, latest).</summary>
+    [JsonStringEnumMemberName("movielens")]
     MovieLens,
     /// <summary>Amazon Reviews 2014: reviews JSON lines and metadata lines that are Python literals.</summary>
     Amazon2014,
