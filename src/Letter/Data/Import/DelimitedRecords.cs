@@ -49,6 +49,8 @@ internal sealed class DelimitedRecords : RecordReader
 
     public override IReadOnlyList<string>? ColumnNames => _header;
 
+    public override string ColumnHint => _header is null ? "this file has no header, so columns are named by position from 1" : base.ColumnHint;
+
     /// <summary>The number of fields of the header, or of the first record when there is none.</summary>
     public int Width => _header?.Length ?? _spans.Count;
 
@@ -56,7 +58,7 @@ internal sealed class DelimitedRecords : RecordReader
     {
         if (_header is not null) return Array.IndexOf(_header, name);
         if (int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var position) && position >= 1) return position - 1;
-        throw new LetterConfigException($"{File}: has no header, so columns are named by position from 1; '{name}' is not a position");
+        return -1;
     }
 
     protected override (long Bytes, long Total) Position => (_input.Position, _input.Length);

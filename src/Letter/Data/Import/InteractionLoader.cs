@@ -69,7 +69,7 @@ internal static class InteractionLoader
         int c = r.Column(name);
         if (c < 0)
             throw new LetterDataException(r.File, null,
-                $"has no {what} column '{name}' (columns: {string.Join(", ", r.ColumnNames ?? [])})");
+                $"has no {what} column '{name}' ({r.ColumnHint})");
         return c;
     }
 

@@ -21,8 +21,8 @@ internal static class ItemTextLoader
         var columns = sources.Select(s =>
         {
             int c = r.Column(s.Column, s.ListSeparator);
-            if (c < 0 && r.ColumnNames is not null)
-                throw new IO.LetterDataException(r.File, null, $"has no text column '{s.Column}' (columns: {string.Join(", ", r.ColumnNames)})");
+            if (c < 0)
+                throw new IO.LetterDataException(r.File, null, $"has no text column '{s.Column}' ({r.ColumnHint})");
             return c;
         }).ToArray();
         table.Text ??= new ItemText?[table.Items.Count];

@@ -84,7 +84,8 @@ internal sealed class ParquetRecords : RecordReader
         var type = Nullable.GetUnderlyingType(field.ClrType) ?? field.ClrType;
         try
         {
-            if (type == typeof(string))
+            // Parquet.Net 6 describes string columns as ReadOnlyMemory<char>
+            if (type == typeof(string) || type == typeof(ReadOnlyMemory<char>))
             {
                 var values = new string?[rows];
                 group.ReadAsync(field, values.AsMemory()).AsTask().GetAwaiter().GetResult();

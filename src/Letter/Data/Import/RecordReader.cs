@@ -26,6 +26,9 @@ internal abstract class RecordReader : IDisposable
     /// <summary>The columns the table is known to have (a header or a schema), or null where each record names its own.</summary>
     public abstract IReadOnlyList<string>? ColumnNames { get; }
 
+    /// <summary>What the reader knows of its columns, for error messages.</summary>
+    public virtual string ColumnHint => ColumnNames is { } names ? $"columns: {string.Join(", ", names)}" : "each record names its own fields";
+
     /// <summary>
     /// A handle for the named column, or -1 when the table is known not to have it. Lists of values
     /// (JSON arrays, Python lists) are joined by <paramref name="listSeparator"/>.
