@@ -131,7 +131,7 @@ internal sealed class PythonLiteralRecords : RecordReader
             case '(': _pos++; return Sequence(')');
             case '\'' or '"': return Strings();
         }
-        if (char.IsAsciiLetter(c))
+        if (char.IsAsciiLetter(c) || c == '_')
         {
             int start = _pos;
             while (_pos < _length && (char.IsAsciiLetterOrDigit(_text[_pos]) || _text[_pos] == '_')) _pos++;
