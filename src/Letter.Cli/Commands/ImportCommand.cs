@@ -130,7 +130,7 @@ public static class ImportCommand
         var drops = new (string What, long Count)[]
         {
             ("below the minimum rating", dr.BelowMinRating), ("items without text", dr.ItemsWithoutText), ("duplicates", dr.Duplicates),
-            ("beyond the maximum length", dr.BeyondMaxLength), ($"{r.Options.KCore}-core filtering ({r.KCoreRounds} rounds)", dr.KCore),
+            ("beyond the maximum length", dr.BeyondMaxLength), ($"{r.Options.KCore}-core filtering ({r.KCoreRounds} round{(r.KCoreRounds == 1 ? "" : "s")})", dr.KCore),
         }.Where(x => x.Count > 0).Select(x => string.Create(inv, $"{x.Count:N0} {x.What}")).ToArray();
         o.WriteLine($"dropped: {(drops.Length == 0 ? "nothing" : string.Join(", ", drops))}");
         o.WriteLine(string.Create(inv, $"kept {r.After.Users:N0} users, {r.After.Items:N0} items ({r.ItemsWithText:N0} with text), {r.After.Interactions:N0} interactions"));
