@@ -17,8 +17,6 @@ internal static class ImportFilter
     public static FilteredInteractions Run(InteractionTable table, ImportOptions options)
     {
         int users = table.Users.Count, items = table.Items.Count, n = table.Count;
-        var userOf = table.User;
-        var itemOf = table.Item;
 
         // 1. items without text
         long withoutText = 0;
@@ -32,16 +30,16 @@ internal static class ImportFilter
         // 2. group rows by user (counting sort: stable, so reading order is kept within a user) ...
         var start = new int[users + 1];
         for (int r = 0; r < n; r++)
-            if (dropItem is null || !dropItem[itemOf[r]]) start[userOf[r] + 1]++;
+            if (dropItem is null || !dropItem[table.ItemAt(r)]) start[table.UserAt(r) + 1]++;
             else withoutText++;
         for (int u = 0; u < users; u++) start[u + 1] += start[u];
         var rows = new int[start[users]];
         var fill = start.AsSpan(0, users).ToArray();
         for (int r = 0; r < n; r++)
-            if (dropItem is null || !dropItem[itemOf[r]]) rows[fill[userOf[r]]++] = r;
+            if (dropItem is null || !dropItem[table.ItemAt(r)]) rows[fill[table.UserAt(r)]++] = r;
 
         // ... and sort each user's rows by time, equal times by reading order (the stable tie-break)
-        var byTime = new TimeThenRow(table.TimeArray);
+        var byTime = new TimeThenRow(table);
         if (table.HasTime)
             for (int u = 0; u < users; u++) rows.AsSpan(start[u], start[u + 1] - start[u]).Sort(byTime);
 
@@ -63,7 +61,7 @@ internal static class ImportFilter
                 var segment = rows.AsSpan(s, e - s).ToArray();
                 for (int k = segment.Length - 1; k >= 0; k--)
                 {
-                    int item = itemOf[segment[k]];
+                    int item = table.ItemAt(segment[k]);
                     if (stamp[item] == u) { duplicates++; continue; }
                     stamp[item] = u;
                     rows[write++] = segment[k];
@@ -74,7 +72,7 @@ internal static class ImportFilter
             {
                 for (int k = s; k < e; k++)
                 {
-                    int item = itemOf[rows[k]];
+                    int item = table.ItemAt(rows[k]);
                     if (options.Duplicates == DuplicatePolicy.First)
                     {
                         if (stamp[item] == u) { duplicates++; continue; }
@@ -109,10 +107,10 @@ internal static class ImportFilter
                 Array.Clear(userCount);
                 Array.Clear(itemCount);
                 for (int k = 0; k < write; k++)
-                    if (keep[k]) { userCount[userOf[rows[k]]]++; itemCount[itemOf[rows[k]]]++; }
+                    if (keep[k]) { userCount[table.UserAt(rows[k])]++; itemCount[table.ItemAt(rows[k])]++; }
                 long removed = 0;
                 for (int k = 0; k < write; k++)
-                    if (keep[k] && (userCount[userOf[rows[k]]] < options.KCore || itemCount[itemOf[rows[k]]] < options.KCore))
+                    if (keep[k] && (userCount[table.UserAt(rows[k])] < options.KCore || itemCount[table.ItemAt(rows[k])] < options.KCore))
                     {
                         keep[k] = false;
                         removed++;
@@ -137,7 +135,7 @@ internal static class ImportFilter
             for (int k = userStart[u]; k < userStart[u + 1]; k++)
             {
                 if (!keep[k]) continue;
-                int item = itemOf[rows[k]];
+                int item = table.ItemAt(rows[k]);
                 if (denseItem[item] < 0)
                 {
                     denseItem[item] = itemIndex.Count;
@@ -153,11 +151,11 @@ internal static class ImportFilter
             new FilterCounts(withoutText, duplicates, beyond, kcore, rounds));
     }
 
-    private readonly struct TimeThenRow(double[] time) : IComparer<int>
+    private readonly struct TimeThenRow(InteractionTable table) : IComparer<int>
     {
         public int Compare(int a, int b)
         {
-            int c = time[a].CompareTo(time[b]);
+            int c = table.TimeAt(a).CompareTo(table.TimeAt(b));
             return c != 0 ? c : a.CompareTo(b);
         }
     }

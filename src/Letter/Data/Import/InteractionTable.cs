@@ -1,14 +1,17 @@
 namespace Letter.Data.Import;
 
 /// <summary>
-/// Every interaction read, as compact parallel arrays (user index, item index, time: 16 bytes a
-/// row) in reading order; ids are interned once. A 10-million-row file takes about 160 MB here,
-/// never its text. Item text is kept only for items that occur in the interactions.
+/// Every interaction read, as compact columns (user index, item index, time: 16 bytes a row) in
+/// reading order; ids are interned once. The columns grow in chunks of 2^20 rows, so growing never
+/// copies and never holds an old and a new array at once: a 10-million-row file takes about 160 MB
+/// here, never its text. Item text is kept only for items that occur in the interactions.
 /// </summary>
 internal sealed class InteractionTable
 {
-    private int[] _user = new int[1024], _item = new int[1024];
-    private double[] _time = new double[1024];
+    private const int ChunkBits = 20;
+    private const int ChunkMask = (1 << ChunkBits) - 1;
+    private readonly List<int[]> _user = [], _item = [];
+    private readonly List<double[]> _time = [];
 
     public IdInterner Users { get; } = new();
     public IdInterner Items { get; } = new();
@@ -19,26 +22,23 @@ internal sealed class InteractionTable
     /// <summary>Item text by item index; null where an item has no metadata record.</summary>
     public ItemText?[]? Text { get; set; }
 
-    public ReadOnlySpan<int> User => _user.AsSpan(0, Count);
-    public ReadOnlySpan<int> Item => _item.AsSpan(0, Count);
-    public ReadOnlySpan<double> Time => _time.AsSpan(0, Count);
-
-    /// <summary>The time array itself (at least <see cref="Count"/> long), for sorting without a copy.</summary>
-    public double[] TimeArray => _time;
+    public int UserAt(int row) => _user[row >> ChunkBits][row & ChunkMask];
+    public int ItemAt(int row) => _item[row >> ChunkBits][row & ChunkMask];
+    public double TimeAt(int row) => _time[row >> ChunkBits][row & ChunkMask];
 
     public void Add(int user, int item, double time)
     {
-        if (Count == _user.Length)
+        int offset = Count & ChunkMask;
+        if (offset == 0)
         {
-            // grow by half, not double: at 10M rows a doubling would briefly hold 3x the arrays
-            int size = checked(Count + Count / 2);
-            Array.Resize(ref _user, size);
-            Array.Resize(ref _item, size);
-            Array.Resize(ref _time, size);
+            if (Count == int.MaxValue) throw new InvalidOperationException("more than 2^31 interactions");
+            _user.Add(new int[1 << ChunkBits]);
+            _item.Add(new int[1 << ChunkBits]);
+            _time.Add(new double[1 << ChunkBits]);
         }
-        _user[Count] = user;
-        _item[Count] = item;
-        _time[Count] = time;
+        _user[^1][offset] = user;
+        _item[^1][offset] = item;
+        _time[^1][offset] = time;
         Count++;
     }
 }
