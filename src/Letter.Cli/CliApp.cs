@@ -25,6 +25,7 @@ public static class CliApp
         root.Subcommands.Add(RunCommand.Build());
         root.Subcommands.Add(RecommendCommand.Build());
         root.Subcommands.Add(DataCommand.Build());
+        root.Subcommands.Add(ImportCommand.Build());
         root.Subcommands.Add(EmbedCommand.Build());
         root.Subcommands.Add(CfCommand.Build());
         root.Subcommands.Add(TokenizeCommand.Build());
