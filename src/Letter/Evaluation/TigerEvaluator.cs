@@ -118,7 +118,7 @@ public static class TigerEvaluator
     /// </summary>
     public static TigerEvaluation Evaluate(string runDirectory, string split = "test", int? maxUsers = null, int? beam = null,
         bool showProgress = false, string checkpoint = "best", bool bf16 = false, int? batchUsers = null, CancellationToken cancel = default, string? metricsFile = null,
-        double? decodeTemperature = null)
+        double? decodeTemperature = null, int? threads = null)
     {
         if (split is not ("test" or "valid")) throw new ArgumentException($"split must be test or valid (got {split})");
         var run = new TigerRunFolder(runDirectory);
@@ -131,7 +131,7 @@ public static class TigerEvaluator
         if (beam is not null) recommender.Beam = beam.Value;
         if (bf16) recommender.UseBf16();
         if (decodeTemperature is double t) recommender.DecodeTemperature = t;
-        TorchSharp.torch.set_num_threads(info.Config.Threads);
+        TorchSharp.torch.set_num_threads(threads ?? info.Config.Threads);
         var all = split == "test" ? data.Test : data.Valid;
         var chosen = SampleUsers(all, maxUsers, info.Config.Seed);
         var result = Evaluate(recommender, chosen, split, null, info.Config.Seed,

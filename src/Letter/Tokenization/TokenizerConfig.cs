@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Letter.Common;
 
 namespace Letter.Tokenization;
 
@@ -90,7 +91,7 @@ public sealed record TokenizerConfig
     /// <summary>Run the MLP matrix products in bfloat16 (fp32 master weights, fp32 losses).</summary>
     public bool Bf16 { get; init; }
 
-    public int Threads { get; init; } = 2;
+    [RunOnly] public int Threads { get; init; } = 2;
     public int Seed { get; init; } = 42;
 
     [JsonIgnore]
