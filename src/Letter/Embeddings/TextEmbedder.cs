@@ -26,6 +26,7 @@ public static class TextEmbedder
     public static TextEmbeddingResult EmbedDataset(LetterDataset dataset, TextEmbedderOptions options, string? outFile, CancellationToken cancel = default)
     {
         options.Validate();
+        if (outFile is not null) OutputPath.RequireFile(outFile, "the embedding file");
         var texts = ItemTexts(dataset, options.Fields);
         var clock = Stopwatch.StartNew();
         using var encoder = new BertEncoder(options);

@@ -63,6 +63,7 @@ public sealed class RunPipeline(RunConfig config, TextWriter log)
     private void Validate()
     {
         if (string.IsNullOrWhiteSpace(_config.Data)) throw new LetterConfigException("data: the dataset folder is required");
+        OutputPath.RequireFolder(_run, "the run folder");
         try
         {
             _config.Embed.Validate();

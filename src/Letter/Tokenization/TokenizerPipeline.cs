@@ -33,6 +33,7 @@ public static class TokenizerPipeline
     public static TokenizerReport Run(FloatMatrix semantic, FloatMatrix? cf, TokenizerConfig config, string outDir, string name,
         IReadOnlyList<InputRecord> inputs, bool showProgress = true)
     {
+        OutputPath.RequireFolder(outDir, "the tokenizer's output folder");
         Directory.CreateDirectory(outDir);
         TorchRuntime.Prepare(fp32Products: !config.Bf16); // decides MKL's kernels, which the run config records
         WriteRunConfig(outDir, name, config, inputs);
