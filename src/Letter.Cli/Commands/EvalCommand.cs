@@ -35,7 +35,7 @@ public static class EvalCommand
             if (parse.GetValue(decodeTemperature) is double t && !(t > 0 && !double.IsInfinity(t)))
                 throw new UsageException($"--decode-temperature must be a positive number (got {t})");
             var e = TigerEvaluator.Evaluate(parse.GetValue(run)!, s, parse.GetValue(maxUsers), parse.GetValue(beam), showProgress: true, checkpoint: c,
-                bf16: parse.GetValue(bf16), batchUsers: parse.GetValue(batchUsers), cancel: cancel, decodeTemperature: parse.GetValue(decodeTemperature));
+                bf16: HostCpu.Bf16(parse.GetValue(bf16), "eval", parse.InvocationConfiguration.Error), batchUsers: parse.GetValue(batchUsers), cancel: cancel, decodeTemperature: parse.GetValue(decodeTemperature));
             var output = parse.InvocationConfiguration.Output;
             output.WriteLine($"{e.Split}: {e.Users} users, beam {e.Beam}, {e.Precision}"
                 + (e.DecodeTemperature != 1.0 ? $", decoding temperature {e.DecodeTemperature}" : "") + $", {e.Seconds:F1} s ({e.UsersPerSecond:F0} users/s)");
