@@ -110,6 +110,7 @@ public sealed class RunPipeline(RunConfig config, TextWriter log)
                     log.WriteLine($"[{name}] the previous {name}/ ({check.Reason}) moved aside to {Path.GetFileName(StaleStage.MoveAside(dir, DateTime.UtcNow))}/, not deleted");
                 log.WriteLine($"[{name}] {(resume ? "resuming" : "running")} ({check.Reason})");
                 Directory.CreateDirectory(dir);
+                if (!resume) StageManifest.WriteStarted(dir, split);
                 work(dir, resume);
                 break;
         }

@@ -41,7 +41,32 @@ public sealed record StageManifest(
 {
     public const string FileName = "stage.json";
 
+    /// <summary>
+    /// Written when a stage starts: the hash of the trained settings it started with, so that an
+    /// interrupted stage is resumed only under those settings (a resumed TIGER run keeps its own config).
+    /// </summary>
+    public const string StartedFileName = "stage.started.json";
+
     public static string PathIn(string stageDirectory) => Path.Combine(stageDirectory, FileName);
+
+    public static void WriteStarted(string stageDirectory, StageSettings settings) =>
+        AtomicFile.WriteAllText(Path.Combine(stageDirectory, StartedFileName),
+            JsonSerializer.Serialize(new Dictionary<string, string> { ["settings_hash"] = FileHash.Sha256Text(settings.TrainedJson) }, ConfigJson.Options));
+
+    /// <summary>Null for a folder of an older Letter (no start record) or an unreadable one.</summary>
+    private static string? StartedHash(string stageDirectory)
+    {
+        var path = Path.Combine(stageDirectory, StartedFileName);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path), ConfigJson.Options)?.GetValueOrDefault("settings_hash");
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Input name -> SHA-256 of the file.</summary>
     public static Dictionary<string, string> HashInputs(IReadOnlyDictionary<string, string> inputFiles) =>
@@ -52,7 +77,12 @@ public sealed record StageManifest(
     {
         var path = PathIn(stageDirectory);
         if (!File.Exists(path))
-            return Directory.Exists(stageDirectory) ? StageCheck.Of(StageStatus.NotFinished, "not finished") : StageCheck.Of(StageStatus.Rerun, "not run yet");
+        {
+            if (!Directory.Exists(stageDirectory)) return StageCheck.Of(StageStatus.Rerun, "not run yet");
+            return StartedHash(stageDirectory) is { } started && started != FileHash.Sha256Text(settings.TrainedJson)
+                ? StageCheck.Of(StageStatus.Rerun, "not finished, and its settings changed since it started")
+                : StageCheck.Of(StageStatus.NotFinished, "not finished");
+        }
         StageManifest? m;
         try
         {

@@ -139,6 +139,26 @@ public class RunPipelineTests
     }
 
     [Fact]
+    public void UnfinishedStage_WhoseTrainedSettingsChanged_IsMovedAside_NotResumedUnderItsOldConfig()
+    {
+        using var dir = new TempDir();
+        var config = TinyConfig(dir);
+        var (first, _) = Run(config);
+        var tiger = Path.Combine(first.RunDirectory, "tiger");
+        File.Delete(Path.Combine(tiger, StageManifest.FileName));
+
+        // a run-only change still resumes (the run's own config.json decides how it trains)
+        var (_, resumed) = Run(config with { Tiger = config.Tiger with { Threads = 1 } });
+        Assert.Contains("[tiger] resuming (not finished)", resumed);
+
+        File.Delete(Path.Combine(tiger, StageManifest.FileName));
+        var (_, log) = Run(config with { Tiger = config.Tiger with { Dropout = 0 } });
+        Assert.Contains("[tiger] running (not finished, and its settings changed since it started)", log);
+        Assert.Single(Directory.GetDirectories(first.RunDirectory, "tiger.replaced-*"));
+        Assert.Equal(0, new TigerRunFolder(tiger).ReadInfo().Config.Dropout);
+    }
+
+    [Fact]
     public void MissingData_IsAConfigError()
     {
         var e = Assert.Throws<LetterConfigException>(() => new RunPipeline(new RunConfig(), TextWriter.Null).Run());
