@@ -61,7 +61,7 @@ public static class CliApp
             error.WriteLine($"letter: {e.Message}");
             return BadInput;
         }
-        catch (Exception e) when (e is UsageException or LetterConfigException)
+        catch (Exception e) when (e is UsageException or LetterConfigException or Letter.Common.TrainingDivergedException)
         {
             error.WriteLine($"letter: {e.Message}");
             return BadInput;
