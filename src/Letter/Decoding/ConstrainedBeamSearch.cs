@@ -107,7 +107,7 @@ public static class ConstrainedBeamSearch
     {
         long v = trie.VocabularySize;
         var nodes = node.data<long>().ToArray();
-        var seq = sequences.data<long>().ToArray();
+        var seq = t == 0 ? [] : sequences.data<long>().ToArray(); // nothing generated yet at step 0 (and an empty tensor has no data to read)
         var refused = new List<long>();
         var prefix = new int[t + 1];
         for (int u = 0; u < filters.Count; u++)
