@@ -29,7 +29,7 @@ internal sealed class DecodeQueue : IDisposable
     private readonly TimeSpan _maxWait;
     private readonly ServiceMetrics _metrics;
     private readonly Thread _thread;
-    private readonly ManualResetEventSlim _running = new(true);
+    private bool _paused;
     private int _decodes;
     private bool _closed;
 
@@ -76,19 +76,29 @@ internal sealed class DecodeQueue : IDisposable
     }
 
     /// <summary>Holds the decoder before its next batch (tests: fill the queue, cancel a waiting request).</summary>
-    internal void Pause() => _running.Reset();
-    internal void Resume() => _running.Set();
+    internal void Pause()
+    {
+        lock (_lock) _paused = true;
+    }
+
+    internal void Resume()
+    {
+        lock (_lock)
+        {
+            _paused = false;
+            Monitor.PulseAll(_lock);
+        }
+    }
 
     private void Loop()
     {
         TorchSharp.torch.set_num_threads(_threads); // intra-op threads are set per calling thread under OpenMP
         while (true)
         {
-            _running.Wait();
             object first;
             lock (_lock)
             {
-                while (_queue.Count == 0 && !_closed) Monitor.Wait(_lock);
+                while ((_queue.Count == 0 || _paused) && !_closed) Monitor.Wait(_lock);
                 if (_queue.Count == 0) return; // closed and drained
                 first = _queue.First!.Value;
                 _queue.RemoveFirst();
@@ -170,9 +180,9 @@ internal sealed class DecodeQueue : IDisposable
         lock (_lock)
         {
             _closed = true;
+            _paused = false;
             Monitor.PulseAll(_lock);
         }
-        _running.Set();
         _thread.Join();
     }
 }
