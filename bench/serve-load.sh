@@ -74,8 +74,17 @@ rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
 echo "ready; server RSS $(( $(rss) / 1024 )) MiB"
 
 load 8 5 >/dev/null   # warm-up
-summary() { python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(f"{sys.argv[2]:<28} {r[\"throughput\"]:>7} req/s  p50 {r[\"p50_ms\"]:>5} ms  p99 {r[\"p99_ms\"]:>5} ms  errors {r[\"errors\"]+r[\"non2xx\"]+r[\"timeouts\"]}")' "$1" "$2"; }
-ok() { python3 -c 'import json,sys; r=json.loads(sys.argv[1]); sys.exit(0 if r["errors"]+r["non2xx"]+r["timeouts"]==0 and r["p99_ms"]<100 and r["throughput"]>=0.95*r["target_rate"] else 1)' "$1"; }
+cat > "$OUT/check.py" <<'PY'
+import json, sys
+r = json.loads(sys.argv[2])
+errors = r["errors"] + r["non2xx"] + r["timeouts"]
+if sys.argv[1] == "summary":
+    print(f"{sys.argv[3]:<28} {r['throughput']:>7} req/s  p50 {r['p50_ms']:>5} ms  p99 {r['p99_ms']:>5} ms  errors {errors}")
+else:  # ok: p99 under 100 ms, no error, and the offered rate was delivered
+    sys.exit(0 if errors == 0 and r["p99_ms"] < 100 and r["throughput"] >= 0.95 * r["target_rate"] else 1)
+PY
+summary() { python3 "$OUT/check.py" summary "$1" "$2"; }
+ok() { python3 "$OUT/check.py" ok "$1"; }
 
 echo "== closed loop: each client sends its next request when the last is answered"
 for c in 1 8 64; do
@@ -98,7 +107,7 @@ loader=$!
 for i in 1 2 3; do
   sleep 6
   if [[ $i == 2 ]]; then cp "$copy/checkpoints/last.ckpt" "$copy/checkpoints/.next" && mv "$copy/checkpoints/.next" "$copy/checkpoints/best.ckpt"; fi
-  curl -sf -XPOST "$url/admin/reload" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"  reload {r[\"model\"][\"version\"]} in {r[\"tookMs\"]:.0f} ms")'
+  curl -sf -XPOST "$url/admin/reload" | python3 -c 'import json,sys; r=json.load(sys.stdin); m=r["model"]; print("  reload: version", m["version"], "in", round(r["tookMs"]), "ms")'
 done
 wait "$loader"
 r="$(cat "$OUT/reload.json")"; echo "{\"step\":\"reload\",$(echo "$r" | cut -c2-)" >> "$OUT/results.jsonl"

@@ -31,6 +31,7 @@ internal sealed class DecodeQueue : IDisposable
     private readonly Thread _thread;
     private bool _paused;
     private int _decodes;
+    private int _arriving;
     private bool _closed;
 
     private sealed record Exclusive(Action Run, TaskCompletionSource Done);
@@ -49,14 +50,38 @@ internal sealed class DecodeQueue : IDisposable
 
     public int Length => Volatile.Read(ref _decodes);
 
+    /// <summary>
+    /// A request is being read and checked and will likely queue a decoding: while any is, the decoder waits
+    /// (up to the maximum wait) for it to join the batch; when none is, it decodes at once, so a lone request
+    /// pays no batching delay.
+    /// </summary>
+    public IDisposable Arriving()
+    {
+        Interlocked.Increment(ref _arriving);
+        return new ArrivalToken(this);
+    }
+
+    private sealed class ArrivalToken(DecodeQueue queue) : IDisposable
+    {
+        private int _done;
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) != 0) return;
+            if (Interlocked.Decrement(ref queue._arriving) == 0)
+                lock (queue._lock) Monitor.PulseAll(queue._lock); // a decoder waiting for it decodes now
+        }
+    }
+
     /// <summary>Queues decodings; false (nothing queued) when they do not all fit or the queue is closed.</summary>
-    public bool TryEnqueue(IReadOnlyList<DecodeJob> jobs)
+    /// <param name="arrival">the request's <see cref="Arriving"/> token, ended here with the queueing (atomically for the decoder)</param>
+    public bool TryEnqueue(IReadOnlyList<DecodeJob> jobs, IDisposable? arrival = null)
     {
         lock (_lock)
         {
             if (_closed || _decodes + jobs.Count > _capacity) return false;
             foreach (var j in jobs) _queue.AddLast(j);
             _decodes += jobs.Count;
+            arrival?.Dispose();
             Monitor.PulseAll(_lock);
             return true;
         }
@@ -129,6 +154,7 @@ internal sealed class DecodeQueue : IDisposable
                         continue;
                     }
                     if (_queue.Count > 0 || _closed) break; // an exclusive job waits: decode what we have first
+                    if (Volatile.Read(ref _arriving) == 0) break; // nobody is about to join: no reason to wait
                     var left = deadline - Stopwatch.GetTimestamp();
                     if (left <= 0) break;
                     Monitor.Wait(_lock, TimeSpan.FromSeconds((double)left / Stopwatch.Frequency));

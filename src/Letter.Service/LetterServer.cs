@@ -184,6 +184,12 @@ public static partial class LetterServer
             host.Metrics.Error("client_gone");
             return Results.Empty;
         }
+        catch (BadHttpRequestException e)
+        {
+            // the client closed mid-body, or sent what Kestrel itself refuses
+            host.Metrics.Error(ctx.RequestAborted.IsCancellationRequested ? "client_gone" : "bad_request");
+            return Problem(e.StatusCode, $"the request could not be read: {e.Message}", "body", null);
+        }
         catch (LetterDataException e)
         {
             host.Metrics.Error("conflict");
@@ -300,22 +306,29 @@ public static partial class LetterServer
     private static async Task<IResult> Recommend(HttpContext ctx, ModelHost host)
     {
         long start = Stopwatch.GetTimestamp();
+        var arriving = host.Queue.Arriving();
+        try { return await RecommendArriving(ctx, host, start, arriving); }
+        finally { arriving.Dispose(); }
+    }
+
+    private static async Task<IResult> RecommendArriving(HttpContext ctx, ModelHost host, long start, IDisposable arriving)
+    {
         using var doc = await ReadJson(ctx, host);
         var q = RequestParser.Recommend(doc.RootElement, "", host.Options);
         var model = Current(host);
         try
         {
             var (job, filter, k) = Prepare(model, q, "", ctx.RequestAborted);
-            Enqueue(host, [job]);
+            Enqueue(host, [job], arriving);
             var beams = await job.Done.Task.WaitAsync(ctx.RequestAborted);
             return Results.Ok(new RecommendResponse(ItemsOf(model, beams, filter, k), Info(model), Ms(start)));
         }
         finally { model.Release(); }
     }
 
-    private static void Enqueue(ModelHost host, IReadOnlyList<DecodeJob> jobs)
+    private static void Enqueue(ModelHost host, IReadOnlyList<DecodeJob> jobs, IDisposable? arriving = null)
     {
-        if (host.Queue.TryEnqueue(jobs)) return;
+        if (host.Queue.TryEnqueue(jobs, arriving)) return;
         foreach (var j in jobs) j.Model.Release();
         host.Metrics.Rejected();
         throw new ServiceUnavailableException($"the decoding queue is full ({host.Options.QueueCapacity} waiting): retry shortly");

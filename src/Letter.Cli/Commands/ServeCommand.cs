@@ -39,8 +39,8 @@ public static class ServeCommand
             var app = LetterServer.Build(options);
             var o = parse.InvocationConfiguration.Output;
             o.WriteLine($"letter serve: loading {Path.GetFullPath(options.RunDirectory)}; listening on {options.Urls} (API page: /docs, ready: /health/ready)");
-            app.Run();
             var host = app.Services.GetService(typeof(ModelHost)) as ModelHost;
+            app.Run();
             if (host?.LoadError is { } error) throw new IO.LetterDataException(options.RunDirectory, null, $"could not be served: {error}");
             return 0;
         });
