@@ -92,6 +92,7 @@ public sealed class ServedModel
         var popularity = run.Popularity.Concat(Enumerable.Repeat(0, added.Count)).ToArray();
         var recommender = TigerRecommender.Create(model.Model, index, popularity, run.Info.Config.Beam, ownsModel: false);
         if (bf16) recommender.Tiger().UseBf16();
+        recommender.Tiger().PadInputs = true; // concurrent requests rarely share a history length: decode them in one batch
         return new ServedModel(model, recommender, run, added);
     }
 

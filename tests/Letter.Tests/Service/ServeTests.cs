@@ -122,7 +122,8 @@ public class ServeTests(ServedRuns runs)
         var x = a.GetProperty("items").EnumerateArray().ToList();
         var y = b.GetProperty("items").EnumerateArray().ToList();
         Assert.Equal(x.Select(i => i.GetProperty("item").GetInt32()), y.Select(i => i.GetProperty("item").GetInt32()));
-        for (int i = 0; i < x.Count; i++) Assert.Equal(x[i].GetProperty("score").GetDouble(), y[i].GetProperty("score").GetDouble(), 4);
+        // padded histories of mixed lengths decode together: equal up to float rounding
+        for (int i = 0; i < x.Count; i++) Assert.Equal(x[i].GetProperty("score").GetDouble(), y[i].GetProperty("score").GetDouble(), 1e-4);
     }
 
     public static TheoryData<string, string, string?> BadRecommendations => new()
