@@ -93,11 +93,19 @@ for c in 1 8 64; do
 done
 
 echo "== offered rate (64 connections): the highest with p99 < 100 ms and no error"
-best=0; rate="${START_RATE:-20}"
-while (( rate <= ${MAX_RATE:-2000} )); do
+# up by 25% from START_RATE while it holds; when START_RATE already fails, down by 20% until one holds
+best=0; rate="${START_RATE:-20}"; failed_at=0
+while (( rate >= 2 && rate <= ${MAX_RATE:-2000} )); do
   r="$(load 64 "$LOAD_SECONDS" "$rate")"; echo "{\"step\":\"rate\",$(echo "$r" | cut -c2-)" >> "$OUT/results.jsonl"
   summary "$r" "offered $rate req/s"
-  if ok "$r"; then best="$rate"; rate=$(( rate * 5 / 4 + 1 )); else break; fi
+  if ok "$r"; then
+    best="$rate"
+    (( failed_at > 0 )) && break
+    rate=$(( rate * 5 / 4 + 1 ))
+  else
+    (( best > 0 )) && break
+    failed_at="$rate"; rate=$(( rate * 4 / 5 ))
+  fi
 done
 echo "highest rate with p99 < 100 ms and zero errors: $best req/s"
 
@@ -113,7 +121,7 @@ wait "$loader"
 r="$(cat "$OUT/reload.json")"; echo "{\"step\":\"reload\",$(echo "$r" | cut -c2-)" >> "$OUT/results.jsonl"
 summary "$r" "during 3 reloads"
 
-soak_rate=$(( best > 0 ? best * 4 / 5 : 10 ))
+soak_rate=$(( best > 2 ? best * 4 / 5 : 2 ))
 echo "== soak: $SOAK_SECONDS s at $soak_rate req/s (16 connections), RSS every 15 s"
 printf 'seconds\trss_kib\n' > "$OUT/rss.tsv"
 load 16 "$SOAK_SECONDS" "$soak_rate" > "$OUT/soak.json" &

@@ -482,6 +482,19 @@ public class ServeTests(ServedRuns runs)
         finally { await s.DisposeAsync(); }
     }
 
+    [Fact]
+    public void The_serve_command_refuses_a_folder_without_a_model_and_bad_settings_in_one_line()
+    {
+        using var tmp = new TempDir();
+        var missing = Letter.Tests.Cli.CliRunner.Run("serve", tmp.File("nothing"));
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("folder not found", missing.Stderr);
+        var bad = Letter.Tests.Cli.CliRunner.Run("serve", runs.Run, "--max-batch", "0");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Single(bad.ErrorLines);
+        Assert.Contains("--max-batch", bad.Stderr);
+    }
+
     private static async Task<(int Status, JsonElement Problem)> Problem(TestServing s, string path, string body)
     {
         var response = await s.Post(path, body);
