@@ -113,7 +113,8 @@ public sealed class ModelHost : IDisposable
                                 throw new ConflictException("embedding", null,
                                     $"the tokenizer gave item {i} code {codes[i][l]} at level {l}, which the model never saw in training (its index uses codes 0-{run.CodebookSizes[l] - 1} there)");
                     var stamp = DateTime.UtcNow.ToString("o", System.Globalization.CultureInfo.InvariantCulture);
-                    added = current.Added.Concat(codes.Select((c, i) => new AddedItem(current.ItemCount + i, c, items[i].Title, stamp))).ToList();
+                    added = current.Added.Concat(codes.Select((c, i) => new AddedItem(current.ItemCount + i, c,
+                        items[i].Title.Length > 0 ? items[i].Title : $"item {current.ItemCount + i}", stamp))).ToList();
                     next = current.WithAdded(added, _options.Bf16);
                     Warm(next);
                 });

@@ -247,6 +247,8 @@ public class ServeTests(ServedRuns runs)
             var ids = two.GetProperty("items").EnumerateArray().Select(i => string.Concat(i.GetProperty("identifier").EnumerateArray().Select(t => t.GetString()))).ToList();
             Assert.Equal(2, ids.Distinct().Count());
             Assert.DoesNotContain(string.Concat(tokens), ids);
+            var untitled = await s.PostOk("/v1/items", Json(new { embedding }));
+            Assert.Equal("item 27", untitled.GetProperty("items")[0].GetProperty("title").GetString());
         }
         Assert.True(File.Exists(Path.Combine(run, "tiger", ServedModel.AddedItemsFileName)));
         await using (var s = await TestServing.Start(run))
@@ -254,7 +256,7 @@ public class ServeTests(ServedRuns runs)
             var item = await s.GetJson("/v1/items/24");
             Assert.Equal("Brand-new tuner", item.GetProperty("title").GetString());
             Assert.Equal(newCodes.Select((c, l) => $"<{(char)('a' + l)}_{c}>"), item.GetProperty("identifier").EnumerateArray().Select(t => t.GetString()));
-            Assert.Equal(27, (await s.GetJson("/health/ready")).GetProperty("model").GetProperty("items").GetInt32());
+            Assert.Equal(28, (await s.GetJson("/health/ready")).GetProperty("model").GetProperty("items").GetInt32());
             await AssertRecommendable(s, 24, "Brand-new tuner");
             await AssertRecommendable(s, 26, "Third");
         }
