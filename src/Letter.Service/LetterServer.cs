@@ -483,7 +483,10 @@ public static partial class LetterServer
         long start = Stopwatch.GetTimestamp();
         ServedModel m;
         try { m = await host.ReloadAsync(ctx.RequestAborted); }
-        catch (LetterDataException e) { throw new ConflictException("run", host.Options.RunDirectory, $"reload failed, the previous model is still served: {e.Message}"); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new ConflictException("run", host.Options.RunDirectory, $"reload failed, the previous model is still served: {e.Message}");
+        }
         return Results.Ok(new ReloadResponse(Info(m), Ms(start)));
     }
 

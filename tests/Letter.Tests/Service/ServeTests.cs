@@ -454,6 +454,17 @@ public class ServeTests(ServedRuns runs)
         var last = (await s.GetJson("/health/ready")).GetProperty("model").GetProperty("version").GetString();
         Assert.NotEqual(first, last);
         Assert.Contains(last!, versions);
+
+        // a broken run in the folder: the reload is refused and the previous model goes on serving
+        File.WriteAllText(Path.Combine(run, "tiger", "checkpoints", "best.ckpt"), "not a checkpoint");
+        var broken = new HttpRequestMessage(HttpMethod.Post, "/admin/reload");
+        broken.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "secret-token-1");
+        var refused = await s.Client.SendAsync(broken);
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("previous model is still served", await refused.Content.ReadAsStringAsync());
+        var still = await s.PostOk("/v1/recommend", """{"history": [1, 2]}""");
+        Assert.Equal(last, still.GetProperty("model").GetProperty("version").GetString());
+        Assert.Contains("letter_reloads_total{outcome=\"failed\"} 1", await s.Client.GetStringAsync("/metrics"));
     }
 
     [Fact]
