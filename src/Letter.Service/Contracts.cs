@@ -41,10 +41,11 @@ public sealed record IdentifierItems(string[] Identifier, IReadOnlyList<ItemSumm
 public sealed record ItemSummary(int Item, string Title);
 
 /// <summary>A new item: its semantic embedding (as the tokenizer was trained on: same model, same dimension) and a title.</summary>
-public sealed record NewItem(float[] Embedding, string? Title);
+/// <param name="Text">instead of the embedding, when the run embedded its item text with the built-in encoder: the item's text</param>
+public sealed record NewItem(float[]? Embedding, string? Text, string? Title);
 
-/// <summary>One new item (embedding, title) or several (items).</summary>
-public sealed record NewItemsRequest(float[]? Embedding, string? Title, NewItem[]? Items);
+/// <summary>One new item (embedding or text, title) or several (items).</summary>
+public sealed record NewItemsRequest(float[]? Embedding, string? Text, string? Title, NewItem[]? Items);
 
 public sealed record NewItemsResponse(IReadOnlyList<ItemInfo> Items, ModelInfo Model);
 

@@ -126,7 +126,8 @@ public static partial class LetterServer
             .Produces<IdentifierItems>().ProducesProblem(400).ProducesProblem(404);
         items.MapPost("/items", (HttpContext ctx, ModelHost host) => Handle(ctx, host, () => AddItems(ctx, host)))
             .WithSummary("Add items without retraining: an identifier from the run's trained tokenizer")
-            .WithDescription("The embedding must come from the model the tokenizer was trained on (same dimension). The new identifier is " +
+            .WithDescription("The embedding must come from the model the tokenizer was trained on (same dimension); a run that embedded its item text with " +
+                "the built-in encoder also takes the text (its fields joined by spaces, as the run embedded items). The new identifier is " +
                 "distinct from every existing one; the item is persisted in the run folder (added-items.json) and can be recommended at once.")
             .Accepts<NewItemsRequest>("application/json", "*/*").Produces<NewItemsResponse>(201).ProducesProblem(400).ProducesProblem(409);
 
@@ -421,11 +422,12 @@ public static partial class LetterServer
     {
         using var doc = await ReadJson(ctx, host);
         var root = RequestParser.Object(doc.RootElement, "body");
-        RequestParser.OnlyKnown(root, "", "embedding", "title", "items");
+        RequestParser.OnlyKnown(root, "", "embedding", "text", "title", "items");
         var entries = new List<(JsonElement Obj, string Prefix)>();
         if (root.TryGetProperty("items", out var list))
         {
-            if (root.TryGetProperty("embedding", out _)) throw new BadRequestException("embedding", null, "give either 'embedding' (one item) or 'items' (several), not both");
+            if (root.TryGetProperty("embedding", out _) || root.TryGetProperty("text", out _))
+                throw new BadRequestException("items", null, "give either one item (embedding or text, title) or 'items' (several), not both");
             if (list.ValueKind != JsonValueKind.Array) throw RequestParser.Wrong("items", list, "a list of {embedding, title}");
             int n = list.GetArrayLength();
             if (n == 0 || n > host.Options.MaxNewItems) throw new BadRequestException("items", $"{n} items", $"add 1 to {host.Options.MaxNewItems} items per request");
@@ -434,18 +436,29 @@ public static partial class LetterServer
             {
                 var prefix = $"items[{i++}]";
                 RequestParser.Object(e, prefix);
-                RequestParser.OnlyKnown(e, prefix, "embedding", "title");
+                RequestParser.OnlyKnown(e, prefix, "embedding", "text", "title");
                 entries.Add((e, prefix));
             }
         }
         else entries.Add((root, ""));
 
-        var parsed = new List<(float[] Embedding, string? Title, string Prefix)>();
+        var parsed = new List<(float[]? Embedding, string? Text, string? Title, string Prefix)>();
         foreach (var (e, prefix) in entries)
         {
-            if (!e.TryGetProperty("embedding", out var emb))
-                throw new BadRequestException(RequestParser.Path(prefix, "embedding"), null, "give the new item's embedding (a list of numbers)");
-            var vector = RequestParser.Floats(emb, RequestParser.Path(prefix, "embedding"));
+            bool hasEmbedding = e.TryGetProperty("embedding", out var emb), hasText = e.TryGetProperty("text", out var txt);
+            if (hasEmbedding == hasText)
+                throw new BadRequestException(RequestParser.Path(prefix, "embedding"), null,
+                    "give the new item's embedding (a list of numbers) or, when the run has a text encoder, its text: exactly one of them");
+            float[]? vector = null;
+            string? text = null;
+            if (hasEmbedding) vector = RequestParser.Floats(emb, RequestParser.Path(prefix, "embedding"));
+            else
+            {
+                if (txt.ValueKind != JsonValueKind.String) throw RequestParser.Wrong(RequestParser.Path(prefix, "text"), txt, "a string");
+                text = txt.GetString()!;
+                if (text.Trim().Length == 0 || text.Length > 20_000)
+                    throw new BadRequestException(RequestParser.Path(prefix, "text"), RequestParser.Raw(txt), "the text must hold 1 to 20000 characters");
+            }
             string? title = null;
             if (e.TryGetProperty("title", out var t) && t.ValueKind != JsonValueKind.Null)
             {
@@ -453,21 +466,24 @@ public static partial class LetterServer
                 title = t.GetString()!;
                 if (title.Length > 1000) throw new BadRequestException(RequestParser.Path(prefix, "title"), title[..40] + "...", "a title has at most 1000 characters");
             }
-            parsed.Add((vector, title, prefix));
+            parsed.Add((vector, text, title, prefix));
         }
         var m = Current(host);
         try
         {
             var run = m.Run;
-            if (run.TokenizerDirectory is null) throw new ConflictException(RequestParser.Path(parsed[0].Prefix, "embedding"), null, run.TokenizerUnavailable!);
-            foreach (var (vector, _, prefix) in parsed)
-                if (vector.Length != run.TokenizerInputDim)
+            if (run.TokenizerDirectory is null)
+                throw new ConflictException(RequestParser.Path(parsed[0].Prefix, parsed[0].Embedding is null ? "text" : "embedding"), null, run.TokenizerUnavailable!);
+            foreach (var (vector, text, _, prefix) in parsed)
+                if (vector is null && run.TextOptions is null)
+                    throw new ConflictException(RequestParser.Path(prefix, "text"), null, run.TextUnavailable!);
+                else if (vector is not null && vector.Length != run.TokenizerInputDim)
                     throw new BadRequestException(RequestParser.Path(prefix, "embedding"), $"{vector.Length} numbers",
                         $"the embedding has {vector.Length} numbers, the run's tokenizer reads {run.TokenizerInputDim}");
         }
         finally { m.Release(); }
 
-        var added = await host.AddItemsAsync(parsed.Select(p => (p.Embedding, p.Title ?? "")).ToList(), ctx.RequestAborted);
+        var added = await host.AddItemsAsync(parsed.Select(p => (p.Embedding, p.Text, p.Title ?? "")).ToList(), ctx.RequestAborted);
         var now = Current(host);
         try
         {

@@ -87,7 +87,8 @@ public sealed class ModelHost : IDisposable
     }
 
     /// <summary>Gives new items identifiers from the run's tokenizer, persists them, and swaps in the extended catalogue.</summary>
-    public async Task<IReadOnlyList<AddedItem>> AddItemsAsync(IReadOnlyList<(float[] Embedding, string Title)> items, CancellationToken cancel = default)
+    /// <param name="items">per item its embedding, or its text for the run's text encoder, and its title</param>
+    public async Task<IReadOnlyList<AddedItem>> AddItemsAsync(IReadOnlyList<(float[]? Embedding, string? Text, string Title)> items, CancellationToken cancel = default)
     {
         await _changes.WaitAsync(cancel);
         try
@@ -99,11 +100,20 @@ public sealed class ModelHost : IDisposable
                 if (run.TokenizerDirectory is null) throw new ConflictException("embedding", null, run.TokenizerUnavailable!);
                 int dim = run.TokenizerInputDim;
                 var data = new float[items.Count * dim];
-                for (int i = 0; i < items.Count; i++) items[i].Embedding.CopyTo(data, i * dim);
+                for (int i = 0; i < items.Count; i++) items[i].Embedding?.CopyTo(data, i * dim);
+                var texts = Enumerable.Range(0, items.Count).Where(i => items[i].Embedding is null).ToList();
+                if (texts.Count > 0 && run.TextOptions is null) throw new ConflictException("text", null, run.TextUnavailable!);
                 List<AddedItem>? added = null;
                 ServedModel? next = null;
                 await Queue.RunExclusive(() =>
                 {
+                    if (texts.Count > 0)
+                    {
+                        // the run's own encoder settings, on the decoder thread: ONNX Runtime and libtorch never run at once
+                        using var encoder = new Letter.Embeddings.BertEncoder(run.TextOptions! with { Threads = _options.Threads });
+                        var vectors = encoder.Encode(texts.Select(i => items[i].Text!).ToList());
+                        for (int j = 0; j < texts.Count; j++) vectors.Row(j).CopyTo(data.AsSpan(texts[j] * dim, dim));
+                    }
                     // torch work on the decoder thread, between batches
                     var codes = TokenizerPipeline.AssignNew(run.TokenizerDirectory, new FloatMatrix(data, items.Count, dim),
                         keepDistinctFromIndex: true, alsoOccupied: current.Catalog.Index.Codes);

@@ -159,6 +159,9 @@ internal sealed class ServedRun
     public string? TokenizerDirectory { get; init; }
     public int TokenizerInputDim { get; init; }
     public string? TokenizerUnavailable { get; init; }
+    /// <summary>The built-in text encoder settings the run embedded its items with (its tokenizer read those embeddings), or null with <see cref="TextUnavailable"/>.</summary>
+    public Letter.Embeddings.TextEmbedderOptions? TextOptions { get; init; }
+    public string? TextUnavailable { get; init; }
     /// <summary>Codes per level the model knows (its vocabulary): a new item's codes must lie within them.</summary>
     public required int[] CodebookSizes { get; init; }
     public string AddedItemsFile => Path.Combine(ModelDirectory, ServedModel.AddedItemsFileName);
@@ -210,6 +213,7 @@ internal sealed class ServedRun
             titles = Enumerable.Range(0, index.ItemCount).Select(i => dataset?.Title(i) ?? $"item {i}").ToArray();
 
         var (tokDir, tokDim, tokWhy) = FindTokenizer(dir, modelDir, info);
+        var (textOptions, textWhy) = tokDir is null ? (null, tokWhy) : FindTextEncoder(dir, tokDir, tokDim);
         return new ServedRun
         {
             Directory = dir,
@@ -226,6 +230,8 @@ internal sealed class ServedRun
             TokenizerDirectory = tokDir,
             TokenizerInputDim = tokDim,
             TokenizerUnavailable = tokWhy,
+            TextOptions = textOptions,
+            TextUnavailable = textWhy,
             CodebookSizes = index.CodebookSizes(),
         };
     }
@@ -235,6 +241,28 @@ internal sealed class ServedRun
         foreach (var candidate in Path.IsPathRooted(path) ? [path] : new[] { Path.GetFullPath(path), Path.GetFullPath(Path.Combine(modelDir, path)) })
             if (System.IO.Directory.Exists(candidate)) return candidate;
         return null;
+    }
+
+    /// <summary>The pipeline's embed/ stage, when the tokenizer was trained on its output and it used the built-in encoder.</summary>
+    private static (Letter.Embeddings.TextEmbedderOptions? Options, string? Why) FindTextEncoder(string runDir, string tokDir, int tokDim)
+    {
+        const string none = "this run embedded no item text with the built-in encoder (its tokenizer read given embeddings): send an embedding";
+        var embedDir = Path.Combine(runDir, "embed");
+        var record = System.IO.Directory.Exists(embedDir) ? System.IO.Directory.GetFiles(embedDir, "*.emb.npy.json").Order(StringComparer.Ordinal).FirstOrDefault() : null;
+        if (record is null) return (null, none);
+        try
+        {
+            var node = JsonNode.Parse(File.ReadAllText(record));
+            var options = node?["options"]?.Deserialize<Letter.Embeddings.TextEmbedderOptions>(SnakeCaseJson.Options);
+            if (options is null || options.OnnxFile is not null || (int?)node?["dim"] != tokDim) return (null, none);
+            var npy = record[..^".json".Length];
+            var inputs = JsonNode.Parse(File.ReadAllText(Path.Combine(tokDir, TokenizerPipeline.RunConfig)))?["inputs"]?.AsArray();
+            var semantic = inputs?.FirstOrDefault(i => (string?)i?["role"] == "semantic");
+            if (semantic is null || !File.Exists(npy) || !string.Equals((string?)semantic["sha256"], FileHash.Sha256(npy), StringComparison.OrdinalIgnoreCase))
+                return (null, "the run's tokenizer was not trained on its embed/ output, so text cannot stand for an embedding: send an embedding");
+            return (options, null);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException) { return (null, none); }
     }
 
     /// <summary>The pipeline's tokenizer/ beside tiger/, when it made the very index the model was trained on.</summary>

@@ -496,6 +496,37 @@ public class ServeTests(ServedRuns runs)
     }
 
     [Fact]
+    public async Task A_run_that_embedded_its_item_text_takes_new_items_as_text()
+    {
+        using var tmp = new TempDir();
+        var run = tmp.File("run");
+        ServedRuns.CopyDirectory(runs.TextRun, run);
+        var index = ItemIndexReader.Read(Path.Combine(run, "tiger", "index.json"));
+        await using (var s = await TestServing.Start(run))
+        {
+            var created = await s.PostOk("/v1/items", Json(new { text = "guitar model 3 strings amplifier cable Acme", title = "Guitar, new" }));
+            var item = created.GetProperty("items")[0];
+            Assert.Equal(24, item.GetProperty("item").GetInt32());
+            var key = string.Join(',', item.GetProperty("identifier").EnumerateArray().Select(t => int.Parse(t.GetString()![3..^1], CultureInfo.InvariantCulture)));
+            Assert.DoesNotContain(key, index.Codes.Select(c => string.Join(',', c)));
+            await AssertRecommendable(s, 24, "Guitar, new");
+            var (status, p) = await Problem(s, "/v1/items", """{"text": "   "}""");
+            Assert.Equal((400, "text"), (status, p.GetProperty("field").GetString()));
+            (status, p) = await Problem(s, "/v1/items", """{"text": 5}""");
+            Assert.Equal((400, "text", "5"), (status, p.GetProperty("field").GetString(), p.GetProperty("value").GetString()));
+        }
+        await using (var s = await TestServing.Start(runs.Run))
+        {
+            // a run whose tokenizer read given embeddings: text cannot stand for one
+            var (status, p) = await Problem(s, "/v1/items", """{"text": "a new tuner"}""");
+            Assert.Equal((409, "text"), (status, p.GetProperty("field").GetString()));
+            Assert.Contains("send an embedding", p.GetProperty("detail").GetString());
+            (status, p) = await Problem(s, "/v1/items", """{"text": "a new tuner", "embedding": [1, 2, 3, 4, 5, 6]}""");
+            Assert.Equal((400, "embedding"), (status, p.GetProperty("field").GetString()));
+        }
+    }
+
+    [Fact]
     public void The_serve_command_refuses_a_folder_without_a_model_and_bad_settings_in_one_line()
     {
         using var tmp = new TempDir();

@@ -53,6 +53,33 @@ public sealed class ServedRuns : IDisposable
         TigerTrainer.Train(data, index, tiger with { Seed = 2, Epochs = 2 }, SecondModel, options: new TigerTrainOptions { IndexFile = indexFile });
     }
 
+    private Lazy<string>? _textRun;
+
+    /// <summary>
+    /// A pipeline run that embedded its item text with the built-in encoder (embed/), trained its tokenizer on
+    /// those embeddings and TIGER on that index: new items may come as text. Built on first use.
+    /// </summary>
+    public string TextRun => (_textRun ??= new Lazy<string>(BuildTextRun)).Value;
+
+    private string BuildTextRun()
+    {
+        var run = Path.Combine(_tmp.Path, "textrun");
+        var dataDir = Path.Combine(_tmp.Path, "textdata");
+        Directory.CreateDirectory(dataDir);
+        Letter.Tests.Embeddings.TinyTextDataset.Write(dataDir, "Rule", items: Items);
+        var data = LetterDataset.Load(dataDir, loadIndex: false);
+        var embedFile = Path.Combine(run, "embed", "Rule.emb.npy");
+        Directory.CreateDirectory(Path.GetDirectoryName(embedFile)!);
+        var semantic = Letter.Embeddings.TextEmbedder.EmbedDataset(data, new Letter.Embeddings.TextEmbedderOptions(), embedFile).Embeddings;
+        var tokenizerDir = Path.Combine(run, "tokenizer");
+        var config = TinyTokenizer.Config with { CodebookSizes = [4, 4, 4], SinkhornEpsilons = [0, 0, 0.003], Alpha = 0, Beta = 0 };
+        TokenizerPipeline.Run(semantic, null, config, tokenizerDir, "Rule", [InputRecord.Of("semantic", embedFile, semantic)]);
+        var indexFile = Path.Combine(tokenizerDir, "Rule.index.json");
+        var tiger = TinyTiger.Config() with { Epochs = 2, MaxHistory = 3, Dropout = 0, Beam = 5, ValidationUsers = 0 };
+        TigerTrainer.Train(data, ItemIndexReader.Read(indexFile), tiger, Path.Combine(run, "tiger"), options: new TigerTrainOptions { IndexFile = indexFile });
+        return run;
+    }
+
     /// <summary>The trained pipeline run: tiger/ and tokenizer/. Copy it (<see cref="Copy"/>) before changing it.</summary>
     public string Run { get; }
     public string DataDirectory { get; }
