@@ -24,6 +24,7 @@ public static class CliApp
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(RunCommand.Build());
         root.Subcommands.Add(RecommendCommand.Build());
+        root.Subcommands.Add(ServeCommand.Build());
         root.Subcommands.Add(DataCommand.Build());
         root.Subcommands.Add(ImportCommand.Build());
         root.Subcommands.Add(EmbedCommand.Build());

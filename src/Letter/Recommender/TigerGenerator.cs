@@ -29,7 +29,15 @@ public sealed class TigerGenerator : IIdentifierGenerator
     public int CodeToken(int level, int code) => Vocabulary.Token(level, code);
     public int EndToken => TigerVocabulary.Eos;
     public int MaxHistory => Model.Config.MaxHistory;
-    public int InputLength(ReadOnlySpan<int> history) => history.Length * Vocabulary.Levels + 1;
+    public int InputLength(ReadOnlySpan<int> history) => PadInputs ? 0 : history.Length * Vocabulary.Levels + 1;
+
+    /// <summary>
+    /// Decode histories of any lengths together: right-padded and masked (as training's random batches are)
+    /// instead of one batch per input length. For a service, whose concurrent requests rarely share a
+    /// length; scores agree with unpadded decoding up to float rounding. Off by default (evaluation groups
+    /// by length, which never pads).
+    /// </summary>
+    public bool PadInputs { get; set; }
 
     /// <summary>True once <see cref="UseBf16"/> has converted the model's weights to bfloat16.</summary>
     public Precision Precision { get; private set; } = Precision.Fp32;
@@ -48,7 +56,8 @@ public sealed class TigerGenerator : IIdentifierGenerator
     public IGenerationState Start(IReadOnlyList<int[]> histories)
     {
         var encoded = histories.Select(h => Vocabulary.EncodeHistory(Index, h)).ToList();
-        using var ids = TigerBatch.Stack(encoded, Enumerable.Range(0, encoded.Count).ToArray());
+        var rows = Enumerable.Range(0, encoded.Count).ToArray();
+        using var ids = PadInputs ? TigerBatch.StackPadded(encoded, rows) : TigerBatch.Stack(encoded, rows);
         return new TigerGenerationState(Model, ids);
     }
 }
@@ -63,6 +72,7 @@ internal sealed class TigerGenerationState : IGenerationState
     private readonly TigerModel _model;
     private readonly DecoderBlock[] _blocks;
     private readonly Tensor[] _crossK, _crossV;   // [B, H, L, d_kv]
+    private readonly Tensor? _crossBias;          // [B, 1, 1, L]: -inf at the pad positions of padded inputs, or null
     private readonly Tensor?[] _cacheK, _cacheV;  // [B * width, H, t, d_kv]
     private readonly long _users;
     private readonly bool _wasTraining;
@@ -79,6 +89,7 @@ internal sealed class TigerGenerationState : IGenerationState
         _users = ids.shape[0];
         using var scope = NewDisposeScope();
         var encoded = model.Encode(ids);
+        _crossBias = TigerModel.PaddingBias(ids)?.DetachFromDisposeScope();
         _crossK = _blocks.Select(b => b.CrossAttention.ProjectKey(encoded).DetachFromDisposeScope()).ToArray();
         _crossV = _blocks.Select(b => b.CrossAttention.ProjectValue(encoded).DetachFromDisposeScope()).ToArray();
         _cacheK = new Tensor?[_blocks.Length];
@@ -96,7 +107,7 @@ internal sealed class TigerGenerationState : IGenerationState
         for (int l = 0; l < _blocks.Length; l++)
         {
             var (oldK, oldV) = (_cacheK[l], _cacheV[l]);
-            x = _blocks[l].Step(x, ref _cacheK[l], ref _cacheV[l], selfBias, _crossK[l], _crossV[l], null, width);
+            x = _blocks[l].Step(x, ref _cacheK[l], ref _cacheV[l], selfBias, _crossK[l], _crossV[l], _crossBias, width);
             _cacheK[l]!.DetachFromDisposeScope();
             _cacheV[l]!.DetachFromDisposeScope();
             oldK?.Dispose();
@@ -125,6 +136,7 @@ internal sealed class TigerGenerationState : IGenerationState
     public void Dispose()
     {
         foreach (var t in _crossK.Concat(_crossV)) t.Dispose();
+        _crossBias?.Dispose();
         foreach (var t in _cacheK.Concat(_cacheV)) t?.Dispose();
         if (_wasTraining) _model.train();
     }

@@ -83,7 +83,11 @@ public static class TokenizerPipeline
     /// among the new items, then collision resolution against each other and against the
     /// identifiers already in the folder's index (when <paramref name="keepDistinctFromIndex"/>).
     /// </summary>
-    public static int[][] AssignNew(string tokenizerDir, FloatMatrix semantic, bool keepDistinctFromIndex = true)
+    public static int[][] AssignNew(string tokenizerDir, FloatMatrix semantic, bool keepDistinctFromIndex = true) =>
+        AssignNew(tokenizerDir, semantic, keepDistinctFromIndex, alsoOccupied: null);
+
+    /// <param name="alsoOccupied">further identifiers (codes per level) the new ones must differ from, e.g. items added since training</param>
+    public static int[][] AssignNew(string tokenizerDir, FloatMatrix semantic, bool keepDistinctFromIndex, IEnumerable<int[]>? alsoOccupied)
     {
         using var model = TokenizerStore.Load(tokenizerDir);
         if (semantic.Cols != model.InputDim)
@@ -93,6 +97,7 @@ public static class TokenizerPipeline
         {
             var index = Directory.GetFiles(tokenizerDir, "*.index.json").Order(StringComparer.Ordinal).FirstOrDefault();
             if (index is not null) occupied = ItemIndexReader.Read(index).Codes.Select(CollisionResolver.Key).ToHashSet();
+            if (alsoOccupied is not null) (occupied ??= []).UnionWith(alsoOccupied.Select(CollisionResolver.Key));
         }
         var latents = model.EncodeAll(semantic.Data, semantic.Rows);
         return IdentifierAssigner.Assign(latents, semantic.Rows, TokenizerTrainer.Codebooks(model), model.LatentDim,

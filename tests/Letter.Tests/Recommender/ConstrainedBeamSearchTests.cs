@@ -124,6 +124,29 @@ public class ConstrainedBeamSearchTests
     }
 
     [Fact]
+    public void Padded_histories_of_mixed_lengths_decode_as_each_does_alone_and_filters_work_from_the_first_step()
+    {
+        var index = SmallIndex();
+        manual_seed(13);
+        var model = new TigerModel(TinyTiger.Config() with { Dropout = 0 }, TigerVocabulary.For(index).Size);
+        using var recommender = TigerRecommender.Create(model, index, new int[index.ItemCount], 6);
+        var histories = new List<int[]> { new[] { 1, 2, 3 }, new[] { 4 }, new[] { 5, 6 }, new[] { 7, 8, 9 } };
+        var alone = histories.Select(h => recommender.Decode([h])[0]).ToList();
+        recommender.Tiger().PadInputs = true;
+        var together = recommender.Decode(histories);
+        for (int u = 0; u < histories.Count; u++)
+        {
+            Assert.Equal(alone[u].Select(b => string.Join(',', b.Tokens)), together[u].Select(b => string.Join(',', b.Tokens)));
+            for (int b = 0; b < alone[u].Length; b++) Assert.Equal(alone[u][b].Score, together[u][b].Score, 1e-4);
+        }
+        // an exclusion is a mask from step 0 on: k items still come back, none of them refused
+        var seen = recommender.Recommend([1, 2, 3], 5, new RecommendOptions(ExcludeHistory: true, Exclude: [4]));
+        var items = seen.SelectMany(r => r.Items).ToList();
+        Assert.True(items.Count >= 5);
+        Assert.Empty(items.Intersect([1, 2, 3, 4]));
+    }
+
+    [Fact]
     public void A_beam_wider_than_the_catalogue_returns_every_identifier_once()
     {
         var index = SmallIndex();

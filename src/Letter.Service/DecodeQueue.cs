@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using Letter.Decoding;
+
+namespace Letter.Service;
+
+/// <summary>One history to decode, on the model it was validated against.</summary>
+internal sealed class DecodeJob(ServedModel model, int[] history, int beam, ItemFilter? filter, CancellationToken cancel)
+{
+    public ServedModel Model { get; } = model;
+    public int[] History { get; } = history;
+    public int Beam { get; } = beam;
+    public ItemFilter? Filter { get; } = filter;
+    public CancellationToken Cancel { get; } = cancel;
+    public TaskCompletionSource<Beam[]> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>
+/// The one thread that runs torch work: it gathers waiting decodings into batches (at most
+/// <c>maxBatch</c> histories, waiting at most <c>maxWait</c> after the first for more) and runs the
+/// exclusive jobs (warm-up, adding items) between batches. The queue of decodings is bounded: a full
+/// queue refuses at once, so the caller can answer 503. Jobs whose client went away are dropped before
+/// decoding. Disposing drains what is queued, then stops the thread.
+/// </summary>
+internal sealed class DecodeQueue : IDisposable
+{
+    private readonly object _lock = new();
+    private readonly LinkedList<object> _queue = new(); // DecodeJob or Exclusive
+    private readonly int _maxBatch, _capacity, _threads;
+    private readonly TimeSpan _maxWait;
+    private readonly ServiceMetrics _metrics;
+    private readonly Thread _thread;
+    private bool _paused;
+    private int _decodes;
+    private int _arriving;
+    private bool _closed;
+
+    private sealed record Exclusive(Action Run, TaskCompletionSource Done);
+
+    public DecodeQueue(int maxBatch, TimeSpan maxWait, int capacity, int threads, ServiceMetrics metrics)
+    {
+        _maxBatch = maxBatch;
+        _maxWait = maxWait;
+        _capacity = capacity;
+        _threads = threads;
+        _metrics = metrics;
+        metrics.QueueLength = () => Volatile.Read(ref _decodes);
+        _thread = new Thread(Loop) { Name = "letter-decoder", IsBackground = true };
+        _thread.Start();
+    }
+
+    public int Length => Volatile.Read(ref _decodes);
+
+    /// <summary>
+    /// A request is being read and checked and will likely queue a decoding: while any is, the decoder waits
+    /// (up to the maximum wait) for it to join the batch; when none is, it decodes at once, so a lone request
+    /// pays no batching delay.
+    /// </summary>
+    public IDisposable Arriving()
+    {
+        Interlocked.Increment(ref _arriving);
+        return new ArrivalToken(this);
+    }
+
+    private sealed class ArrivalToken(DecodeQueue queue) : IDisposable
+    {
+        private int _done;
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) != 0) return;
+            if (Interlocked.Decrement(ref queue._arriving) == 0)
+                lock (queue._lock) Monitor.PulseAll(queue._lock); // a decoder waiting for it decodes now
+        }
+    }
+
+    /// <summary>Queues decodings; false (nothing queued) when they do not all fit or the queue is closed.</summary>
+    /// <param name="arrival">the request's <see cref="Arriving"/> token, ended here with the queueing (atomically for the decoder)</param>
+    public bool TryEnqueue(IReadOnlyList<DecodeJob> jobs, IDisposable? arrival = null)
+    {
+        lock (_lock)
+        {
+            if (_closed || _decodes + jobs.Count > _capacity) return false;
+            foreach (var j in jobs) _queue.AddLast(j);
+            _decodes += jobs.Count;
+            arrival?.Dispose();
+            Monitor.PulseAll(_lock);
+            return true;
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the decoder thread, between batches (not counted against the capacity).</summary>
+    public Task RunExclusive(Action action)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lock)
+        {
+            if (_closed) throw new ObjectDisposedException(nameof(DecodeQueue), "the server is shutting down");
+            _queue.AddLast(new Exclusive(action, done));
+            Monitor.PulseAll(_lock);
+        }
+        return done.Task;
+    }
+
+    /// <summary>Holds the decoder before its next batch (tests: fill the queue, cancel a waiting request).</summary>
+    internal void Pause()
+    {
+        lock (_lock) _paused = true;
+    }
+
+    internal void Resume()
+    {
+        lock (_lock)
+        {
+            _paused = false;
+            Monitor.PulseAll(_lock);
+        }
+    }
+
+    private void Loop()
+    {
+        TorchSharp.torch.set_num_threads(_threads); // intra-op threads are set per calling thread under OpenMP
+        while (true)
+        {
+            object first;
+            lock (_lock)
+            {
+                while ((_queue.Count == 0 || _paused) && !_closed) Monitor.Wait(_lock);
+                if (_queue.Count == 0) return; // closed and drained
+                first = _queue.First!.Value;
+                _queue.RemoveFirst();
+                if (first is DecodeJob) _decodes--;
+            }
+            if (first is Exclusive ex)
+            {
+                try
+                {
+                    ex.Run();
+                    ex.Done.SetResult();
+                }
+                catch (Exception e) { ex.Done.SetException(e); }
+                finally { TorchSharp.torch.set_num_threads(_threads); } // e.g. the tokenizer sets its own
+                continue;
+            }
+            var batch = new List<DecodeJob> { (DecodeJob)first };
+            var deadline = Stopwatch.GetTimestamp() + (long)(_maxWait.TotalSeconds * Stopwatch.Frequency);
+            lock (_lock)
+            {
+                while (batch.Count < _maxBatch)
+                {
+                    if (_queue.First is { Value: DecodeJob next })
+                    {
+                        _queue.RemoveFirst();
+                        _decodes--;
+                        batch.Add(next);
+                        continue;
+                    }
+                    if (_queue.Count > 0 || _closed) break; // an exclusive job waits: decode what we have first
+                    if (Volatile.Read(ref _arriving) == 0) break; // nobody is about to join: no reason to wait
+                    var left = deadline - Stopwatch.GetTimestamp();
+                    if (left <= 0) break;
+                    Monitor.Wait(_lock, TimeSpan.FromSeconds((double)left / Stopwatch.Frequency));
+                }
+            }
+            Decode(batch);
+        }
+    }
+
+    private void Decode(List<DecodeJob> batch)
+    {
+        var live = new List<DecodeJob>(batch.Count);
+        foreach (var job in batch)
+        {
+            if (job.Cancel.IsCancellationRequested)
+            {
+                _metrics.Cancelled();
+                job.Done.TrySetCanceled(job.Cancel);
+                job.Model.Release();
+            }
+            else live.Add(job);
+        }
+        // one beam search per (model, beam): a reload or new item mid-batch leaves jobs on the model they were checked against
+        foreach (var group in live.GroupBy(j => (j.Model, j.Beam)))
+        {
+            var jobs = group.ToList();
+            try
+            {
+                var clock = Stopwatch.StartNew();
+                var filters = jobs.Any(j => j.Filter is not null) ? jobs.Select(j => j.Filter).ToList() : null;
+                var result = group.Key.Model.Recommender.Decode(jobs.Select(j => j.History).ToList(), group.Key.Beam, batchUsers: _maxBatch, filters: filters);
+                _metrics.Decoded(jobs.Count, clock.Elapsed.TotalSeconds);
+                for (int i = 0; i < jobs.Count; i++) jobs[i].Done.TrySetResult(result[i]);
+            }
+            catch (Exception e)
+            {
+                _metrics.Error("decode");
+                foreach (var j in jobs) j.Done.TrySetException(e);
+            }
+            finally
+            {
+                foreach (var j in jobs) j.Model.Release();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _closed = true;
+            _paused = false;
+            Monitor.PulseAll(_lock);
+        }
+        _thread.Join();
+    }
+}

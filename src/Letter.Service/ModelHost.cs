@@ -1,0 +1,217 @@
+using Letter.IO;
+using Letter.Tokenization;
+using Microsoft.Extensions.Logging;
+
+namespace Letter.Service;
+
+/// <summary>
+/// The served model and everything that replaces it: the first load (in the background, so
+/// <c>/health/live</c> answers at once), reloads and added items. A replacement is loaded and decodes
+/// once before it is swapped in; decodings already queued finish on the model they were checked
+/// against, so no request fails across a swap.
+/// </summary>
+public sealed class ModelHost : IDisposable
+{
+    private readonly ServeOptions _options;
+    private readonly ILogger _log;
+    private readonly SemaphoreSlim _changes = new(1, 1);
+    private volatile ServedModel? _current;
+    private volatile string? _loadError;
+    private Task? _initial;
+    private readonly object _initialLock = new();
+
+    internal DecodeQueue Queue { get; }
+    public ServiceMetrics Metrics { get; }
+
+    public ModelHost(ServeOptions options, ServiceMetrics metrics, ILogger<ModelHost> log)
+    {
+        _options = options;
+        _log = log;
+        Metrics = metrics;
+        Queue = new DecodeQueue(options.MaxBatch, TimeSpan.FromMilliseconds(options.MaxWaitMs), options.QueueCapacity, options.Threads, metrics);
+        metrics.ModelState = () => (_current?.ItemCount ?? 0, _current is not null);
+    }
+
+    public ServeOptions Options => _options;
+    public bool Ready => _current is not null;
+    /// <summary>Why the first load failed, or null.</summary>
+    public string? LoadError => _loadError;
+
+    /// <summary>Starts the first load (once); the task ends when the model has decoded once (or failed).</summary>
+    public Task StartLoading()
+    {
+        lock (_initialLock) _initial ??= Task.Run(async () =>
+        {
+            try
+            {
+                await SwapInAsync(() => ServedModel.Load(_options.RunDirectory, _options.Bf16));
+                _log.LogInformation("serving {Run}: {Items} items, model version {Version}", _current!.RunName, _current.ItemCount, _current.Version);
+            }
+            catch (Exception e)
+            {
+                _loadError = e is LetterDataException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+                _log.LogError(e, "loading {Run} failed", _options.RunDirectory);
+                throw;
+            }
+        });
+        return _initial;
+    }
+
+    /// <summary>The current model with a reference held (release it), or null while none is loaded.</summary>
+    internal ServedModel? Acquire()
+    {
+        while (true)
+        {
+            var m = _current;
+            if (m is null) return null;
+            if (m.TryAcquire()) return m;
+        }
+    }
+
+    /// <summary>Loads the run folder again (a new checkpoint, a new run put in its place) and swaps it in.</summary>
+    public async Task<ServedModel> ReloadAsync(CancellationToken cancel = default)
+    {
+        await _changes.WaitAsync(cancel);
+        try
+        {
+            await SwapInAsync(() => ServedModel.Load(_options.RunDirectory, _options.Bf16));
+            Metrics.Reloaded(true);
+            return _current!;
+        }
+        catch
+        {
+            Metrics.Reloaded(false);
+            throw;
+        }
+        finally { _changes.Release(); }
+    }
+
+    /// <summary>Gives new items identifiers from the run's tokenizer, persists them, and swaps in the extended catalogue.</summary>
+    /// <param name="items">per item its embedding, or its text for the run's text encoder, and its title</param>
+    public async Task<IReadOnlyList<AddedItem>> AddItemsAsync(IReadOnlyList<(float[]? Embedding, string? Text, string Title)> items, CancellationToken cancel = default)
+    {
+        await _changes.WaitAsync(cancel);
+        try
+        {
+            var current = Acquire() ?? throw new ServiceUnavailableException("the model is still loading");
+            try
+            {
+                var run = current.Run;
+                if (run.TokenizerDirectory is null) throw new ConflictException("embedding", null, run.TokenizerUnavailable!);
+                int dim = run.TokenizerInputDim;
+                var data = new float[items.Count * dim];
+                for (int i = 0; i < items.Count; i++) items[i].Embedding?.CopyTo(data, i * dim);
+                var texts = Enumerable.Range(0, items.Count).Where(i => items[i].Embedding is null).ToList();
+                if (texts.Count > 0 && run.TextOptions is null) throw new ConflictException("text", null, run.TextUnavailable!);
+                List<AddedItem>? added = null;
+                ServedModel? next = null;
+                await Queue.RunExclusive(() =>
+                {
+                    if (texts.Count > 0)
+                    {
+                        // the run's own encoder settings, on the decoder thread: ONNX Runtime and libtorch never run at once
+                        using var encoder = new Letter.Embeddings.BertEncoder(run.TextOptions! with { Threads = _options.Threads });
+                        var vectors = encoder.Encode(texts.Select(i => items[i].Text!).ToList());
+                        for (int j = 0; j < texts.Count; j++) vectors.Row(j).CopyTo(data.AsSpan(texts[j] * dim, dim));
+                    }
+                    // torch work on the decoder thread, between batches
+                    var codes = TokenizerPipeline.AssignNew(run.TokenizerDirectory, new FloatMatrix(data, items.Count, dim),
+                        keepDistinctFromIndex: true, alsoOccupied: current.Catalog.Index.Codes);
+                    for (int i = 0; i < codes.Length; i++)
+                        for (int l = 0; l < codes[i].Length; l++)
+                            if (codes[i][l] >= run.CodebookSizes[l])
+                                throw new ConflictException("embedding", null,
+                                    $"the tokenizer gave item {i} code {codes[i][l]} at level {l}, which the model never saw in training (its index uses codes 0-{run.CodebookSizes[l] - 1} there)");
+                    var stamp = DateTime.UtcNow.ToString("o", System.Globalization.CultureInfo.InvariantCulture);
+                    added = current.Added.Concat(codes.Select((c, i) => new AddedItem(current.ItemCount + i, c,
+                        items[i].Title.Length > 0 ? items[i].Title : $"item {current.ItemCount + i}", stamp))).ToList();
+                    next = current.WithAdded(added, _options.Bf16);
+                    Warm(next);
+                });
+                try { ServedModel.WriteAdded(run, added!); } // persisted before it is served: a restart replays it
+                catch
+                {
+                    next!.Release();
+                    throw;
+                }
+                Swap(next!);
+                Metrics.ItemsAdded(items.Count);
+                return added!.Skip(current.Added.Count).ToList();
+            }
+            finally { current.Release(); }
+        }
+        finally { _changes.Release(); }
+    }
+
+    private async Task SwapInAsync(Func<ServedModel> load)
+    {
+        var next = await Task.Run(load); // off the decoder thread: decoding goes on meanwhile
+        try { await Queue.RunExclusive(() => Warm(next)); }
+        catch
+        {
+            next.Release();
+            throw;
+        }
+        Swap(next);
+    }
+
+    /// <summary>One decoding on a model before it serves (readiness means it has decoded once).</summary>
+    private static void Warm(ServedModel model) =>
+        model.Recommender.Decode([[0]], Math.Min(model.Recommender.Beam, model.Catalog.IdentifierCount), batchUsers: 1);
+
+    private void Swap(ServedModel next)
+    {
+        var old = Interlocked.Exchange(ref _current, next);
+        old?.Release(); // freed once the decodings queued on it are done
+    }
+
+    public void Dispose()
+    {
+        Queue.Dispose(); // drains queued decodings first
+        Interlocked.Exchange(ref _current, null)?.Release();
+    }
+}
+
+/// <summary>The settings of <c>letter serve</c>.</summary>
+public sealed record ServeOptions
+{
+    public required string RunDirectory { get; init; }
+    public string Urls { get; init; } = "http://127.0.0.1:5080";
+    public int MaxBatch { get; init; } = 32;
+    public int MaxWaitMs { get; init; } = 5;
+    public int QueueCapacity { get; init; } = 256;
+    public string? AdminToken { get; init; }
+    public int Threads { get; init; } = 2;
+    public bool Bf16 { get; init; }
+    public int MaxBodyBytes { get; init; } = 1 << 20;
+    public int MaxK { get; init; } = 100;
+    public int MaxBeam { get; init; } = 200;
+    public int MaxBatchRequests { get; init; } = 256;
+    public int MaxNewItems { get; init; } = 100;
+    public int ShutdownSeconds { get; init; } = 30;
+    /// <summary>Stop the application when the first load fails (the CLI); tests keep it up to see /health/ready say why.</summary>
+    public bool StopOnLoadFailure { get; init; }
+
+    public void Validate()
+    {
+        if (MaxBatch is < 1 or > 1024) throw new ArgumentOutOfRangeException(nameof(MaxBatch), MaxBatch, "--max-batch must be between 1 and 1024");
+        if (MaxWaitMs is < 0 or > 10_000) throw new ArgumentOutOfRangeException(nameof(MaxWaitMs), MaxWaitMs, "--max-wait-ms must be between 0 and 10000");
+        if (QueueCapacity is < 1 or > 1_000_000) throw new ArgumentOutOfRangeException(nameof(QueueCapacity), QueueCapacity, "--queue must be between 1 and 1000000");
+        if (Threads is < 1 or > 256) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "--threads must be between 1 and 256");
+        if (AdminToken is { Length: < 8 }) throw new ArgumentException("--admin-token must be at least 8 characters", nameof(AdminToken));
+    }
+}
+
+/// <summary>A refusal that becomes a problem-details response naming the field and the value.</summary>
+public class RequestException(int status, string field, string? value, string detail) : Exception(detail)
+{
+    public int Status { get; } = status;
+    public string Field { get; } = field;
+    public string? Value { get; } = value;
+}
+
+public sealed class BadRequestException(string field, string? value, string detail) : RequestException(400, field, value, detail);
+
+public sealed class ConflictException(string field, string? value, string detail) : RequestException(409, field, value, detail);
+
+public sealed class ServiceUnavailableException(string detail) : Exception(detail);
