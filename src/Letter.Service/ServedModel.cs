@@ -167,15 +167,7 @@ internal sealed class ServedRun
     public string AddedItemsFile => Path.Combine(ModelDirectory, ServedModel.AddedItemsFileName);
 
     /// <summary>A pipeline run folder holds the model in tiger/; a 'letter train' folder is the model folder itself.</summary>
-    public static string ModelDirectoryOf(string path)
-    {
-        var nested = Path.Combine(path, "tiger");
-        if (new TigerRunFolder(nested).Exists) return Path.GetFullPath(nested);
-        if (new TigerRunFolder(path).Exists) return Path.GetFullPath(path);
-        throw new LetterDataException(path, null, System.IO.Directory.Exists(path)
-            ? "holds no trained model (expected config.json of 'letter train', or tiger/ of 'letter run')"
-            : "folder not found");
-    }
+    public static string ModelDirectoryOf(string path) => TigerRunFolder.ModelDirectory(path);
 
     public static ServedRun Read(string runDirectory)
     {

@@ -84,15 +84,7 @@ public static class RecommendCommand
     }
 
     /// <summary>A pipeline run folder holds the model in tiger/; a 'letter train' folder is the model folder itself.</summary>
-    public static string TigerRunDirectory(string path)
-    {
-        var nested = Path.Combine(path, "tiger");
-        if (new TigerRunFolder(nested).Exists) return nested;
-        if (new TigerRunFolder(path).Exists) return path;
-        throw new IO.LetterDataException(path, null, Directory.Exists(path)
-            ? "holds no trained model (expected config.json of 'letter train', or tiger/ of 'letter run')"
-            : "folder not found");
-    }
+    public static string TigerRunDirectory(string path) => TigerRunFolder.ModelDirectory(path);
 
     /// <summary>A pipeline run folder's model folder (tiger/), or the path itself (a model folder, a metrics or ranks file).</summary>
     public static string ModelDirectoryOrPath(string path) =>

@@ -75,6 +75,17 @@ public sealed class TigerRunFolder(string directory)
 
     public bool Exists => File.Exists(ConfigFile);
 
+    /// <summary>The model folder of a run: tiger/ of a pipeline run, or a 'letter train' folder itself (full path).</summary>
+    public static string ModelDirectory(string path)
+    {
+        var nested = Path.Combine(path, "tiger");
+        if (new TigerRunFolder(nested).Exists) return Path.GetFullPath(nested);
+        if (new TigerRunFolder(path).Exists) return Path.GetFullPath(path);
+        throw new LetterDataException(path, null, System.IO.Directory.Exists(path)
+            ? "holds no trained model (expected config.json of a trained run, or tiger/ of a pipeline run)"
+            : "folder not found");
+    }
+
     public TigerRunInfo ReadInfo()
     {
         if (!File.Exists(ConfigFile)) throw new LetterDataException(ConfigFile, null, "is missing: not a TIGER run folder (train one with 'letter train')");
