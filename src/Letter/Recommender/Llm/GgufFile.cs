@@ -40,7 +40,7 @@ public sealed class GgufFile
         using var r = new BinaryReader(s, Encoding.UTF8);
         try
         {
-            if (s.Length < 24 || r.ReadUInt32() != Magic) throw new LetterDataException(path, null, "is not a GGUF file (no GGUF magic)");
+            if (s.Length < 4 || r.ReadUInt32() != Magic) throw new LetterDataException(path, null, "is not a GGUF file (no GGUF magic)");
             uint version = r.ReadUInt32();
             if (version is not (2 or 3)) throw new LetterDataException(path, null, $"is GGUF version {version}; Letter reads versions 2 and 3");
             long tensorCount = checked((long)r.ReadUInt64());

@@ -115,6 +115,50 @@ public sealed class LlmCheckpoint : IDisposable
         }
     }
 
+    /// <summary>
+    /// Writes a model as a Hugging Face folder: config.json and model.safetensors, or shards of at most
+    /// <paramref name="maxShardBytes"/> (model-00001-of-0000N.safetensors) with model.safetensors.index.json.
+    /// LoRA matrices are not part of it (merge them first to keep their effect); a tied head writes no lm_head.weight.
+    /// </summary>
+    public static void Save(LlamaForCausalLM model, string folder, long? maxShardBytes = null)
+    {
+        Directory.CreateDirectory(folder);
+        AtomicFile.WriteAllText(System.IO.Path.Combine(folder, "config.json"), model.Config.ToHfJson());
+        var tensors = model.state_dict().Where(kv => !LoraAdapters.IsAdapter(kv.Key)).OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
+        if (maxShardBytes is not long limit)
+        {
+            SafetensorsFile.Write(System.IO.Path.Combine(folder, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+            return;
+        }
+        var shards = new List<List<KeyValuePair<string, Tensor>>> { new() };
+        long size = 0;
+        foreach (var kv in tensors)
+        {
+            long bytes = kv.Value.numel() * SafetensorsFile.ElementSize(kv.Value.dtype);
+            if (size > 0 && size + bytes > limit)
+            {
+                shards.Add([]);
+                size = 0;
+            }
+            shards[^1].Add(kv);
+            size += bytes;
+        }
+        var map = new JsonObject();
+        long total = 0;
+        for (int i = 0; i < shards.Count; i++)
+        {
+            string name = $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
+            SafetensorsFile.Write(System.IO.Path.Combine(folder, name), shards[i], new Dictionary<string, string> { ["format"] = "pt" });
+            foreach (var kv in shards[i])
+            {
+                map[kv.Key] = name;
+                total += kv.Value.numel() * SafetensorsFile.ElementSize(kv.Value.dtype);
+            }
+        }
+        var index = new JsonObject { ["metadata"] = new JsonObject { ["total_size"] = total }, ["weight_map"] = map };
+        AtomicFile.WriteAllText(System.IO.Path.Combine(folder, "model.safetensors.index.json"), index.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
     public void Dispose()
     {
         foreach (var t in Tensors.Values) t.Dispose();
