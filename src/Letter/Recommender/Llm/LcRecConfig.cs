@@ -14,7 +14,7 @@ public enum LcRecLoss
 /// script (HonghuiBao2000/LETTER, LETTER-LC-Rec/run_train.sh and utils.py): 4 epochs, learning rate 1e-4,
 /// an effective batch of 128 (16 per GPU x 4 GPUs x 2 accumulation steps: 32 x 4 here), weight decay
 /// 0.01, 1% warm-up then cosine, history 20, tau 1, LoRA r 8 / alpha 32 / dropout 0.05 on every
-/// projection, beam 20.
+/// projection, beam 20. Thread counts are the host's to set (libtorch's are process-wide).
 /// </summary>
 public sealed record LcRecConfig
 {
@@ -40,7 +40,6 @@ public sealed record LcRecConfig
     /// <summary>Bound on the total training time (no epoch starts that would end after it); 0 = none.</summary>
     public double TimeBudgetMinutes { get; init; }
     public int Seed { get; init; } = 42;
-    public int Threads { get; init; } = 2;
 
     public void Validate()
     {
@@ -49,7 +48,6 @@ public sealed record LcRecConfig
         if (Epochs < 1 || BatchSize < 1 || GradientAccumulation < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), "epochs, batch size and accumulation must be at least 1");
         if (LearningRate <= 0) throw new ArgumentOutOfRangeException(nameof(LearningRate), "the learning rate must be positive");
         if (Beam < 1 || EvalBatchUsers < 1) throw new ArgumentOutOfRangeException(nameof(Beam), "beam and evaluation batch must be at least 1");
-        if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), "at least one thread");
         Lora.Validate();
     }
 }

@@ -68,7 +68,6 @@ public static class LcRecTrainer
             throw new LetterDataException(baseModel, null, "differs from the base model the run was started with");
 
         TorchRuntime.Prepare();
-        set_num_threads(config.Threads);
         using var lc = Build(baseModel, index, config);
         var model = lc.Model;
         var users = TigerTrainer.SelectUsers(data.Users, options.MaxUsers ?? resumed?.MaxUsers, config.Seed);
@@ -102,7 +101,7 @@ public static class LcRecTrainer
             return new LcRecTrainResult(state, run.Directory);
         }
 
-        var frozenRows = config.Lora.Embeddings == EmbeddingTraining.FreezeNewTokens ? FrozenRows.Capture(lc) : null;
+        using var frozenRows = config.Lora.Embeddings == EmbeddingTraining.FreezeNewTokens ? FrozenRows.Capture(lc) : null;
         using var dropout = new Generator();
         foreach (var (_, layer) in model.Projections()) layer.SetDropoutGenerator(dropout);
         int stepsPerEpoch = TigerTrainer.OptimizerSteps(LengthBatcher.BatchCount(lengths, config.BatchSize), config.GradientAccumulation);
@@ -273,7 +272,7 @@ public static class LcRecTrainer
     }
 
     /// <summary>The identifier-token rows kept at their initial values (<see cref="EmbeddingTraining.FreezeNewTokens"/>).</summary>
-    private sealed class FrozenRows
+    private sealed class FrozenRows : IDisposable
     {
         private readonly Tensor _embedding;
         private readonly Tensor? _head;
@@ -299,6 +298,12 @@ public static class LcRecTrainer
             using var noGrad = no_grad();
             lc.Model.EmbeddingWeight.narrow(0, lc.BaseRows, _embedding.shape[0]).copy_(_embedding);
             if (_head is not null) lc.Model.HeadWeight.narrow(0, lc.BaseRows, _head.shape[0]).copy_(_head);
+        }
+
+        public void Dispose()
+        {
+            _embedding.Dispose();
+            _head?.Dispose();
         }
     }
 }
