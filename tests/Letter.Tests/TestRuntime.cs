@@ -10,5 +10,5 @@ internal static class TestRuntime
     /// decides its kernels at the first matrix product, whichever test runs first.
     /// </summary>
     [ModuleInitializer]
-    internal static void Prepare() => TorchRuntime.Prepare();
+    internal static void Prepare() => LetterRuntime.Apply(new RuntimeOptions());
 }

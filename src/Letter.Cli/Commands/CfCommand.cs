@@ -4,6 +4,10 @@ using Letter.Collaborative;
 using Letter.Data;
 using Letter.IO;
 
+using Letter.Cli.Progress;
+
+using Letter.Common;
+
 namespace Letter.Cli.Commands;
 
 /// <summary><c>letter cf DIR</c>: SASRec collaborative item embeddings (and the SASRec baseline with --eval).</summary>
@@ -73,7 +77,8 @@ public static class CfCommand
             outFile ??= Path.Combine(dataset.Folder.Directory, $"{dataset.Name}.cf-sasrec-{config.Dim}d.npy");
             if (parse.GetValue(output) is null && File.Exists(outFile) && !parse.GetValue(force))
                 throw new UsageException($"{outFile} exists; pass --force to replace it or --out to write elsewhere");
-            var result = SasRecTrainer.Train(dataset, config, outFile, parse.GetValue(eval), cancel);
+            LetterRuntime.Apply(new RuntimeOptions(config.Threads));
+            var result = SasRecTrainer.Train(dataset, config, outFile, parse.GetValue(eval), cancel, ConsoleProgress.Instance);
             var inv = CultureInfo.InvariantCulture;
             stdout.WriteLine(string.Format(inv, "wrote {0}: {1} x {2}; best epoch {3} of {4}, validation NDCG@10 {5:0.0000}, {6:0.0} s training",
                 outFile, result.Embeddings.Rows, result.Embeddings.Cols, result.BestEpoch, result.History.Count, result.BestValidNdcg10, result.TrainSeconds));

@@ -29,8 +29,19 @@ public static class CompareCommand
         {
             var s = parse.GetValue(split)!;
             if (s is not ("test" or "valid")) throw new UsageException($"--split must be test or valid (got {s})");
-            var fileA = UserRanksFile.Resolve(parse.GetValue(a)!, s);
-            var fileB = UserRanksFile.Resolve(parse.GetValue(b)!, s);
+            var splitChoice = s == "test" ? Data.DataSplit.Test : Data.DataSplit.Valid;
+            string Ranks(string path)
+            {
+                var resolved = RecommendCommand.ModelDirectoryOrPath(path);
+                try { return UserRanksFile.Resolve(resolved, splitChoice); }
+                catch (IO.LetterDataException) when (Directory.Exists(resolved))
+                {
+                    throw new UsageException($"{resolved} has no per-user ranks of its {s} evaluation: run 'letter eval {path}{(s == "test" ? "" : " --split " + s)}' first " +
+                        "(evaluations made before Letter wrote per-user ranks have only metrics files)");
+                }
+            }
+            var fileA = Ranks(parse.GetValue(a)!);
+            var fileB = Ranks(parse.GetValue(b)!);
             var (ranksA, ranksB, item) = (UserRanksFile.Read(fileA), UserRanksFile.Read(fileB), parse.GetValue(itemMatch));
             // every comparison is made before anything is written, so a refusal is its message alone
             var (all, repeat, fresh) = parse.GetValue(byTarget)

@@ -2,6 +2,10 @@ using System.CommandLine;
 using Letter.Data;
 using Letter.Pipeline;
 
+using Letter.Cli.Progress;
+
+using Letter.Common;
+
 namespace Letter.Cli.Commands;
 
 /// <summary>
@@ -28,7 +32,7 @@ public static class DemoCommand
             var folder = SyntheticDataset.Write(dataDir, synth);
             o.WriteLine($"built-in dataset: {synth.Users:N0} users, {synth.Items:N0} items in {folder.Directory}");
             using var cancel = Interrupt.Listen();
-            var summary = new RunPipeline(RunConfig.Demo(dataDir, Path.Combine(root, "run"), synth.Seed), o).Run(cancel.Token);
+            var summary = new RunPipeline(RunConfig.Demo(dataDir, Path.Combine(root, "run"), synth.Seed), o, ConsoleProgress.Instance, LetterRuntime.Apply).Run(cancel.Token);
             SummaryTable.Write(o, summary);
             return 0;
         });

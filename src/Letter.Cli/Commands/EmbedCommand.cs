@@ -2,6 +2,8 @@ using System.CommandLine;
 using Letter.Data;
 using Letter.Embeddings;
 
+using Letter.Cli.Progress;
+
 namespace Letter.Cli.Commands;
 
 /// <summary><c>letter embed DIR</c>: item text embeddings with a built-in or user-supplied BERT-style encoder.</summary>
@@ -52,7 +54,7 @@ public static class EmbedCommand
             var outFile = parse.GetValue(output) ?? DefaultOutput(dataset, options);
             if (parse.GetValue(output) is null && File.Exists(outFile) && !parse.GetValue(force))
                 throw new UsageException($"{outFile} exists; pass --force to replace it or --out to write elsewhere");
-            var result = TextEmbedder.EmbedDataset(dataset, options, outFile, cancel);
+            var result = TextEmbedder.EmbedDataset(dataset, options, outFile, cancel, ConsoleProgress.Instance);
             parse.InvocationConfiguration.Output.WriteLine(
                 $"wrote {outFile}: {result.Embeddings.Rows} x {result.Embeddings.Cols} ({result.Model}), " +
                 $"{result.Seconds:0.0} s, {result.ItemsPerSecond:0} items/s" +

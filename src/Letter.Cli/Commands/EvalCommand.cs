@@ -1,5 +1,11 @@
 using System.CommandLine;
+using Letter.Data;
 using Letter.Evaluation;
+using Letter.Recommender;
+
+using Letter.Cli.Progress;
+
+using Letter.Common;
 
 namespace Letter.Cli.Commands;
 
@@ -34,10 +40,15 @@ public static class EvalCommand
             if (parse.GetValue(batchUsers) is < 1) throw new UsageException("--batch-users must be at least 1");
             if (parse.GetValue(decodeTemperature) is double t && !(t > 0 && !double.IsInfinity(t)))
                 throw new UsageException($"--decode-temperature must be a positive number (got {t})");
-            var e = TigerEvaluator.Evaluate(parse.GetValue(run)!, s, parse.GetValue(maxUsers), parse.GetValue(beam), showProgress: true, checkpoint: c,
-                bf16: parse.GetValue(bf16), batchUsers: parse.GetValue(batchUsers), cancel: cancel, decodeTemperature: parse.GetValue(decodeTemperature));
+            var options = new RunEvaluationOptions(s == "test" ? DataSplit.Test : DataSplit.Valid, parse.GetValue(maxUsers), parse.GetValue(beam),
+                c == "best" ? CheckpointChoice.Best : CheckpointChoice.Last, parse.GetValue(bf16), parse.GetValue(batchUsers),
+                DecodeTemperature: parse.GetValue(decodeTemperature));
+            var runDir = parse.GetValue(run)!;
+            if (new TigerRunFolder(runDir).Exists)
+                LetterRuntime.Apply(new RuntimeOptions(new TigerRunFolder(runDir).ReadInfo().Config.Threads, Fp32Products: !options.Bf16));
+            var e = TigerRunEvaluation.Evaluate(parse.GetValue(run)!, options, ConsoleProgress.Instance, cancel);
             var output = parse.InvocationConfiguration.Output;
-            output.WriteLine($"{e.Split}: {e.Users} users, beam {e.Beam}, {e.Precision}"
+            output.WriteLine($"{e.Split.Name()}: {e.Users} users, beam {e.Beam}, {e.Precision.Name()}"
                 + (e.DecodeTemperature != 1.0 ? $", decoding temperature {e.DecodeTemperature}" : "") + $", {e.Seconds:F1} s ({e.UsersPerSecond:F0} users/s)");
             output.WriteLine("identifier match: " + string.Join("  ", e.IdentifierMatch.Select(kv => $"{kv.Key} {kv.Value:F4}")));
             if (e.Loss is double loss)

@@ -3,42 +3,52 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Letter.Data;
+using Letter.Decoding;
 using Letter.Recommender;
+
+using Letter.Common;
 
 namespace Letter.Cli.Commands;
 
-/// <summary><c>letter recommend RUN (--user ID | --history ID,ID,...) [--k 10] [--json]</c>.</summary>
+/// <summary><c>letter recommend RUN (--user ID | --history ID,ID,...) [--k 10] [--beam B] [--exclude-seen] [--json]</c>.</summary>
 public static class RecommendCommand
 {
     public static Command Build()
     {
         var run = new Argument<string>("RUN") { Description = "A run folder of 'letter run' / 'letter demo' (its tiger/ model is used) or of 'letter train'" };
-        var user = new Option<string?>("--user") { Description = "User id from the dataset: recommend what comes after all of their items" };
+        var user = new Option<string?>("--user") { Description = "User id from the dataset: recommend what comes after all of their items (reads the run's dataset)" };
         var history = new Option<string?>("--history") { Description = "Comma-separated item ids, oldest first" };
         var k = new Option<int>("--k") { Description = "Number of items", DefaultValueFactory = _ => 10 };
+        var beam = new Option<int?>("--beam") { Description = "Beams to search (default: the run's, as in evaluation, and never fewer than --k)" };
+        var excludeSeen = new Option<bool>("--exclude-seen") { Description = "Never recommend an item of the history (applied inside the beam search, so --k items still come back)" };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
         var cmd = new Command("recommend", "Top-K next items for a user or a history, with titles, identifiers and scores (beam log-probabilities)");
         cmd.Arguments.Add(run);
-        cmd.Options.Add(user);
-        cmd.Options.Add(history);
-        cmd.Options.Add(k);
-        cmd.Options.Add(json);
+        foreach (var o in new Option[] { user, history, k, beam, excludeSeen, json }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             if ((parse.GetValue(user) is null) == (parse.GetValue(history) is null))
                 throw new UsageException("give exactly one of --user ID or --history ID,ID,...");
             int top = parse.GetValue(k);
             if (top is < 1 or > 100) throw new UsageException("--k must be between 1 and 100");
-            var runDir = TigerRunDirectory(parse.GetValue(run)!);
-            var info = new TigerRunFolder(runDir).ReadInfo();
-            var data = LetterDataset.Load(info.DatasetDirectory, loadIndex: false);
-            int[] items = parse.GetValue(user) is { } id
-                ? (data.Users.FirstOrDefault(u => u.UserId == id) ?? throw new UsageException($"user '{id}' is not in {data.Folder.InterFile}")).Items
-                : ParseHistory(parse.GetValue(history)!, data.ItemCount);
+            if (parse.GetValue(beam) is < 1 or > 1000) throw new UsageException("--beam must be between 1 and 1000");
+            var folder = new TigerRunFolder(TigerRunDirectory(parse.GetValue(run)!));
+            var info = folder.ReadInfo();
+            var titles = folder.ReadTitles();
+            int[] items;
+            if (parse.GetValue(user) is { } id)
+            {
+                var data = LetterDataset.Load(info.DatasetDirectory, loadIndex: false);
+                items = (data.Users.FirstOrDefault(u => u.UserId == id) ?? throw new UsageException($"user '{id}' is not in {data.Folder.InterFile}")).Items;
+                titles ??= Enumerable.Range(0, data.ItemCount).Select(data.Title).ToArray();
+            }
+            else items = ParseHistory(parse.GetValue(history)!, info.ItemCount);
+            string Title(int item) => titles is not null && item < titles.Length ? titles[item] : $"item {item}";
 
-            using var recommender = TigerRecommender.Load(runDir, data);
-            recommender.Beam = Math.Max(recommender.Beam, top);
-            var ranked = recommender.Recommend(items, top)
+            LetterRuntime.Apply(new RuntimeOptions(info.Config.Threads));
+            using var recommender = TigerRecommender.Load(folder.Directory);
+            var options = new RecommendOptions(parse.GetValue(beam), ExcludeHistory: parse.GetValue(excludeSeen));
+            var ranked = recommender.Recommend(items, top, options)
                 .SelectMany(r => r.Items.Select(item => (Item: item, r.Identifier, r.Score)))
                 .Take(top).ToList();
             var o = parse.InvocationConfiguration.Output;
@@ -48,7 +58,7 @@ public static class RecommendCommand
                 {
                     ["rank"] = i + 1,
                     ["item"] = r.Item,
-                    ["title"] = data.Title(r.Item),
+                    ["title"] = Title(r.Item),
                     ["identifier"] = new JsonArray(r.Identifier.Select(t => (JsonNode)t).ToArray()),
                     ["score"] = Math.Round(r.Score, 5),
                 }).ToArray());
@@ -58,11 +68,11 @@ public static class RecommendCommand
             }
             var inv = CultureInfo.InvariantCulture;
             o.WriteLine($"history ({items.Length} items, last {Math.Min(items.Length, 3)} shown):");
-            foreach (var item in items.TakeLast(3)) o.WriteLine($"  {item,6}  {Shorten(data.Title(item))}");
+            foreach (var item in items.TakeLast(3)) o.WriteLine($"  {item,6}  {Shorten(Title(item))}");
             o.WriteLine();
             o.WriteLine($"{"rank",4}  {"item",6}  {"score",8}  {"identifier",-28}  title");
             for (int i = 0; i < ranked.Count; i++)
-                o.WriteLine(string.Create(inv, $"{i + 1,4}  {ranked[i].Item,6}  {ranked[i].Score,8:0.000}  {string.Concat(ranked[i].Identifier),-28}  {Shorten(data.Title(ranked[i].Item))}"));
+                o.WriteLine(string.Create(inv, $"{i + 1,4}  {ranked[i].Item,6}  {ranked[i].Score,8:0.000}  {string.Concat(ranked[i].Identifier),-28}  {Shorten(Title(ranked[i].Item))}"));
             return 0;
         });
         return cmd;
@@ -78,6 +88,10 @@ public static class RecommendCommand
             ? "holds no trained model (expected config.json of 'letter train', or tiger/ of 'letter run')"
             : "folder not found");
     }
+
+    /// <summary>A pipeline run folder's model folder (tiger/), or the path itself (a model folder, a metrics or ranks file).</summary>
+    public static string ModelDirectoryOrPath(string path) =>
+        Directory.Exists(path) && new TigerRunFolder(Path.Combine(path, "tiger")).Exists ? Path.Combine(path, "tiger") : path;
 
     private static int[] ParseHistory(string text, int itemCount)
     {

@@ -1,6 +1,10 @@
 using System.CommandLine;
 using Letter.Pipeline;
 
+using Letter.Cli.Progress;
+
+using Letter.Common;
+
 namespace Letter.Cli.Commands;
 
 /// <summary><c>letter run [CONFIG.json] [--setting value ...]</c>: the whole pipeline, stage by stage, resumable.</summary>
@@ -19,7 +23,7 @@ public static class RunCommand
             var config = ConfigJson.Load(new RunConfig(), parse.GetValue(configFile), settings.Overrides(parse));
             var output = parse.InvocationConfiguration.Output;
             using var cancel = Interrupt.Listen();
-            var summary = new RunPipeline(config, output).Run(cancel.Token);
+            var summary = new RunPipeline(config, output, ConsoleProgress.Instance, LetterRuntime.Apply).Run(cancel.Token);
             SummaryTable.Write(output, summary);
             return 0;
         });

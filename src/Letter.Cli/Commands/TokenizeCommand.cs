@@ -5,6 +5,10 @@ using Letter.IO;
 using Letter.Progress;
 using Letter.Tokenization;
 
+using Letter.Cli.Progress;
+
+using Letter.Common;
+
 namespace Letter.Cli.Commands;
 
 /// <summary><c>letter tokenize</c> (train and write identifiers), <c>tokenize assign</c> and <c>tokenize inspect</c>.</summary>
@@ -123,9 +127,9 @@ public static class TokenizeCommand
             else if (config.Alpha > 0)
                 throw new UsageException($"alpha {config.Alpha} needs CF embeddings: pass --cf (no {Path.GetFileName(folder.CfEmbeddingFile)} in {folder.Directory}), or use --mode rqvae");
 
-            if (parse.GetValue(quiet)) ProgressBar.Enabled = false;
             var outDir = parse.GetValue(output)!;
-            var report = TokenizerPipeline.Run(x, cfMatrix, config, outDir, folder.Name, inputs, showProgress: !parse.GetValue(quiet));
+            LetterRuntime.Apply(new RuntimeOptions(config.Threads, Fp32Products: !config.Bf16));
+            var report = TokenizerPipeline.Run(x, cfMatrix, config, outDir, folder.Name, inputs, parse.GetValue(quiet) ? null : ConsoleProgress.Instance);
             var stdout = parse.InvocationConfiguration.Output;
             stdout.WriteLine(report.ToMarkdown());
             stdout.WriteLine($"wrote {Path.Combine(outDir, folder.Name + ".index.json")}, the tokenizer, {TokenizerPipeline.ReportJson}, {TokenizerPipeline.ReportMarkdown}, {TokenizerPipeline.CurveJson} and {TokenizerPipeline.RunConfig} to {outDir}");
@@ -150,6 +154,7 @@ public static class TokenizeCommand
         cmd.SetAction(parse =>
         {
             var path = parse.GetValue(semantic)!;
+            LetterRuntime.Apply(new RuntimeOptions());
             var codes = TokenizerPipeline.AssignNew(parse.GetValue(dir)!, EmbeddingFile.Read(path), !parse.GetValue(allowShared));
             var index = new ItemIndex(codes);
             if (parse.GetValue(output) is string file)

@@ -2,6 +2,10 @@ using System.CommandLine;
 using Letter.Data;
 using Letter.Recommender;
 
+using Letter.Cli.Progress;
+
+using Letter.Common;
+
 namespace Letter.Cli.Commands;
 
 /// <summary><c>letter train DIR --index INDEX.json --out RUN</c>: trains TIGER on a dataset folder.</summary>
@@ -34,7 +38,7 @@ public static class TrainCommand
         var dropout = new Option<double>("--dropout") { Description = "Dropout probability (the paper's 0.1); at a budget of about 15-18 epochs, 0 or 0.05 does better (docs/benchmarks.md)", DefaultValueFactory = _ => d.Dropout };
         var textTokens = new Option<int>("--text-tokens") { Description = "Vocabulary rows never read or generated, beside the codes: 32098 gives the original LETTER-TIGER's T5 vocabulary (32,100 text tokens + codes); 0 = codes only, as TIGER", DefaultValueFactory = _ => d.TextTokens };
         var bf16 = new Option<bool>("--bf16") { Description = "Matrix products in bfloat16 (fp32 weights, optimizer, norms, softmax and loss)" };
-        var benchmark = new Option<string?>("--benchmark") { Description = "Instead of training, time the training step and beam search: 'step:HISTORY_ITEMS,...' and/or 'beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16]' (e.g. step:20,7 beam:256:7 beam:256:7:128:bf16)" };
+        var benchmark = new Option<string?>("--benchmark") { Description = "Instead of training, time the training step and beam search: 'step:HISTORY_ITEMS,...' and/or 'beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16]' (e.g. step:20,7 beam:256:7 beam:256:7:128:bf16); 'trie' times building the prefix trie of the index's identifiers and its memory" };
         var cmd = new Command("train", "Train the TIGER generative recommender (T5, ranking-guided loss) on a dataset and its item identifiers");
         cmd.Arguments.Add(dir);
         foreach (var o in new Option[] { index, output, resume, initFrom, epochs, seed, temperature, batch, accumulate, batching, lr, beam, maxUsers, validUsers, patience, selectBy, budget, threads, dropout, textTokens, bf16, benchmark })
@@ -71,9 +75,13 @@ public static class TrainCommand
             var output2 = parse.InvocationConfiguration.Output;
             if (parse.GetValue(benchmark) is { } spec)
             {
+                LetterRuntime.Apply(new RuntimeOptions(config.Threads, Fp32Products: !config.Bf16));
                 RunBenchmark(spec, itemIndex, config, output2);
                 return Task.FromResult(0);
             }
+            var resumedRun = new TigerRunFolder(parse.GetValue(output)!);
+            var runtime = parse.GetValue(resume) && resumedRun.Exists ? resumedRun.ReadInfo().Config : config; // a resumed run's config wins
+            LetterRuntime.Apply(new RuntimeOptions(runtime.Threads, Fp32Products: !runtime.Bf16));
             try
             {
                 var result = TigerTrainer.Train(dataset, itemIndex, config, parse.GetValue(output)!, cancel, new TigerTrainOptions
@@ -83,7 +91,7 @@ public static class TrainCommand
                     MaxUsers = parse.GetValue(maxUsers),
                     IndexFile = indexFile,
                     Log = Console.Error,
-                    ShowProgress = true,
+                    Progress = ConsoleProgress.Instance,
                 });
                 var chosen = result.State.Selection is { } f
                     ? $"valid NDCG@10 {f.ChosenNdcg10:F4} on all {f.Users:N0} validation users"
@@ -115,10 +123,13 @@ public static class TrainCommand
             {
                 // beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16]
                 bool bf16 = f.Skip(3).Contains("bf16");
+                LetterRuntime.Apply(new RuntimeOptions(config.Threads, Fp32Products: !bf16));
                 int batchUsers = f.Skip(3).Where(x => x != "bf16").Select(int.Parse).DefaultIfEmpty(config.EvalBatchUsers).First();
                 output.WriteLine(System.Text.Json.JsonSerializer.Serialize(TigerBenchmark.Beam(index, config with { EvalBatchUsers = batchUsers }, int.Parse(f[1]), int.Parse(f[2]), bf16: bf16), opts));
             }
-            else throw new UsageException($"--benchmark: cannot read '{part}' (use step:20,7 or beam:256:7, beam:256:7:128:bf16)");
+            else if (f[0] == "trie" && f.Length == 1)
+                output.WriteLine(System.Text.Json.JsonSerializer.Serialize(TigerBenchmark.Trie(index, config), opts));
+            else throw new UsageException($"--benchmark: cannot read '{part}' (use step:20,7 or beam:256:7, beam:256:7:128:bf16, or trie)");
         }
     }
 }

@@ -39,16 +39,15 @@ public sealed record SasRecResult(
 /// </summary>
 public static class SasRecTrainer
 {
-    public static SasRecResult Train(LetterDataset dataset, SasRecConfig config, string? outFile, bool evaluateTest = false, CancellationToken cancel = default) =>
-        Train(dataset.Users, dataset.ItemCount, config, outFile, evaluateTest, dataset.Folder.Directory, cancel);
+    public static SasRecResult Train(LetterDataset dataset, SasRecConfig config, string? outFile, bool evaluateTest = false, CancellationToken cancel = default,
+        IProgress<ProgressUpdate>? progress = null) =>
+        Train(dataset.Users, dataset.ItemCount, config, outFile, evaluateTest, dataset.Folder.Directory, cancel, progress);
 
     public static SasRecResult Train(IReadOnlyList<UserSequence> users, int itemCount, SasRecConfig config, string? outFile,
-        bool evaluateTest = false, string? datasetLabel = null, CancellationToken cancel = default)
+        bool evaluateTest = false, string? datasetLabel = null, CancellationToken cancel = default, IProgress<ProgressUpdate>? progress = null)
     {
         config.Validate();
-        TorchRuntime.Prepare();
-        torch.set_num_threads(config.Threads);
-        torch.manual_seed(config.Seed);
+        using var seed = new TorchSeed(config.Seed);
         var rng = new SplitMix64((ulong)config.Seed);
         var data = SasRecData.Build(users, config.MaxLen);
         if (data.Train.Count == 0)
@@ -64,7 +63,7 @@ public static class SasRecTrainer
         var clock = Stopwatch.StartNew();
         var order = Enumerable.Range(0, data.Train.Count).ToArray();
         int stepsPerEpoch = (order.Length + config.BatchSize - 1) / config.BatchSize;
-        using var bar = new ProgressBar("sasrec", (long)config.Epochs * stepsPerEpoch);
+        using var bar = new ProgressTask(progress, "sasrec", (long)config.Epochs * stepsPerEpoch);
         for (int epoch = 1; epoch <= config.Epochs; epoch++)
         {
             var epochClock = Stopwatch.StartNew();
@@ -246,7 +245,7 @@ public static class SasRecTrainer
             items = itemCount,
             users = userCount,
             skipped_users = result.SkippedUsers,
-            config = SnakeCaseJson.Node(config),
+            config = LetterJson.Node(config),
             best_epoch = result.BestEpoch,
             best_valid_ndcg10 = result.BestValidNdcg10,
             epochs_run = result.History.Count,
@@ -256,6 +255,6 @@ public static class SasRecTrainer
             history = result.History.Select(e => new { epoch = e.Epoch, loss = e.Loss, valid_ndcg10 = e.ValidNdcg10, seconds = Math.Round(e.Seconds, 2) }),
             created_utc = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
         };
-        return JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }) + "\n";
+        return JsonSerializer.Serialize(json, LetterJson.Options) + "\n";
     }
 }

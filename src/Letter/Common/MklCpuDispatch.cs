@@ -27,7 +27,7 @@ public static class MklCpuDispatch
     /// <summary>What <see cref="Unlock"/> or <see cref="Keep"/> decided, for logs and run records; null before either ran.</summary>
     public static string? Status => _status;
 
-    /// <summary>Idempotent; call before the first matrix product (<see cref="TorchRuntime.Prepare"/> does, for fp32 runs).</summary>
+    /// <summary>Idempotent; call before the first matrix product (a host does, through <see cref="LetterRuntime.Apply"/>).</summary>
     public static string Unlock()
     {
         lock (Gate) return _status ??= TryUnlock();

@@ -57,7 +57,7 @@ public sealed class LeaveOneOutSplit
                     continue;
                 }
                 throw new LetterDataException(file, $"user \"{users[u].UserId}\"",
-                    $"has {n} item{(n == 1 ? "" : "s")}; leave-one-out needs at least {MinimumItems} (use --skip-short-users to leave such users out)");
+                    $"has {n} item{(n == 1 ? "" : "s")}; leave-one-out needs at least {MinimumItems} (skipping short users leaves such users out)");
             }
             for (int i = 1; i <= n - 3; i++)
                 train.Add(new Sample(u, History(s, i, options.MaxHistory), s[i]));

@@ -23,13 +23,14 @@ public static class TextEmbedder
         return items.Select(t => t.Compose(fields)).ToArray();
     }
 
-    public static TextEmbeddingResult EmbedDataset(LetterDataset dataset, TextEmbedderOptions options, string? outFile, CancellationToken cancel = default)
+    public static TextEmbeddingResult EmbedDataset(LetterDataset dataset, TextEmbedderOptions options, string? outFile, CancellationToken cancel = default,
+        IProgress<ProgressUpdate>? progress = null)
     {
         options.Validate();
         var texts = ItemTexts(dataset, options.Fields);
         var clock = Stopwatch.StartNew();
         using var encoder = new BertEncoder(options);
-        using var bar = new ProgressBar($"embed {dataset.Name}", texts.Length);
+        using var bar = new ProgressTask(progress, $"embed {dataset.Name}", texts.Length);
         var matrix = encoder.Encode(texts, done => bar.Report(done), cancel);
         var seconds = clock.Elapsed.TotalSeconds;
         bar.Finish($"{texts.Length / Math.Max(seconds, 1e-9):0} items/s");
@@ -52,12 +53,12 @@ public static class TextEmbedder
             items = result.Embeddings.Rows,
             dim = result.Embeddings.Cols,
             model = result.Model,
-            options = SnakeCaseJson.Node(options with { OnnxFile = options.OnnxFile is null ? null : Path.GetFullPath(options.OnnxFile), VocabFile = options.VocabFile is null ? null : Path.GetFullPath(options.VocabFile) }),
+            options = LetterJson.Node(options with { OnnxFile = options.OnnxFile is null ? null : Path.GetFullPath(options.OnnxFile), VocabFile = options.VocabFile is null ? null : Path.GetFullPath(options.VocabFile) }),
             empty_texts = result.EmptyTexts,
             seconds = Math.Round(result.Seconds, 2),
             items_per_second = Math.Round(result.ItemsPerSecond, 1),
             created_utc = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
         };
-        return JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }) + "\n";
+        return JsonSerializer.Serialize(config, LetterJson.Options) + "\n";
     }
 }

@@ -41,7 +41,7 @@ public sealed record TextEmbedderOptions
         if (BatchSize < 1) throw new ArgumentException($"batch size must be at least 1 (got {BatchSize})");
         if (Threads < 1) throw new ArgumentException($"threads must be at least 1 (got {Threads})");
         if ((OnnxFile is null) != (VocabFile is null))
-            throw new ArgumentException("an ONNX model needs its vocabulary: give both --onnx and --vocab, or neither for the built-in MiniLM");
+            throw new ArgumentException("an ONNX model needs its vocabulary: give both the ONNX model and its vocabulary file, or neither for the built-in MiniLM");
         if (Fields.Count == 0) throw new ArgumentException("at least one item field is needed");
         foreach (var f in Fields)
             if (!Data.ItemText.DefaultFields.Contains(f))

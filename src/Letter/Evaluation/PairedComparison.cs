@@ -54,14 +54,14 @@ public sealed record PairedComparison(int Users, bool ItemMatch, IReadOnlyList<P
         foreach (var r in a)
             if (!byUser.TryAdd(r.UserId, r)) throw new LetterDataException(fileA, $"user \"{r.UserId}\"", "appears twice");
         if (b.Count != a.Count)
-            throw new LetterDataException(fileB, null, $"has {b.Count} users and {fileA} has {a.Count}: compare evaluations of the same users (same split and --max-users)");
+            throw new LetterDataException(fileB, null, $"has {b.Count} users and {fileA} has {a.Count}: compare evaluations of the same users (the same split and the same user sample)");
         var pairs = new List<(UserRank A, UserRank B)>(a.Count);
         var seen = new HashSet<string>();
         foreach (var r in b)
         {
             if (!seen.Add(r.UserId)) throw new LetterDataException(fileB, $"user \"{r.UserId}\"", "appears twice");
             if (!byUser.TryGetValue(r.UserId, out var ra))
-                throw new LetterDataException(fileB, $"user \"{r.UserId}\"", $"is not in {fileA}: compare evaluations of the same users (same split and --max-users)");
+                throw new LetterDataException(fileB, $"user \"{r.UserId}\"", $"is not in {fileA}: compare evaluations of the same users (the same split and the same user sample)");
             if (ra.Target != r.Target)
                 throw new LetterDataException(fileB, $"user \"{r.UserId}\"", $"has target {r.Target} here and {ra.Target} in {fileA}: not the same split or dataset");
             pairs.Add((ra, r));

@@ -1,3 +1,4 @@
+using Letter.Data;
 using System.Globalization;
 using Letter.IO;
 
@@ -25,6 +26,9 @@ public static class UserRanksFile
     private const string HeaderWithoutRepeats = "user\ttarget\tidentifier_rank\titem_rank";
 
     /// <summary>The ranks file that goes with a metrics file: metrics-valid-bf16.json -> ranks-valid-bf16.tsv.</summary>
+    /// <summary>The name of a run's own metrics file for a split: metrics.json (test) or metrics-valid.json.</summary>
+    public static string RunMetricsFile(DataSplit split) => split == DataSplit.Test ? "metrics.json" : "metrics-valid.json";
+
     public static string For(string metricsFile)
     {
         var name = Path.GetFileNameWithoutExtension(metricsFile);
@@ -36,14 +40,14 @@ public static class UserRanksFile
     /// The ranks file a path names: a ranks file itself, the ranks file of a metrics file, or for a run
     /// folder the ranks of its own evaluation of <paramref name="split"/> (ranks.tsv, ranks-valid.tsv).
     /// </summary>
-    public static string Resolve(string path, string split = "test")
+    public static string Resolve(string path, DataSplit split = DataSplit.Test)
     {
         if (System.IO.Directory.Exists(path))
         {
-            var file = For(new Letter.Recommender.TigerRunFolder(path).MetricsFileFor(split));
+            var file = For(Path.Combine(path, RunMetricsFile(split)));
             if (!File.Exists(file))
-                throw new LetterDataException(file, null, $"is missing: evaluate the run first ('letter eval {path}{(split == "test" ? "" : " --split " + split)}'; " +
-                    "evaluations made before Letter wrote per-user ranks have only metrics files)");
+                throw new LetterDataException(file, null, $"is missing: evaluate the run's {split.Name()} split first " +
+                    "(evaluations made before Letter wrote per-user ranks have only metrics files)");
             return file;
         }
         return path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? For(path) : path;

@@ -19,7 +19,7 @@ public sealed record SettingInfo(string Path, Type Type, object? Default);
 /// </summary>
 public static class ConfigJson
 {
-    public static JsonSerializerOptions Options => Letter.IO.SnakeCaseJson.Options;
+    public static JsonSerializerOptions Options => Letter.IO.LetterJson.Options;
 
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
 

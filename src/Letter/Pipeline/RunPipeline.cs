@@ -6,6 +6,7 @@ using Letter.Data;
 using Letter.Embeddings;
 using Letter.Evaluation;
 using Letter.IO;
+using Letter.Progress;
 using Letter.Recommender;
 using Letter.Tokenization;
 
@@ -23,7 +24,8 @@ public sealed record RunSummary(string RunDirectory, IReadOnlyList<ModelResult> 
 /// whose settings and inputs are unchanged, resumes TIGER training from its last checkpoint when it
 /// was interrupted, and reruns anything else.
 /// </summary>
-public sealed class RunPipeline(RunConfig config, TextWriter log)
+/// <param name="applyRuntime">the host's way to apply each stage's torch settings (threads, kernels) before it runs; null leaves the process as it is</param>
+public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<ProgressUpdate>? progress = null, Action<RuntimeOptions>? applyRuntime = null)
 {
     public const string ConfigFile = "config.json";
     public const string SummaryFile = "summary.json";
@@ -55,7 +57,7 @@ public sealed class RunPipeline(RunConfig config, TextWriter log)
         if (sasrecMetrics is not null) results.Add(sasrecMetrics);
 
         AtomicFile.WriteAllText(Path.Combine(_run, SummaryFile), JsonSerializer.Serialize(results, ConfigJson.Options));
-        var (md, html) = Reporting.RunReport.Build(_run, data, _config, results).Write(_run);
+        var (md, html) = RunReport.Build(_run, data, _config, results).Write(_run);
         log.WriteLine($"report: {html}");
         return new RunSummary(_run, results, md, html, clock.Elapsed);
     }
@@ -107,13 +109,13 @@ public sealed class RunPipeline(RunConfig config, TextWriter log)
         {
             var shipped = data.Folder.SemanticEmbeddingFile;
             if (!File.Exists(shipped))
-                throw new LetterConfigException($"{data.Folder.Directory} has no item text ({data.Name}.item.json) and no {Path.GetFileName(shipped)}: give semantic embeddings with --semantic FILE.npy");
+                throw new LetterConfigException($"{data.Folder.Directory} has no item text ({data.Name}.item.json) and no {Path.GetFileName(shipped)}: give semantic embeddings in the run config (semantic: FILE.npy)");
             log.WriteLine($"[embed] no item text; using {shipped}");
             return (NpyFile.Read(shipped).RequireRows(data.ItemCount, shipped, "the semantic embedding"), shipped);
         }
         var file = Path.Combine(_run, "embed", $"{data.Name}.emb.npy");
         Stage("embed", _config.Embed, new Dictionary<string, string> { ["items"] = data.Folder.ItemFile }, [Path.GetFileName(file)],
-            (_, _) => TextEmbedder.EmbedDataset(data, _config.Embed, file, cancel));
+            (_, _) => TextEmbedder.EmbedDataset(data, _config.Embed, file, cancel, progress));
         return (NpyFile.Read(file), file);
     }
 
@@ -127,7 +129,8 @@ public sealed class RunPipeline(RunConfig config, TextWriter log)
             [Path.GetFileName(file), "metrics.json"],
             (_, _) =>
             {
-                var result = SasRecTrainer.Train(data, _config.Sasrec, file, evaluateTest: true, cancel);
+                applyRuntime?.Invoke(new RuntimeOptions(_config.Sasrec.Threads));
+                var result = SasRecTrainer.Train(data, _config.Sasrec, file, evaluateTest: true, cancel, progress);
                 AtomicFile.WriteAllText(metricsFile, JsonSerializer.Serialize(result.Test ?? new Dictionary<string, double>(), ConfigJson.Options));
             });
         var metrics = JsonSerializer.Deserialize<Dictionary<string, double>>(File.ReadAllText(metricsFile), ConfigJson.Options)!;
@@ -141,9 +144,15 @@ public sealed class RunPipeline(RunConfig config, TextWriter log)
         var indexFile = Path.Combine(dir, $"{data.Name}.index.json");
         var inputs = new Dictionary<string, string> { ["semantic"] = semantic.File, ["cf"] = cf.File };
         Stage(name, tokenizer, inputs, [Path.GetFileName(indexFile), TokenizerPipeline.ReportJson],
-            (stageDir, _) => TokenizerPipeline.Run(semantic.Matrix, cf.Matrix, tokenizer, stageDir, data.Name,
-                [InputRecord.Of("semantic", semantic.File, semantic.Matrix), InputRecord.Of("cf", cf.File, cf.Matrix)]));
+            (stageDir, _) => RunTokenizer(tokenizer, () => TokenizerPipeline.Run(semantic.Matrix, cf.Matrix, tokenizer, stageDir, data.Name,
+                [InputRecord.Of("semantic", semantic.File, semantic.Matrix), InputRecord.Of("cf", cf.File, cf.Matrix)], progress)));
         return (ItemIndexReader.Read(indexFile), indexFile);
+    }
+
+    private void RunTokenizer(TokenizerConfig tokenizer, Action run)
+    {
+        applyRuntime?.Invoke(new RuntimeOptions(tokenizer.Threads, Fp32Products: !tokenizer.Bf16));
+        run();
     }
 
     private ModelResult TigerStage(string name, string model, LetterDataset data, (ItemIndex Index, string File) index, CancellationToken cancel)
@@ -153,12 +162,13 @@ public sealed class RunPipeline(RunConfig config, TextWriter log)
             ["metrics.json"],
             (dir, resume) =>
             {
+                applyRuntime?.Invoke(new RuntimeOptions(_config.Tiger.Threads, Fp32Products: !_config.Tiger.Bf16));
                 TigerTrainer.Train(data, index.Index, _config.Tiger, dir, cancel,
-                    new TigerTrainOptions { Resume = resume && new TigerRunFolder(dir).Exists, IndexFile = index.File, Log = log, ShowProgress = true });
+                    new TigerTrainOptions { Resume = resume && new TigerRunFolder(dir).Exists, IndexFile = index.File, Log = log, Progress = progress });
                 cancel.ThrowIfCancellationRequested();
                 // the stage's own protocol (its eval_max_users is in its settings): always its metrics.json
-                TigerEvaluator.Evaluate(dir, "test", _config.EvalMaxUsers, showProgress: true, cancel: cancel,
-                    metricsFile: new TigerRunFolder(dir).MetricsFile);
+                TigerRunEvaluation.Evaluate(dir, new RunEvaluationOptions(DataSplit.Test, _config.EvalMaxUsers, MetricsFile: new TigerRunFolder(dir).MetricsFile),
+                    progress, cancel);
             });
         var metrics = JsonSerializer.Deserialize<JsonElement>(File.ReadAllText(new TigerRunFolder(Path.Combine(_run, name)).MetricsFile));
         var values = new Dictionary<string, double>();

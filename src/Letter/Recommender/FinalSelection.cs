@@ -1,5 +1,7 @@
 using Letter.Data;
+using Letter.Decoding;
 using Letter.Evaluation;
+using Letter.Progress;
 
 namespace Letter.Recommender;
 
@@ -34,23 +36,23 @@ public sealed record FinalSelection(int Users, int SampleBestEpoch, double BestE
     /// on <paramref name="validation"/>; when the last wins it becomes best.ckpt. Returns the state
     /// with the selection recorded (the caller writes it to last.ckpt).
     /// </summary>
-    internal static TrainerState Make(TigerRunFolder run, TigerRecommender last, TrainerState state, TigerConfig config,
-        LetterDataset data, IReadOnlyList<Sample> validation, bool showProgress, TextWriter? log, CancellationToken cancel)
+    internal static TrainerState Make(TigerRunFolder run, GenerativeRecommender last, TrainerState state, TigerConfig config,
+        IReadOnlyList<Sample> validation, IProgress<ProgressUpdate>? progress, TextWriter? log, CancellationToken cancel)
     {
         int lastEpoch = state.Curve[^1].Epoch;
         log?.WriteLine($"choosing between epoch {state.BestEpoch} (best on the validation sample) and the last, epoch {lastEpoch}, on all {validation.Count:N0} validation users");
-        double Ndcg10(TigerRecommender r) =>
-            TigerEvaluator.Evaluate(r, validation, "valid", null, config.Seed, config.EvalBatchUsers, showProgress, cancel).IdentifierMatch["ndcg@10"];
+        double Ndcg10(GenerativeRecommender r) =>
+            RecommenderEvaluator.Evaluate(r, validation, DataSplit.Valid, null, config.Seed, config.EvalBatchUsers, progress, cancel).IdentifierMatch["ndcg@10"];
 
         double lastNdcg = Ndcg10(last);
         double bestNdcg;
-        using (var best = TigerRecommender.Load(run.Directory, data, "best")) bestNdcg = Ndcg10(best);
+        using (var best = TigerRecommender.Load(run.Directory, CheckpointChoice.Best)) bestNdcg = Ndcg10(best);
         var selection = new FinalSelection(validation.Count, state.BestEpoch, bestNdcg, lastEpoch, lastNdcg);
         state = state with { Selection = selection };
         if (selection.ChosenEpoch == lastEpoch)
         {
             state = state with { BestEpoch = lastEpoch, BestNdcg10 = state.Curve[^1].ValidNdcg10, BestValidLoss = state.Curve[^1].ValidLoss };
-            TigerCheckpoint.Save(run.BestCheckpoint, last.Model, state, null);
+            TigerCheckpoint.Save(run.BestCheckpoint, last.Tiger().Model, state, null);
         }
         log?.WriteLine($"all validation users: epoch {selection.SampleBestEpoch} N@10 {bestNdcg:F4}, epoch {lastEpoch} N@10 {lastNdcg:F4}; best is now epoch {selection.ChosenEpoch}");
         return state;

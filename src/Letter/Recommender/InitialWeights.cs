@@ -12,7 +12,7 @@ namespace Letter.Recommender;
 /// <param name="Sha256">its hash when the run started, so a resume before the first checkpoint loads the same weights</param>
 public sealed record InitialWeights(string Checkpoint, string Sha256)
 {
-    private const string Takes = "--init-from takes a TIGER run folder or one of its checkpoints";
+    private const string Takes = "initial weights come from a TIGER run folder or one of its checkpoints";
 
     /// <summary>A run folder (its best checkpoint: the chosen model) or a checkpoint file in a run's <c>checkpoints/</c>.</summary>
     public static InitialWeights Resolve(string source)
@@ -44,7 +44,7 @@ public sealed record InitialWeights(string Checkpoint, string Sha256)
         if (!run.Exists) throw new LetterDataException(Checkpoint, null, $"has no config.json in {run.Directory}: {Takes}");
         var source = run.ReadInfo();
         if (source.IndexSha256 != indexSha256)
-            throw new LetterDataException(run.ConfigFile, null, $"was trained on another index (SHA-256 {source.IndexSha256[..12]}...): its codes would stand for other items; train from scratch or pass the same --index");
+            throw new LetterDataException(run.ConfigFile, null, $"was trained on another index (SHA-256 {source.IndexSha256[..12]}...): its codes would stand for other items; train from scratch or use the same index");
         var s = source.Config;
         (string Name, int Source, int This)[] shape =
         [
@@ -54,7 +54,7 @@ public sealed record InitialWeights(string Checkpoint, string Sha256)
             ("vocabulary size", source.VocabularySize, vocabularySize),
         ];
         foreach (var (name, from, to) in shape)
-            if (from != to) throw new LetterDataException(run.ConfigFile, null, $"describes a model with {name} {from}, this run's has {to} (--init-from needs the same model shape)");
+            if (from != to) throw new LetterDataException(run.ConfigFile, null, $"describes a model with {name} {from}, this run's has {to} (initial weights need the same model shape)");
     }
 
     /// <summary>Copies the checkpoint's parameters into <paramref name="model"/> after checking the file is the one the run started from.</summary>

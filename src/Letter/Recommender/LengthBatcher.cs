@@ -1,4 +1,5 @@
 using Letter.Common;
+using Letter.Decoding;
 
 namespace Letter.Recommender;
 
@@ -50,24 +51,5 @@ public static class LengthBatcher
             ? (lengths.Count + batchSize - 1) / batchSize
             : Groups(lengths).Sum(g => (g.Count + batchSize - 1) / batchSize);
 
-    /// <summary>Consecutive batches in input order, grouped by length (for evaluation).</summary>
-    public static List<int[]> Sequential(IReadOnlyList<int> lengths, int batchSize)
-    {
-        var batches = new List<int[]>();
-        foreach (var group in Groups(lengths))
-            for (int i = 0; i < group.Count; i += batchSize)
-                batches.Add(group.GetRange(i, Math.Min(batchSize, group.Count - i)).ToArray());
-        return batches;
-    }
-
-    private static List<List<int>> Groups(IReadOnlyList<int> lengths)
-    {
-        var groups = new SortedDictionary<int, List<int>>();
-        for (int i = 0; i < lengths.Count; i++)
-        {
-            if (!groups.TryGetValue(lengths[i], out var g)) groups[lengths[i]] = g = [];
-            g.Add(i);
-        }
-        return groups.Values.ToList();
-    }
+    private static List<List<int>> Groups(IReadOnlyList<int> lengths) => LengthGroups.Groups(lengths);
 }

@@ -1,3 +1,4 @@
+using Letter.Decoding;
 using static TorchSharp.torch;
 
 namespace Letter.Recommender;
@@ -26,7 +27,7 @@ public static class TeacherForcedLoss
         {
             using var _ = no_grad();
             double sum = 0;
-            foreach (var batch in LengthBatcher.Sequential(inputs.Select(i => i.Length).ToList(), batchSize))
+            foreach (var batch in LengthGroups.Sequential(inputs.Select(i => i.Length).ToList(), batchSize))
             {
                 using var scope = NewDisposeScope();
                 var labels = TigerBatch.Stack(targets, batch);

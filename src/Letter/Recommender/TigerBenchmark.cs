@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Letter.Common;
 using Letter.Data;
+using Letter.Evaluation;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -11,6 +12,46 @@ public static class TigerBenchmark
 {
     public sealed record StepTiming(int Batch, int HistoryItems, int InputLength, double MedianSeconds, double MinSeconds, double FirstLoss, double LastLoss);
     public sealed record BeamTiming(int Users, int Beam, int HistoryItems, int BatchUsers, string Precision, double MedianSeconds, double UsersPerSecond, long PeakRssMb);
+
+    public sealed record TrieTiming(int Items, int Identifiers, int Nodes, int Vocabulary, double MedianBuildSeconds, double MinBuildSeconds,
+        long AllocatedBytes, long RetainedBytes, long RssGrowthMb, long PeakRssMb);
+
+    /// <summary>
+    /// Builds the prefix trie of an index's distinct identifiers (as <see cref="TigerRecommender"/> does)
+    /// <paramref name="repeats"/> times: build seconds; for the first build (nothing freed yet to reuse)
+    /// the managed bytes it allocated, the managed bytes it still holds after a full collection, and the
+    /// resident memory it added (native tensors included); then the process's peak resident memory.
+    /// </summary>
+    public static TrieTiming Trie(ItemIndex index, TigerConfig config, int repeats = 3)
+    {
+        var vocabulary = TigerVocabulary.For(index, config.TextTokens);
+        var identifiers = new Dictionary<string, int>();
+        for (int i = 0; i < index.ItemCount; i++) identifiers.TryAdd(string.Join(',', index.Codes[i]), i);
+        var sequences = identifiers.Values.Select(i => vocabulary.EncodeTarget(index, i)).ToList();
+        identifiers = null;
+        var times = new List<double>();
+        long allocated = 0, retained = 0, rss = 0;
+        int nodes = 0;
+        for (int r = 0; r < repeats; r++)
+        {
+            long heapBefore = GC.GetTotalMemory(forceFullCollection: true), rssBefore = RssMb();
+            long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            var clock = Stopwatch.StartNew();
+            var trie = new Decoding.PrefixTrie(sequences, vocabulary.Size);
+            times.Add(clock.Elapsed.TotalSeconds);
+            if (r == 0)
+            {
+                allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+                rss = RssMb() - rssBefore;
+                retained = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
+            }
+            nodes = trie.NodeCount;
+            trie.Dispose();
+            GC.KeepAlive(trie);
+        }
+        times.Sort();
+        return new TrieTiming(index.ItemCount, sequences.Count, nodes, vocabulary.Size, times[times.Count / 2], times[0], allocated, retained, rss, PeakRssMb());
+    }
 
     public static StepTiming TrainStep(ItemIndex index, TigerConfig config, int historyItems, int steps = 10, int warmup = 2)
     {
@@ -60,10 +101,8 @@ public static class TigerBenchmark
     private static (TigerModel Model, TorchSharp.Modules.OptimizerHelper Optimizer, List<int[]> Inputs, List<int[]> Targets, int[] Batch) StepSetup(
         ItemIndex index, TigerConfig config, int historyItems)
     {
-        TorchRuntime.Prepare(fp32Products: !config.Bf16);
-        set_num_threads(config.Threads);
         var vocabulary = TigerVocabulary.For(index, config.TextTokens);
-        manual_seed(config.Seed);
+        using var seed = new TorchSeed(config.Seed);
         var model = new TigerModel(config, vocabulary.Size);
         var optimizer = TigerOptimizer.Create(model, config);
         var (inputs, targets) = RandomSamples(index, vocabulary, config.BatchSize, historyItems, config.Seed);
@@ -72,13 +111,11 @@ public static class TigerBenchmark
 
     public static BeamTiming Beam(ItemIndex index, TigerConfig config, int users, int historyItems, int repeats = 3, bool bf16 = false)
     {
-        TorchRuntime.Prepare(fp32Products: !bf16);
-        set_num_threads(config.Threads);
         var vocabulary = TigerVocabulary.For(index, config.TextTokens);
-        manual_seed(config.Seed);
+        using var seed = new TorchSeed(config.Seed);
         var model = new TigerModel(config, vocabulary.Size);
-        using var recommender = new TigerRecommender(model, index, new int[index.ItemCount]) { Beam = config.Beam };
-        if (bf16) recommender.UseBf16();
+        using var recommender = TigerRecommender.Create(model, index, new int[index.ItemCount], config.Beam, ownsModel: true);
+        if (bf16) recommender.Tiger().UseBf16();
         var rng = new Common.SplitMix64((ulong)config.Seed);
         var histories = Enumerable.Range(0, users).Select(_ => Enumerable.Range(0, historyItems).Select(_ => rng.Next(index.ItemCount)).ToArray()).ToList();
         var times = new List<double>();
@@ -90,7 +127,7 @@ public static class TigerBenchmark
         }
         times.Sort();
         double median = times[times.Count / 2];
-        return new BeamTiming(users, config.Beam, historyItems, config.EvalBatchUsers, recommender.Precision, median, users / median, PeakRssMb());
+        return new BeamTiming(users, config.Beam, historyItems, config.EvalBatchUsers, recommender.Precision.Name(), median, users / median, PeakRssMb());
     }
 
     private static (List<int[]> Inputs, List<int[]> Targets) RandomSamples(ItemIndex index, TigerVocabulary vocabulary, int count, int historyItems, int seed)
@@ -107,10 +144,14 @@ public static class TigerBenchmark
         return (inputs, targets);
     }
 
-    public static long PeakRssMb()
+    public static long PeakRssMb() => StatusMb("VmHWM:");
+
+    private static long RssMb() => StatusMb("VmRSS:");
+
+    private static long StatusMb(string field)
     {
         foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith("VmHWM:")) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
+            if (line.StartsWith(field)) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
         return -1;
     }
 }

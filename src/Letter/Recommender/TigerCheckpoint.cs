@@ -63,7 +63,7 @@ public static class TigerCheckpoint
             using var s = File.OpenRead(path);
             using var r = new BinaryReader(s);
             if (r.ReadString() != Magic) throw new LetterDataException(path, null, "is not a TIGER checkpoint");
-            var state = JsonSerializer.Deserialize<TrainerState>(r.ReadString(), TigerRunFolder.Json)!;
+            var state = LetterJson.Deserialize<TrainerState>(r.ReadString())!;
             bool hasOptimizer = r.ReadBoolean();
             model.load(r);
             if (optimizer is not null)

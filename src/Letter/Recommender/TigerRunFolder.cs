@@ -32,14 +32,7 @@ public sealed record TigerRunInfo(
 /// <summary>The files of a run folder.</summary>
 public sealed class TigerRunFolder(string directory)
 {
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    public static JsonSerializerOptions Json => LetterJson.Options;
 
     public string Directory { get; } = Path.GetFullPath(directory);
     public string ConfigFile => Path.Combine(Directory, "config.json");
@@ -49,6 +42,15 @@ public sealed class TigerRunFolder(string directory)
     public string LastCheckpoint => Path.Combine(CheckpointDirectory, "last.ckpt");
     public string BestCheckpoint => Path.Combine(CheckpointDirectory, "best.ckpt");
     public string CurveFile => Path.Combine(Directory, "training-curve.json");
+    /// <summary>Training occurrences per item (the order of items that share an identifier), so a run loads without its dataset.</summary>
+    public string PopularityFile => Path.Combine(Directory, "item-popularity.json");
+
+    /// <summary>Item titles (when the dataset had item text), so recommendations read as items without the dataset.</summary>
+    public string TitlesFile => Path.Combine(Directory, "item-titles.json");
+
+    /// <summary>The checkpoint file of a choice; best falls back to last while no best exists yet.</summary>
+    public string CheckpointFile(CheckpointChoice choice) =>
+        choice == CheckpointChoice.Last || (!File.Exists(BestCheckpoint) && File.Exists(LastCheckpoint)) ? LastCheckpoint : BestCheckpoint;
     public string MetricsFile => Path.Combine(Directory, "metrics.json");
 
     /// <summary>
@@ -59,11 +61,11 @@ public sealed class TigerRunFolder(string directory)
     /// </summary>
     /// <param name="sampledUsers">users of a --max-users sample, null when all were evaluated</param>
     /// <param name="beam">a beam other than the run's, null for the run's</param>
-    public string MetricsFileFor(string split, string checkpoint = "best", int? sampledUsers = null, int? beam = null, bool bf16 = false,
+    public string MetricsFileFor(DataSplit split, CheckpointChoice checkpoint = CheckpointChoice.Best, int? sampledUsers = null, int? beam = null, bool bf16 = false,
         double decodeTemperature = 1.0)
     {
-        var name = "metrics" + (split == "test" ? "" : $"-{split}")
-            + (checkpoint == "best" ? "" : $"-{checkpoint}")
+        var name = "metrics" + (split == DataSplit.Test ? "" : $"-{split.Name()}")
+            + (checkpoint == CheckpointChoice.Best ? "" : $"-{checkpoint.Name()}")
             + (sampledUsers is int n ? $"-{n}users" : "")
             + (beam is int b ? $"-beam{b}" : "")
             + (bf16 ? "-bf16" : "")
@@ -78,7 +80,7 @@ public sealed class TigerRunFolder(string directory)
         if (!File.Exists(ConfigFile)) throw new LetterDataException(ConfigFile, null, "is missing: not a TIGER run folder (train one with 'letter train')");
         try
         {
-            return JsonSerializer.Deserialize<TigerRunInfo>(File.ReadAllText(ConfigFile), Json)
+            return LetterJson.Deserialize<TigerRunInfo>(File.ReadAllText(ConfigFile))
                 ?? throw new LetterDataException(ConfigFile, null, "is empty");
         }
         catch (JsonException e)
@@ -90,4 +92,34 @@ public sealed class TigerRunFolder(string directory)
     public void WriteInfo(TigerRunInfo info) => AtomicFile.WriteAllText(ConfigFile, JsonSerializer.Serialize(info, Json));
 
     public ItemIndex ReadIndex() => ItemIndexReader.Read(IndexFile);
+
+    public void WriteTitles(IReadOnlyList<string> titles) => AtomicFile.WriteAllText(TitlesFile, JsonSerializer.Serialize(titles, Json));
+
+    /// <summary>The run's item titles, or null when it kept none.</summary>
+    public string[]? ReadTitles()
+    {
+        if (!File.Exists(TitlesFile)) return null;
+        try { return JsonSerializer.Deserialize<string[]>(File.ReadAllText(TitlesFile)); }
+        catch (JsonException e) { throw new LetterDataException(TitlesFile, null, $"is not a JSON array of titles: {e.Message}"); }
+    }
+
+    public void WritePopularity(int[] popularity) => AtomicFile.WriteAllText(PopularityFile, JsonSerializer.Serialize(popularity));
+
+    /// <summary>The run's item popularity: its own file, or for older runs counted again from the dataset it names.</summary>
+    public int[] ReadPopularity(TigerRunInfo info)
+    {
+        if (!File.Exists(PopularityFile))
+        {
+            var dataset = LetterDataset.Load(info.DatasetDirectory, loadIndex: false);
+            return LeaveOneOutSplit.TrainingPopularity(info.TrainingUsers(dataset), dataset.ItemCount);
+        }
+        int[]? counts;
+        try { counts = JsonSerializer.Deserialize<int[]>(File.ReadAllText(PopularityFile)); }
+        catch (JsonException e) { throw new LetterDataException(PopularityFile, null, $"is not a JSON array of counts: {e.Message}"); }
+        if (counts is null || counts.Length != info.ItemCount)
+            throw new LetterDataException(PopularityFile, null, $"holds {counts?.Length ?? 0} counts for a run of {info.ItemCount} items");
+        if (Array.FindIndex(counts, c => c < 0) is int bad and >= 0)
+            throw new LetterDataException(PopularityFile, $"item {bad}", $"has a negative count ({counts[bad]})");
+        return counts;
+    }
 }

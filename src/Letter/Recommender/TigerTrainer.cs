@@ -4,6 +4,7 @@ using Letter.Common;
 using Letter.Data;
 using Letter.Evaluation;
 using Letter.IO;
+using Letter.Progress;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -25,7 +26,8 @@ public sealed record TigerTrainOptions
     public string? InitFrom { get; init; }
     /// <summary>Progress lines (one per epoch, and a bar); null for silence.</summary>
     public TextWriter? Log { get; init; }
-    public bool ShowProgress { get; init; }
+    /// <summary>Where the epoch bars go (null: nowhere).</summary>
+    public IProgress<ProgressUpdate>? Progress { get; init; }
     /// <summary>Called after an epoch's last step, before its validation (a test seam for interrupts there).</summary>
     internal Action? BeforeValidation { get; init; }
 }
@@ -59,31 +61,29 @@ public static class TigerTrainer
                 throw new LetterDataException(options.IndexFile ?? run.IndexFile, null, $"differs from the index the run in {run.Directory} was started with (SHA-256 {resumed.IndexSha256[..12]}...)");
             config = resumed.Config;
             if (options.InitFrom is not null)
-                log?.WriteLine($"--init-from is ignored on --resume: the run continues from its own checkpoints{(resumed.InitFrom is { } i ? $" (it started from {i.Checkpoint})" : "")}");
+                log?.WriteLine($"the initial weights are ignored when resuming: the run continues from its own checkpoints{(resumed.InitFrom is { } i ? $" (it started from {i.Checkpoint})" : "")}");
         }
         else
         {
             if (run.Exists && File.Exists(run.LastCheckpoint))
-                throw new ArgumentException($"{run.Directory} already holds a run; pass --resume to continue it or choose another --out");
+                throw new ArgumentException($"{run.Directory} already holds a run: resume it or choose another run folder");
             config.Validate();
         }
         var vocabulary = TigerVocabulary.For(index, config.TextTokens);
-        var info = resumed ?? new TigerRunInfo(config, data.Folder.Directory, options.IndexFile is null ? null : Path.GetFullPath(options.IndexFile),
+        var info = resumed ?? new TigerRunInfo(config, Path.GetFullPath(data.Folder.Directory), options.IndexFile is null ? null : Path.GetFullPath(options.IndexFile),
             indexHash, data.ItemCount, vocabulary.CodebookSizes, vocabulary.Size, options.MaxUsers, 0, DateTime.UtcNow.ToString("o"),
             RunVersions.Current(), options.InitFrom is null ? null : InitialWeights.Resolve(options.InitFrom));
         if (resumed is null) info.InitFrom?.CheckFits(config, indexHash, vocabulary.Size);
 
-        TorchRuntime.Prepare(fp32Products: !config.Bf16);
-        set_num_threads(config.Threads);
         var users = info.TrainingUsers(data);
         var split = LeaveOneOutSplit.Build(users, new SplitOptions(config.MaxHistory));
         var (inputs, targets) = vocabulary.EncodeSamples(index, split.Train);
         var lengths = inputs.Select(i => i.Length).ToList();
-        var validation = TigerEvaluator.SampleUsers(split.Valid, config.ValidationUsers == 0 ? null : config.ValidationUsers, config.Seed);
+        var validation = RecommenderEvaluator.SampleUsers(split.Valid, config.ValidationUsers == 0 ? null : config.ValidationUsers, config.Seed);
         var (validationInputs, validationTargets) = vocabulary.EncodeSamples(index, validation);
         var popularity = LeaveOneOutSplit.TrainingPopularity(users, data.ItemCount);
 
-        manual_seed(config.Seed);
+        using var seed = new TorchSeed(config.Seed);
         var model = new TigerModel(config, vocabulary.Size);
         long parameterCount = model.parameters().Sum(p => p.numel());
         var optimizer = TigerOptimizer.Create(model, config);
@@ -103,6 +103,8 @@ public static class TigerTrainer
             Directory.CreateDirectory(run.Directory);
             run.WriteInfo(info with { Parameters = parameterCount });
             index.Save(run.IndexFile);
+            run.WritePopularity(popularity);
+            if (data.Items is not null) run.WriteTitles(Enumerable.Range(0, data.ItemCount).Select(data.Title).ToArray());
         }
         if (state.Finished && !FinalSelection.IsNeeded(state, config, validation.Count, split.Valid.Count))
         {
@@ -119,7 +121,7 @@ public static class TigerTrainer
                        (config.Batching == TigerBatching.Random ? ", random batches padded to their longest input" : ""));
         log?.WriteLine($"{torch.get_num_threads()} threads, {(config.Bf16 ? "bf16" : "fp32")} products; {MklCpuDispatch.Status}");
 
-        using var recommender = new TigerRecommender(model, index, popularity) { Beam = config.Beam };
+        using var recommender = TigerRecommender.Create(model, index, popularity, config.Beam);
         var sinceCheckpoint = Stopwatch.StartNew();
         var epochClock = Stopwatch.StartNew();
         double epochSecondsBefore = state.EpochSeconds;
@@ -134,7 +136,7 @@ public static class TigerTrainer
         for (int epoch = state.Epoch; !state.Finished && epoch < config.Epochs; epoch++)
         {
             var plan = LengthBatcher.Plan(lengths, config.Batching, config.BatchSize, config.Seed, epoch).Chunk(config.GradientAccumulation).ToList();
-            using var bar = options.ShowProgress ? new Progress.ProgressBar($"epoch {epoch + 1}", plan.Count, start: state.StepInEpoch) : null;
+            using var bar = new ProgressTask(options.Progress, $"epoch {epoch + 1}", plan.Count, start: state.StepInEpoch);
             bar?.Report(state.StepInEpoch);
             double lr = 0;
             for (int b = state.StepInEpoch; b < plan.Count; b++)
@@ -165,11 +167,11 @@ public static class TigerTrainer
             bar?.Finish();
 
             options.BeforeValidation?.Invoke();
-            TigerEvaluation evaluation;
+            RecommenderEvaluation evaluation;
             double validLoss, lossSeconds;
             try
             {
-                evaluation = TigerEvaluator.Evaluate(recommender, validation, "valid", null, config.Seed, config.EvalBatchUsers, cancel: cancel);
+                evaluation = RecommenderEvaluator.Evaluate(recommender, validation, DataSplit.Valid, null, config.Seed, config.EvalBatchUsers, cancel: cancel);
                 var lossClock = Stopwatch.StartNew();
                 validLoss = TeacherForcedLoss.Compute(model, validationInputs, validationTargets, config.Temperature, config.BatchSize);
                 lossSeconds = lossClock.Elapsed.TotalSeconds;
@@ -225,7 +227,7 @@ public static class TigerTrainer
         }
         if (FinalSelection.IsNeeded(state, config, validation.Count, split.Valid.Count))
         {
-            state = FinalSelection.Make(run, recommender, state, config, data, split.Valid, options.ShowProgress, log, cancel);
+            state = FinalSelection.Make(run, recommender, state, config, split.Valid, options.Progress, log, cancel);
             SaveLast(run, model, optimizer, state);
         }
         return new TigerTrainResult(state, run.Directory);

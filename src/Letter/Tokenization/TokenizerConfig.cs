@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Letter.IO;
 
 namespace Letter.Tokenization;
 
@@ -117,15 +118,10 @@ public sealed record TokenizerConfig
         if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), "must be >= 1");
     }
 
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
-    };
+    public static JsonSerializerOptions Json => LetterJson.Options;
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     public static TokenizerConfig FromJson(string json) =>
-        JsonSerializer.Deserialize<TokenizerConfig>(json, Json) ?? throw new JsonException("empty tokenizer config");
+        LetterJson.Deserialize<TokenizerConfig>(json) ?? throw new JsonException("empty tokenizer config");
 }

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Letter.Common;
 using Letter.Data;
 using Letter.IO;
+using Letter.Progress;
 using static TorchSharp.torch;
 
 namespace Letter.Tokenization;
@@ -31,12 +32,11 @@ public static class TokenizerPipeline
     public const string RunConfig = "config.json";
 
     public static TokenizerReport Run(FloatMatrix semantic, FloatMatrix? cf, TokenizerConfig config, string outDir, string name,
-        IReadOnlyList<InputRecord> inputs, bool showProgress = true)
+        IReadOnlyList<InputRecord> inputs, IProgress<ProgressUpdate>? progress = null)
     {
         Directory.CreateDirectory(outDir);
-        TorchRuntime.Prepare(fp32Products: !config.Bf16); // decides MKL's kernels, which the run config records
         WriteRunConfig(outDir, name, config, inputs);
-        var training = TokenizerTrainer.Train(semantic, config.Alpha > 0 ? cf : null, config, showProgress);
+        var training = TokenizerTrainer.Train(semantic, config.Alpha > 0 ? cf : null, config, progress);
         var model = training.Model;
         var clock = Stopwatch.StartNew();
         var latents = model.EncodeAll(semantic.Data, semantic.Rows);
@@ -86,8 +86,7 @@ public static class TokenizerPipeline
     {
         using var model = TokenizerStore.Load(tokenizerDir);
         if (semantic.Cols != model.InputDim)
-            throw new LetterDataException("--semantic", null, $"has {semantic.Cols} columns but the tokenizer was trained on {model.InputDim}");
-        set_num_threads(model.Config.Threads);
+            throw new LetterDataException("the new items' embeddings", null, $"have {semantic.Cols} columns but the tokenizer was trained on {model.InputDim}");
         HashSet<string>? occupied = null;
         if (keepDistinctFromIndex)
         {

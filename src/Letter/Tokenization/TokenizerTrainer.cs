@@ -20,7 +20,7 @@ public static class TokenizerTrainer
 {
     /// <param name="semantic">item semantic embeddings [N, D]</param>
     /// <param name="cf">item CF embeddings [N, Dz]; required when alpha &gt; 0</param>
-    public static TrainingResult Train(FloatMatrix semantic, FloatMatrix? cf, TokenizerConfig config, bool showProgress = true)
+    public static TrainingResult Train(FloatMatrix semantic, FloatMatrix? cf, TokenizerConfig config, IProgress<ProgressUpdate>? progress = null)
     {
         config.Validate();
         int n = semantic.Rows;
@@ -31,9 +31,7 @@ public static class TokenizerTrainer
             if (config.Kind == TokenizerKind.RqVae && cf.Cols != config.LatentDim)
                 throw new ArgumentException($"CF dimension {cf.Cols} differs from the latent dimension {config.LatentDim}");
         }
-        TorchRuntime.Prepare(fp32Products: !config.Bf16);
-        set_num_threads(config.Threads);
-        manual_seed(config.Seed);
+        using var seed = new TorchSeed(config.Seed);
         var model = new RqVae(semantic.Cols, config);
         var clock = Stopwatch.StartNew();
         InitCodebooks(model, semantic, config);
@@ -49,7 +47,7 @@ public static class TokenizerTrainer
         double[]? epsilons = config.SinkhornInTraining ? config.SinkhornEpsilons : null;
         string stop = $"reached max epochs {config.MaxEpochs}";
         var trainClock = Stopwatch.StartNew();
-        using var progress = showProgress ? new ProgressBar("tokenize", config.MaxEpochs) : null;
+        using var bar = new ProgressTask(progress, "tokenize", config.MaxEpochs);
         for (int epoch = 0; epoch < config.MaxEpochs; epoch++)
         {
             var epochClock = Stopwatch.StartNew();
@@ -98,7 +96,7 @@ public static class TokenizerTrainer
                 sumDiv / batches, clusteringSeconds, epochClock.Elapsed.TotalSeconds, usage?.Rate, usage?.CodesUsed));
             var r = curve[^1];
             var measured = curve.LastOrDefault(c => c.CollisionRate is not null);
-            progress?.Report(epoch + 1, string.Format(CultureInfo.InvariantCulture,
+            bar.Report(epoch + 1, string.Format(CultureInfo.InvariantCulture,
                 "loss {0:0.0000} recon {1:0.00000} quant {2:0.00000} cf {3:0.000} div {4:0.000} collisions {5} codes {6}",
                 r.Loss, r.Reconstruction, r.Quantization, r.Collaborative, r.Diversity,
                 measured?.CollisionRate?.ToString("0.0000", CultureInfo.InvariantCulture) ?? "-",
@@ -109,8 +107,8 @@ public static class TokenizerTrainer
                 break;
             }
         }
-        if (curve.Count < config.MaxEpochs) progress?.Stop(stop);
-        else progress?.Finish();
+        if (curve.Count < config.MaxEpochs) bar.Stop(stop);
+        else bar.Finish();
         model.eval();
         return new TrainingResult(model, curve, stop, initSeconds, trainClock.Elapsed.TotalSeconds);
     }

@@ -69,7 +69,7 @@ public class LeaveOneOutSplitTests
     {
         var e = Assert.Throws<LetterDataException>(() =>
             LeaveOneOutSplit.Build([new UserSequence("42", [1, 2])], file: "x.inter.json"));
-        Assert.Equal("x.inter.json: user \"42\": has 2 items; leave-one-out needs at least 3 (use --skip-short-users to leave such users out)", e.Message);
+        Assert.Equal("x.inter.json: user \"42\": has 2 items; leave-one-out needs at least 3 (skipping short users leaves such users out)", e.Message);
     }
 
     [Fact]

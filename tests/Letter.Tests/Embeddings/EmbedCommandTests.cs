@@ -21,7 +21,7 @@ public class EmbedCommandTests
     [Theory]
     [InlineData("--pooling", "max", "--pooling must be mean or cls")]
     [InlineData("--fields", "title,colour", "unknown item field 'colour'")]
-    [InlineData("--onnx", "model.onnx", "give both --onnx and --vocab")]
+    [InlineData("--onnx", "model.onnx", "give both the ONNX model and its vocabulary file")]
     public void BadOptions_ExitTwoWithOneLine(string option, string value, string message)
     {
         using var dir = new TempDir();

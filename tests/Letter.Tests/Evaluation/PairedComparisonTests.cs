@@ -1,3 +1,4 @@
+using Letter.Data;
 using System.Numerics;
 using Letter.Evaluation;
 using Letter.IO;
@@ -124,7 +125,7 @@ public class PairedComparisonTests
     {
         var a = Ranks(0, 1, 2);
         var e = Assert.Throws<LetterDataException>(() => PairedComparison.Compare(a, Ranks(0, 1), "a.tsv", "b.tsv"));
-        Assert.Equal("b.tsv: has 2 users and a.tsv has 3: compare evaluations of the same users (same split and --max-users)", e.Message);
+        Assert.Equal("b.tsv: has 2 users and a.tsv has 3: compare evaluations of the same users (the same split and the same user sample)", e.Message);
         var other = Ranks(0, 1, 2);
         other[2] = other[2] with { UserId = "z" };
         e = Assert.Throws<LetterDataException>(() => PairedComparison.Compare(a, other, "a.tsv", "b.tsv"));
@@ -164,7 +165,7 @@ public class PairedComparisonTests
         // a run folder evaluated before ranks were written says what to do
         var run = tmp.File("run");
         Directory.CreateDirectory(run);
-        e = Assert.Throws<LetterDataException>(() => UserRanksFile.Resolve(run, "valid"));
-        Assert.Contains("ranks-valid.tsv: is missing: evaluate the run first ('letter eval " + run + " --split valid'", e.Message);
+        e = Assert.Throws<LetterDataException>(() => UserRanksFile.Resolve(run, DataSplit.Valid));
+        Assert.Contains("ranks-valid.tsv: is missing: evaluate the run's valid split first", e.Message);
     }
 }

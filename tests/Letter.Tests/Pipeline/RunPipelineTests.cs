@@ -43,15 +43,15 @@ public class RunPipelineTests
     private static (RunSummary Summary, string Log) Run(RunConfig config)
     {
         var log = new StringWriter();
-        var bars = Letter.Progress.ProgressBar.Enabled;
-        Letter.Progress.ProgressBar.Enabled = false;
+        var bars = Letter.Cli.Progress.ProgressBar.Enabled;
+        Letter.Cli.Progress.ProgressBar.Enabled = false;
         try
         {
             return (new RunPipeline(config, log).Run(), log.ToString());
         }
         finally
         {
-            Letter.Progress.ProgressBar.Enabled = bars;
+            Letter.Cli.Progress.ProgressBar.Enabled = bars;
         }
     }
 

@@ -1,4 +1,4 @@
-using Letter.Progress;
+using Letter.Cli.Progress;
 
 namespace Letter.Tests.Progress;
 

@@ -25,8 +25,8 @@ public class ConstrainedBeamSearchTests
         var config = TinyTiger.Config() with { Dropout = 0 };
         manual_seed(11);
         var model = new TigerModel(config, TigerVocabulary.For(index).Size);
-        using var recommender = new TigerRecommender(model, index, new int[index.ItemCount]) { Beam = 6 };
-        var valid = Enumerable.Range(0, index.ItemCount).Select(recommender.IdentifierKeyOfItem).ToHashSet();
+        using var recommender = TigerRecommender.Create(model, index, new int[index.ItemCount], 6);
+        var valid = Enumerable.Range(0, index.ItemCount).Select(recommender.Catalog.KeyOfItem).ToHashSet();
         var histories = new List<int[]> { new[] { 1, 2, 3 }, new[] { 4 }, new[] { 5, 6, 7 }, new[] { 8, 9 }, new[] { 10 }, new[] { 11, 12, 13 } };
         var beams = recommender.Decode(histories, batchUsers: 2);
         Assert.Equal(histories.Count, beams.Count);
@@ -42,7 +42,7 @@ public class ConstrainedBeamSearchTests
             // the incremental (cached) decoder gives the same log-probability as a teacher-forced full decode
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            var ids = tensor(recommender.Vocabulary.EncodeHistory(index, histories[u]).Select(t => (long)t).ToArray()).unsqueeze(0);
+            var ids = tensor(recommender.Tiger().Vocabulary.EncodeHistory(index, histories[u]).Select(t => (long)t).ToArray()).unsqueeze(0);
             foreach (var beam in beams[u].Take(3))
             {
                 var target = tensor(beam.Tokens.Select(t => (long)t).ToArray()).unsqueeze(0);
@@ -58,7 +58,8 @@ public class ConstrainedBeamSearchTests
         var index = SmallIndex();
         manual_seed(15);
         var model = new TigerModel(TinyTiger.Config() with { Dropout = 0 }, TigerVocabulary.For(index).Size);
-        using var recommender = new TigerRecommender(model, index, new int[index.ItemCount]) { Beam = 30, DecodeTemperature = 0.5 };
+        using var recommender = TigerRecommender.Create(model, index, new int[index.ItemCount], 30);
+        recommender.DecodeTemperature = 0.5;
         var history = new[] { 2, 7, 11 };
         var beams = recommender.Decode([history])[0];
         Assert.Equal(18, beams.Length); // every identifier, so the order is the full ranking under T
@@ -67,7 +68,7 @@ public class ConstrainedBeamSearchTests
         // independent reference: teacher-forced logits of each identifier, divided by T, log-softmax over the whole vocabulary
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var ids = tensor(recommender.Vocabulary.EncodeHistory(index, history).Select(t => (long)t).ToArray()).unsqueeze(0);
+        var ids = tensor(recommender.Tiger().Vocabulary.EncodeHistory(index, history).Select(t => (long)t).ToArray()).unsqueeze(0);
         foreach (var beam in beams)
         {
             var target = tensor(beam.Tokens.Select(t => (long)t).ToArray()).unsqueeze(0);
@@ -85,18 +86,18 @@ public class ConstrainedBeamSearchTests
         var index = SmallIndex();
         manual_seed(16);
         var model = new TigerModel(TinyTiger.Config() with { Dropout = 0 }, TigerVocabulary.For(index).Size);
-        using var recommender = new TigerRecommender(model, index, new int[index.ItemCount]) { Beam = 3 };
-        var v = recommender.Vocabulary;
+        using var recommender = TigerRecommender.Create(model, index, new int[index.ItemCount], 3);
+        var v = recommender.Tiger().Vocabulary;
         int steps = v.Levels + 1;
         var histories = new List<int[]> { new[] { 1, 2, 3 }, new[] { 4 }, new[] { 5, 6, 7 }, new[] { 8, 9 }, new[] { 10 }, new[] { 11, 12, 13 } };
         // targets: for half the users their top identifier (kept to the end), for the others their
         // last-ranked one (it must leave a beam of 3 out of 18 somewhere)
-        using var wide = new TigerRecommender(model, index, new int[index.ItemCount]) { Beam = 30 };
+        using var wide = TigerRecommender.Create(model, index, new int[index.ItemCount], 30);
         var ranking = wide.Decode(histories);
         var targets = histories.Select((_, u) =>
         {
-            var key = TigerRecommender.Key(ranking[u][u % 2 == 0 ? 0 : ^1].Tokens.AsSpan(0, v.Levels));
-            return recommender.ItemsOf(key)[0];
+            var key = IdentifierCatalog.Key(ranking[u][u % 2 == 0 ? 0 : ^1].Tokens.AsSpan(0, v.Levels));
+            return recommender.Catalog.ItemsOf(key)[0];
         }).ToList();
 
         var kept = new bool[histories.Count][];
@@ -109,8 +110,8 @@ public class ConstrainedBeamSearchTests
             for (int k = 1; k <= steps; k++)
             {
                 using var scope = NewDisposeScope();
-                var ids = tensor(v.EncodeHistory(index, histories[u]).Select(t => (long)t).ToArray()).unsqueeze(0);
-                var partial = ConstrainedBeamSearch.Search(model, recommender.Trie, ids, 3, k)[0];
+                using var state = recommender.Generator.Start([histories[u]]);
+                var partial = ConstrainedBeamSearch.Search(state, recommender.Catalog.Trie, 1, 3, k)[0];
                 Assert.Equal(partial.Any(b => b.Tokens.SequenceEqual(target[..k])), kept[u][k - 1]);
             }
             Assert.Equal(beams[u].Any(b => b.Tokens.SequenceEqual(target)), kept[u][^1]);
@@ -128,11 +129,11 @@ public class ConstrainedBeamSearchTests
         var index = SmallIndex();
         manual_seed(12);
         var model = new TigerModel(TinyTiger.Config() with { Dropout = 0 }, TigerVocabulary.For(index).Size);
-        using var recommender = new TigerRecommender(model, index, new int[index.ItemCount]) { Beam = 30 };
+        using var recommender = TigerRecommender.Create(model, index, new int[index.ItemCount], 30);
         var beams = recommender.Decode([[1, 2]])[0];
         Assert.Equal(18, beams.Length); // 20 items, 18 distinct identifiers
         Assert.Equal(18, beams.Select(b => string.Join(',', b.Tokens)).Distinct().Count());
-        Assert.True(recommender.HasCollisions);
+        Assert.True(recommender.Catalog.HasCollisions);
     }
 
     [Fact]
@@ -143,7 +144,7 @@ public class ConstrainedBeamSearchTests
         var model = new TigerModel(TinyTiger.Config() with { Dropout = 0 }, TigerVocabulary.For(index).Size);
         var popularity = new int[index.ItemCount];
         popularity[18] = 5; // item 18 shares item 0's identifier and is more popular
-        using var recommender = new TigerRecommender(model, index, popularity) { Beam = 30 };
+        using var recommender = TigerRecommender.Create(model, index, popularity, 30);
         var recs = recommender.Recommend([3, 4], 30);
         Assert.Equal(18, recs.Count);
         var shared = recs.Single(r => r.Items.Contains(0));
@@ -161,9 +162,9 @@ public class ConstrainedBeamSearchTests
         {
             manual_seed(14);
             var model = new TigerModel(TinyTiger.Config() with { Dropout = 0 }, TigerVocabulary.For(index).Size);
-            using var recommender = new TigerRecommender(model, index, new int[index.ItemCount]) { Beam = 30 };
-            if (bf16) recommender.UseBf16();
-            Assert.Equal(bf16, recommender.Bf16);
+            using var recommender = TigerRecommender.Create(model, index, new int[index.ItemCount], 30);
+            if (bf16) recommender.Tiger().UseBf16();
+            Assert.Equal(bf16 ? Precision.Bf16 : Precision.Fp32, recommender.Precision);
             return recommender.Decode(histories, batchUsers: 3)
                 .Select(beams => beams.ToDictionary(b => string.Join(',', b.Tokens), b => b.Score)).ToArray();
         }

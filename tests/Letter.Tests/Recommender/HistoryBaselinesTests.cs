@@ -54,9 +54,9 @@ public class HistoryBaselinesTests
         Assert.Equal(0.0, repeats.New.Recall(1), 12);
         Assert.Equal(1.0, repeats.New.Recall(5), 12);
 
-        var e = new TigerEvaluation("test", 3, 20, false, new RankingMetrics().ToDictionary(), new RankingMetrics().ToDictionary(), 1.0,
+        var e = new RecommenderEvaluation(DataSplit.Test, 3, 20, false, new RankingMetrics().ToDictionary(), new RankingMetrics().ToDictionary(), 1.0,
             Repeats: repeats, Baselines: HistoryBaselines.Evaluate([new Sample(0, [1], 1)], [0, 5]));
-        using var json = JsonDocument.Parse(TigerEvaluator.ToJson(e));
+        using var json = JsonDocument.Parse(RecommenderEvaluator.ToJson(e));
         var byTarget = json.RootElement.GetProperty("by_target");
         Assert.Equal(2, byTarget.GetProperty("repeat").GetProperty("users").GetInt32());
         Assert.Equal(0.5, byTarget.GetProperty("repeat").GetProperty("recall@1").GetDouble(), 12);

@@ -66,7 +66,7 @@ public class InitialWeightsTests
 
         e = Assert.Throws<LetterDataException>(() => TigerTrainer.Train(data, data.Index!, config with { DFf = 32 }, target,
             options: new TigerTrainOptions { InitFrom = new TigerRunFolder(source).LastCheckpoint }));
-        Assert.Equal($"{sourceConfig}: describes a model with d_ff 64, this run's has 32 (--init-from needs the same model shape)", e.Message);
+        Assert.Equal($"{sourceConfig}: describes a model with d_ff 64, this run's has 32 (initial weights need the same model shape)", e.Message);
 
         e = Assert.Throws<LetterDataException>(() => TigerTrainer.Train(data, data.Index!, config with { TextTokens = 3 }, target,
             options: new TigerTrainOptions { InitFrom = new TigerRunFolder(source).LastCheckpoint }));
@@ -86,7 +86,7 @@ public class InitialWeightsTests
         var err = new StringWriter();
         int code = CliApp.Run(["train", tmp.File("data"), "--out", target, "--init-from", tmp.File("nowhere")], new StringWriter(), err);
         Assert.Equal(2, code);
-        Assert.Equal($"letter: {Path.GetFullPath(tmp.File("nowhere"))}: is missing: --init-from takes a TIGER run folder or one of its checkpoints", err.ToString().Trim());
+        Assert.Equal($"letter: {Path.GetFullPath(tmp.File("nowhere"))}: is missing: initial weights come from a TIGER run folder or one of its checkpoints", err.ToString().Trim());
         Assert.False(Directory.Exists(target));
     }
 }

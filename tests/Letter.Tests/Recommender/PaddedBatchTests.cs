@@ -112,7 +112,7 @@ public class PaddedBatchTests
         };
         var run = tmp.File("run");
         TigerTrainer.Train(data, data.Index!, config, run);
-        var e = TigerEvaluator.Evaluate(run, "test");
+        var e = TigerRunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Test));
         Assert.True(e.IdentifierMatch["recall@1"] >= 0.9, $"recall@1 {e.IdentifierMatch["recall@1"]}");
         var folder = new TigerRunFolder(run);
         Assert.Contains("\"batching\": \"random\"", File.ReadAllText(folder.ConfigFile));

@@ -15,16 +15,16 @@ public class TigerEvaluatorTests
         var index = new ItemIndex([[0, 0], [0, 0], [0, 1], [1, 0]]);
         manual_seed(1);
         var model = new TigerModel(TinyTiger.Config(), TigerVocabulary.For(index).Size);
-        using var r = new TigerRecommender(model, index, [1, 9, 0, 0]);
-        var v = r.Vocabulary;
+        using var r = TigerRecommender.Create(model, index, [1, 9, 0, 0]);
+        var v = r.Tiger().Vocabulary;
         Beam B(int item) => new([.. v.Identifier(index.Codes[item]), TigerVocabulary.Eos], 0);
         var beams = new[] { B(2), B(0), B(3) };          // generated identifiers: B, A, C
         // expanded item list: 2, then A's items by popularity (1, 0), then 3 -> [2, 1, 0, 3]
-        Assert.Equal((1, 2), TigerEvaluator.Ranks(r, beams, 0)); // identifier rank 1, item rank 2
-        Assert.Equal((1, 1), TigerEvaluator.Ranks(r, beams, 1));
-        Assert.Equal((0, 0), TigerEvaluator.Ranks(r, beams, 2));
-        Assert.Equal((2, 3), TigerEvaluator.Ranks(r, beams, 3));
-        Assert.Equal((-1, -1), TigerEvaluator.Ranks(r, [B(2)], 3));
+        Assert.Equal((1, 2), RecommenderEvaluator.Ranks(r.Catalog, beams, 0)); // identifier rank 1, item rank 2
+        Assert.Equal((1, 1), RecommenderEvaluator.Ranks(r.Catalog, beams, 1));
+        Assert.Equal((0, 0), RecommenderEvaluator.Ranks(r.Catalog, beams, 2));
+        Assert.Equal((2, 3), RecommenderEvaluator.Ranks(r.Catalog, beams, 3));
+        Assert.Equal((-1, -1), RecommenderEvaluator.Ranks(r.Catalog, [B(2)], 3));
 
         var m = new RankingMetrics();
         foreach (var rank in new[] { 0, 2, 7, -1 }) m.Add(rank);
@@ -53,17 +53,17 @@ public class TigerEvaluatorTests
         var run = tmp.File("run");
         TigerTrainer.Train(data, data.Index!, config, run, options: new TigerTrainOptions { MaxUsers = 10, StopAfterSteps = 1 });
         using var r = TigerRecommender.Load(run);
-        Assert.Equal([5, 4], r.ItemsOf(r.IdentifierKeyOfItem(4)));
+        Assert.Equal([5, 4], r.Catalog.ItemsOf(r.Catalog.KeyOfItem(4)));
     }
 
     [Theory]
-    [InlineData("test", "best", null, null, false, 1.0, "metrics.json")]
-    [InlineData("valid", "best", null, null, false, 1.0, "metrics-valid.json")]
-    [InlineData("test", "last", 500, null, true, 1.0, "metrics-last-500users-bf16.json")]
-    [InlineData("valid", "best", null, 5, false, 1.0, "metrics-valid-beam5.json")]
-    [InlineData("valid", "best", null, null, false, 0.7, "metrics-valid-decode-t0.7.json")]
+    [InlineData(DataSplit.Test, CheckpointChoice.Best, null, null, false, 1.0, "metrics.json")]
+    [InlineData(DataSplit.Valid, CheckpointChoice.Best, null, null, false, 1.0, "metrics-valid.json")]
+    [InlineData(DataSplit.Test, CheckpointChoice.Last, 500, null, true, 1.0, "metrics-last-500users-bf16.json")]
+    [InlineData(DataSplit.Valid, CheckpointChoice.Best, null, 5, false, 1.0, "metrics-valid-beam5.json")]
+    [InlineData(DataSplit.Valid, CheckpointChoice.Best, null, null, false, 0.7, "metrics-valid-decode-t0.7.json")]
     public void Metrics_files_name_every_setting_that_differs_from_the_runs_own_evaluation(
-        string split, string checkpoint, int? users, int? beam, bool bf16, double decodeTemperature, string expected)
+        DataSplit split, CheckpointChoice checkpoint, int? users, int? beam, bool bf16, double decodeTemperature, string expected)
     {
         var folder = new TigerRunFolder("/tmp/run");
         Assert.Equal(Path.Combine(folder.Directory, expected), folder.MetricsFileFor(split, checkpoint, users, beam, bf16, decodeTemperature));

@@ -21,7 +21,7 @@ public class TigerTrainerTests
         Assert.Equal(20, result.State.Curve.Count);
         Assert.True(result.State.Curve[^1].TrainLoss < result.State.Curve[0].TrainLoss);
 
-        var e = TigerEvaluator.Evaluate(run, "test");
+        var e = TigerRunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Test));
         Assert.True(e.IdentifierMatch["recall@1"] >= 0.9, $"recall@1 {e.IdentifierMatch["recall@1"]}");
         Assert.False(e.IndexHasCollisions);
         Assert.Equal(e.IdentifierMatch["recall@10"], e.ItemMatch["recall@10"]);
@@ -37,7 +37,7 @@ public class TigerTrainerTests
         Assert.Equal(data.Index!.Levels, metrics.RootElement.GetProperty("beam_kept").GetProperty("all").GetArrayLength());
         // a quick check on another checkpoint and a sample goes to its own file: the full result stays
         var full = File.ReadAllText(folder.MetricsFile);
-        var quick = TigerEvaluator.Evaluate(run, "test", maxUsers: 5, checkpoint: "last");
+        var quick = TigerRunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Test, MaxUsers: 5, Checkpoint: CheckpointChoice.Last));
         Assert.Equal(Path.Combine(folder.Directory, "metrics-last-5users.json"), quick.MetricsFile);
         Assert.Equal(5, JsonDocument.Parse(File.ReadAllText(quick.MetricsFile!)).RootElement.GetProperty("users").GetInt32());
         Assert.Equal(full, File.ReadAllText(folder.MetricsFile));
@@ -98,7 +98,7 @@ public class TigerTrainerTests
         var config = TinyTiger.Config() with { Epochs = 30, LearningRate = 3e-3, Patience = 30, MaxHistory = 6, ValidationUsers = 16, WarmupFraction = 0.05 };
         var run = tmp.File("run");
         TigerTrainer.Train(data, data.Index!, config, run);
-        var e = TigerEvaluator.Evaluate(run, "test");
+        var e = TigerRunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Test));
         Assert.True(e.IdentifierMatch["recall@1"] >= 0.9, $"recall@1 {e.IdentifierMatch["recall@1"]}");
     }
 
@@ -241,13 +241,13 @@ public class TigerTrainerTests
             options: new TigerTrainOptions { Resume = true, StopAfterSteps = 4 });
         Assert.Equal(4, resumed.State.GlobalStep);
 
-        using var recommender = TigerRecommender.Load(run, data, "last");
-        Assert.Equal(2 + 12 + 300, recommender.Model.VocabularySize);
-        Assert.Equal(14, recommender.Vocabulary.CodeEnd);
-        Assert.Throws<ArgumentOutOfRangeException>(() => recommender.Vocabulary.Decode(14));
+        using var recommender = TigerRecommender.Load(run, CheckpointChoice.Last);
+        Assert.Equal(2 + 12 + 300, recommender.Tiger().Model.VocabularySize);
+        Assert.Equal(14, recommender.Tiger().Vocabulary.CodeEnd);
+        Assert.Throws<ArgumentOutOfRangeException>(() => recommender.Tiger().Vocabulary.Decode(14));
         // 300 of 314 rows are text tokens that training only pushed down for 4 steps; the trie masks,
         // not the scores, must keep every one of them out of the beams
-        var valid = Enumerable.Range(0, data.ItemCount).Select(recommender.IdentifierKeyOfItem).ToHashSet();
+        var valid = Enumerable.Range(0, data.ItemCount).Select(recommender.Catalog.KeyOfItem).ToHashSet();
         var beams = recommender.Decode([[1, 2, 3], [7], [20, 21]], batchUsers: 2);
         Assert.All(beams.SelectMany(b => b), b =>
         {

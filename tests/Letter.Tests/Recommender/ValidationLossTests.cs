@@ -64,8 +64,8 @@ public class ValidationLossTests
         Assert.Equal(TigerSelection.Loss, new TigerRunFolder(run).ReadInfo().Config.SelectBy);
 
         // recomputed from the kept checkpoints on every validation user, as `letter eval --split valid` does
-        var best = TigerEvaluator.Evaluate(run, "valid", checkpoint: "best");
-        var last = TigerEvaluator.Evaluate(run, "valid", checkpoint: "last");
+        var best = TigerRunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Valid, Checkpoint: CheckpointChoice.Best));
+        var last = TigerRunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Valid, Checkpoint: CheckpointChoice.Last));
         Assert.Equal(lowest.ValidLoss!.Value, best.Loss!.Value, 5);
         Assert.Equal(state.Curve[^1].ValidLoss!.Value, last.Loss!.Value, 5);
         Assert.Equal(config.Temperature, best.LossTemperature);

@@ -53,7 +53,7 @@ public class IdentifierTests
         var cf = TinyTokenizer.Random(64, 4, 43);
         int[][] Run()
         {
-            var result = TokenizerTrainer.Train(x, cf, TinyTokenizer.Config, showProgress: false);
+            var result = TokenizerTrainer.Train(x, cf, TinyTokenizer.Config, progress: null);
             using var model = result.Model;
             var latents = model.EncodeAll(x.Data, x.Rows);
             return IdentifierAssigner.Assign(latents, x.Rows, TokenizerTrainer.Codebooks(model), 4, TinyTokenizer.Config).Final;
@@ -69,7 +69,7 @@ public class IdentifierTests
     {
         var x = TinyTokenizer.Random(64, 6, 42);
         var cf = TinyTokenizer.Random(64, 4, 43);
-        var result = TokenizerTrainer.Train(x, cf, TinyTokenizer.Config with { MaxEpochs = 12, MinEpochs = 12 }, showProgress: false);
+        var result = TokenizerTrainer.Train(x, cf, TinyTokenizer.Config with { MaxEpochs = 12, MinEpochs = 12 }, progress: null);
         var expectedCodesUsed = BruteForceCodesUsed(result.Model.EncodeAll(x.Data, x.Rows), TokenizerTrainer.Codebooks(result.Model), result.Model.LatentDim);
         result.Model.Dispose();
         Assert.Equal(12, result.Curve.Count);

@@ -1,7 +1,7 @@
 using Letter.Cli;
 using Letter.Data;
 using Letter.IO;
-using Letter.Progress;
+using Letter.Cli.Progress;
 using Letter.Tokenization;
 
 namespace Letter.Tests.Tokenization;

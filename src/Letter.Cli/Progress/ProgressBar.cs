@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Letter.Progress;
+namespace Letter.Cli.Progress;
 
 /// <summary>
 /// Progress of long work on standard error: a live bar redrawn in place on a terminal, and plain

@@ -1,12 +1,14 @@
 using System.Globalization;
 using System.Text.Json;
 using Letter.Data;
-using Letter.Pipeline;
+using Letter.IO;
 using Letter.Recommender;
 using Letter.Tokenization;
 using static Letter.Reporting.ReportDocument;
 
-namespace Letter.Reporting;
+using Letter.Reporting;
+
+namespace Letter.Pipeline;
 
 /// <summary>
 /// The report of a pipeline run, built from the files its stages wrote: config, dataset statistics,
@@ -67,7 +69,7 @@ public static class RunReport
         var reportFile = Path.Combine(dir, TokenizerPipeline.ReportJson);
         var indexFile = Path.Combine(dir, $"{name}.index.json");
         if (!File.Exists(reportFile) || !File.Exists(indexFile)) return;
-        var r = JsonSerializer.Deserialize<TokenizerReport>(File.ReadAllText(reportFile), TokenizerConfig.Json)!;
+        var r = LetterJson.Deserialize<TokenizerReport>(File.ReadAllText(reportFile))!;
         doc.Add(new Heading($"Tokenizer ({stage}: alpha {r.Alpha.ToString(Inv)}, beta {r.Beta.ToString(Inv)})"));
         doc.Add(new Paragraph(string.Format(Inv,
             "{0} epochs ({1}); median epoch {2:0.000} s; reconstruction MSE {3:0.000000}; collision rate {4:0.0000} nearest, {5:0.0000} after Sinkhorn, {6:0.0000} final ({7} items moved to make identifiers unique).",
@@ -96,7 +98,7 @@ public static class RunReport
         var curveFile = Path.Combine(dir, TokenizerPipeline.CurveJson);
         if (File.Exists(curveFile))
         {
-            var curve = JsonSerializer.Deserialize<List<Tokenization.EpochRecord>>(File.ReadAllText(curveFile), TokenizerConfig.Json)!;
+            var curve = LetterJson.Deserialize<List<Tokenization.EpochRecord>>(File.ReadAllText(curveFile))!;
             double[] x = curve.Select(e => (double)e.Epoch).ToArray();
             doc.Add(new Image($"{stage}-loss.png", $"{stage}: training loss terms by epoch (log scale)", Charts.Lines(
                 $"{stage} training", "epoch", "loss",
@@ -118,7 +120,7 @@ public static class RunReport
     {
         var run = new TigerRunFolder(dir);
         if (!File.Exists(run.CurveFile)) return;
-        var curve = JsonSerializer.Deserialize<List<Recommender.EpochRecord>>(File.ReadAllText(run.CurveFile), TigerRunFolder.Json)!;
+        var curve = LetterJson.Deserialize<List<Recommender.EpochRecord>>(File.ReadAllText(run.CurveFile))!;
         if (curve.Count == 0) return;
         doc.Add(new Heading($"Recommender training ({stage})"));
         double[] x = curve.Select(e => (double)e.Epoch).ToArray();
