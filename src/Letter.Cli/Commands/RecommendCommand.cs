@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Letter.Data;
 using Letter.Decoding;
 using Letter.Recommender;
+using Letter.Recommender.Llm;
 
 using Letter.Common;
 
@@ -33,20 +34,24 @@ public static class RecommendCommand
             if (top is < 1 or > 100) throw new UsageException("--k must be between 1 and 100");
             if (parse.GetValue(beam) is < 1 or > 1000) throw new UsageException("--beam must be between 1 and 1000");
             var folder = new TigerRunFolder(TigerRunDirectory(parse.GetValue(run)!));
-            var info = folder.ReadInfo();
+            bool lcRec = LcRecRunFolder.IsLcRecRun(folder.Directory);
+            var lcRecInfo = lcRec ? new LcRecRunFolder(folder.Directory).ReadInfo() : null;
+            var info = lcRec ? null : folder.ReadInfo();
+            string datasetDirectory = lcRecInfo?.DatasetDirectory ?? info!.DatasetDirectory;
+            int itemCount = lcRecInfo?.ItemCount ?? info!.ItemCount;
             var titles = folder.ReadTitles();
             int[] items;
             if (parse.GetValue(user) is { } id)
             {
-                var data = LetterDataset.Load(info.DatasetDirectory, loadIndex: false);
+                var data = LetterDataset.Load(datasetDirectory, loadIndex: false);
                 items = (data.Users.FirstOrDefault(u => u.UserId == id) ?? throw new UsageException($"user '{id}' is not in {data.Folder.InterFile}")).Items;
                 titles ??= Enumerable.Range(0, data.ItemCount).Select(data.Title).ToArray();
             }
-            else items = ParseHistory(parse.GetValue(history)!, info.ItemCount);
+            else items = ParseHistory(parse.GetValue(history)!, itemCount);
             string Title(int item) => titles is not null && item < titles.Length ? titles[item] : $"item {item}";
 
-            LetterRuntime.Apply(new RuntimeOptions(info.Config.Threads));
-            using var recommender = TigerRecommender.Load(folder.Directory);
+            LetterRuntime.Apply(new RuntimeOptions(lcRecInfo?.Config.Threads ?? info!.Config.Threads));
+            using var recommender = lcRec ? LcRecRecommender.Load(folder.Directory) : TigerRecommender.Load(folder.Directory);
             var options = new RecommendOptions(parse.GetValue(beam), ExcludeHistory: parse.GetValue(excludeSeen));
             var ranked = recommender.Recommend(items, top, options)
                 .SelectMany(r => r.Items.Select(item => (Item: item, r.Identifier, r.Score)))

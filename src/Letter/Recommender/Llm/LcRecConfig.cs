@@ -14,7 +14,7 @@ public enum LcRecLoss
 /// script (HonghuiBao2000/LETTER, LETTER-LC-Rec/run_train.sh and utils.py): 4 epochs, learning rate 1e-4,
 /// an effective batch of 128 (16 per GPU x 4 GPUs x 2 accumulation steps: 32 x 4 here), weight decay
 /// 0.01, 1% warm-up then cosine, history 20, tau 1, LoRA r 8 / alpha 32 / dropout 0.05 on every
-/// projection, beam 20. Thread counts are the host's to set (libtorch's are process-wide).
+/// projection, beam 20.
 /// </summary>
 public sealed record LcRecConfig
 {
@@ -40,6 +40,8 @@ public sealed record LcRecConfig
     /// <summary>Bound on the total training time (no epoch starts that would end after it); 0 = none.</summary>
     public double TimeBudgetMinutes { get; init; }
     public int Seed { get; init; } = 42;
+    /// <summary>libtorch threads the run is meant for: recorded for the host to apply (LetterRuntime); the library never sets it.</summary>
+    public int Threads { get; init; } = 2;
 
     public void Validate()
     {

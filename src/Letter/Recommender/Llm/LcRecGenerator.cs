@@ -1,4 +1,5 @@
 using Letter.Decoding;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Letter.Recommender.Llm;
@@ -19,12 +20,21 @@ public sealed class LcRecGenerator : IIdentifierGenerator
         MaxHistory = maxHistory;
     }
 
+    public LcRecModel Model => _model;
+
     public int VocabularySize => _model.Model.VocabularySize;
     public int CodeToken(int level, int code) => _model.CodeTokens[level][code];
     public int EndToken => _model.Tokenizer.Eos;
     public int MaxHistory { get; }
     public int InputLength(ReadOnlySpan<int> history) => _model.PromptTokens(history).Length;
     public Precision Precision => _model.Model.EmbeddingWeight.dtype == ScalarType.BFloat16 ? Precision.Bf16 : Precision.Fp32;
+
+    /// <summary>
+    /// Decodes in bfloat16 from now on: the weights are converted (irreversibly, so only for a model that
+    /// is not trained further; merge adapters first); norms, softmax and beam scores stay fp32. Only
+    /// worthwhile on CPUs with native bf16 (avx512_bf16 or AMX).
+    /// </summary>
+    public void UseBf16() => _model.Model.to(ScalarType.BFloat16);
 
     public IGenerationState Start(IReadOnlyList<int[]> histories)
     {
@@ -40,11 +50,15 @@ public sealed class LcRecGenerator : IIdentifierGenerator
     {
         private readonly LlamaForCausalLM _lm;
         private readonly KvCache _cache;
+        private readonly bool _wasTraining;
         private Tensor? _prompt; // [users, L] until the prefill
 
         public State(LlamaForCausalLM lm, List<int[]> prompts, int length)
         {
             _lm = lm;
+            // decoding runs without LoRA dropout; a model in training (validation between epochs) goes back to it when done
+            _wasTraining = lm.training;
+            lm.eval();
             _cache = new KvCache(lm.Config.NumHiddenLayers);
             _prompt = tensor(prompts.SelectMany(p => p.Select(t => (long)t)).ToArray(), [prompts.Count, length]).DetachFromDisposeScope();
         }
@@ -80,6 +94,7 @@ public sealed class LcRecGenerator : IIdentifierGenerator
         {
             _prompt?.Dispose();
             _cache.Dispose();
+            if (_wasTraining) _lm.train();
         }
     }
 }

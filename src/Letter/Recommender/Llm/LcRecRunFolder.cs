@@ -38,6 +38,7 @@ public sealed class LcRecRunFolder(string directory)
     public string LastCheckpoint => Path.Combine(CheckpointDirectory, "last");
     public string BestCheckpoint => Path.Combine(CheckpointDirectory, "best");
     public string CurveFile => Path.Combine(Directory, "training-curve.json");
+    public string PopularityFile => Path.Combine(Directory, "item-popularity.json");
     public bool Exists => File.Exists(ConfigFile);
 
     /// <summary>Whether a run folder holds an LC-Rec run (its config.json names the recommender).</summary>
@@ -73,6 +74,20 @@ public sealed class LcRecRunFolder(string directory)
     public void WriteInfo(LcRecRunInfo info) => AtomicFile.WriteAllText(ConfigFile, JsonSerializer.Serialize(info, TigerRunFolder.Json));
 
     public ItemIndex ReadIndex() => ItemIndexReader.Read(IndexFile);
+
+    public void WritePopularity(int[] popularity) => AtomicFile.WriteAllText(PopularityFile, JsonSerializer.Serialize(popularity));
+
+    /// <summary>Training occurrences per item, as the run counted them (the order of items that share an identifier).</summary>
+    public int[] ReadPopularity(int itemCount)
+    {
+        if (!File.Exists(PopularityFile)) throw new LetterDataException(PopularityFile, null, "is missing");
+        int[]? counts;
+        try { counts = JsonSerializer.Deserialize<int[]>(File.ReadAllText(PopularityFile)); }
+        catch (JsonException e) { throw new LetterDataException(PopularityFile, null, $"is not a JSON array of counts: {e.Message}"); }
+        if (counts is null || counts.Length != itemCount)
+            throw new LetterDataException(PopularityFile, null, $"holds {counts?.Length ?? 0} counts for a run of {itemCount} items");
+        return counts;
+    }
 
     /// <summary>
     /// A cheap fingerprint of a base model: SHA-256 of a GGUF file, or of a folder's config.json plus the

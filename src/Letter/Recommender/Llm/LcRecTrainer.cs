@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Letter.Common;
 using Letter.Data;
+using Letter.Evaluation;
 using Letter.IO;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -33,8 +34,9 @@ internal sealed record LcRecSequence(int[] Tokens, int PromptLength);
 /// <summary>
 /// Fine-tunes a language model for LC-Rec's sequential recommendation: LoRA adapters (and by default the
 /// embedding and head) trained with the ranking-guided loss, AdamW, warm-up then cosine decay, gradient
-/// clipping and accumulation, batches of equal sequence length (nothing padded), a teacher-forced
-/// validation loss after each epoch, best and last checkpoints. LoRA dropout draws from a generator
+/// clipping and accumulation, batches of equal sequence length (nothing padded), validation after each
+/// epoch (Recall@10 and NDCG@10 of constrained beam search, and the teacher-forced loss), the best
+/// checkpoint by NDCG@10, and the last one. LoRA dropout draws from a generator
 /// seeded by (seed, step, batch), and batches by (seed, epoch), so a resumed run repeats exactly what an
 /// uninterrupted one does.
 /// </summary>
@@ -67,15 +69,15 @@ public static class LcRecTrainer
         if (resumed is not null && resumed.BaseModelFingerprint != fingerprint)
             throw new LetterDataException(baseModel, null, "differs from the base model the run was started with");
 
-        TorchRuntime.Prepare();
         using var lc = Build(baseModel, index, config);
         var model = lc.Model;
         var users = TigerTrainer.SelectUsers(data.Users, options.MaxUsers ?? resumed?.MaxUsers, config.Seed);
         var split = LeaveOneOutSplit.Build(users, new SplitOptions(config.MaxHistory));
         var train = split.Train.Select(s => Encode(lc, s)).ToList();
-        var validationSamples = Letter.Evaluation.TigerEvaluator.SampleUsers(split.Valid, config.ValidationUsers == 0 ? null : config.ValidationUsers, config.Seed);
+        var validationSamples = Letter.Evaluation.RecommenderEvaluator.SampleUsers(split.Valid, config.ValidationUsers == 0 ? null : config.ValidationUsers, config.Seed);
         var validation = validationSamples.Select(s => Encode(lc, s)).ToList();
         var lengths = train.Select(t => t.Tokens.Length).ToList();
+        var popularity = LeaveOneOutSplit.TrainingPopularity(users, data.ItemCount);
 
         var trainable = LoraAdapters.Trainable(model, config.Lora).Select(p => p.Parameter).ToList();
         long trainableCount = trainable.Sum(p => p.numel());
@@ -94,6 +96,8 @@ public static class LcRecTrainer
                 Path.GetFullPath(baseModel), fingerprint, data.ItemCount, model.VocabularySize, options.MaxUsers, parameterCount, trainableCount,
                 DateTime.UtcNow.ToString("o"), RunVersions.Current()));
             index.Save(run.IndexFile);
+            run.WritePopularity(popularity);
+            if (data.Items is not null) new TigerRunFolder(run.Directory).WriteTitles(Enumerable.Range(0, data.ItemCount).Select(data.Title).ToArray());
         }
         if (state.Finished)
         {
@@ -110,6 +114,7 @@ public static class LcRecTrainer
         log?.Report($"{train.Count:N0} training samples of {users.Count:N0} users, {stepsPerEpoch} optimizer steps per epoch, {validation.Count:N0} validation users, " +
                     $"{parameterCount:N0} parameters ({trainableCount:N0} trained), vocabulary {model.VocabularySize}, tau {config.Temperature}, loss on {config.Loss}");
 
+        using var recommender = LcRecRecommender.Create(lc, popularity, config.Beam, config.MaxHistory);
         var sinceCheckpoint = Stopwatch.StartNew();
         var epochClock = Stopwatch.StartNew();
         double epochSecondsBefore = state.EpochSeconds;
@@ -150,11 +155,23 @@ public static class LcRecTrainer
                 if (stopNow) return new LcRecTrainResult(state, run.Directory);
             }
 
-            double validLoss = validation.Count == 0 ? double.NaN : ValidationLoss(model, validation, config);
+            RecommenderEvaluation evaluation;
+            double validLoss;
+            try
+            {
+                // decoding runs the adapters unmerged: training continues after it
+                evaluation = RecommenderEvaluator.Evaluate(recommender, validationSamples, DataSplit.Valid, null, config.Seed, config.EvalBatchUsers, cancel: cancel);
+                validLoss = ValidationLoss(model, validation, config);
+            }
+            catch (OperationCanceledException)
+            {
+                SaveProgress();
+                throw;
+            }
             double epochSeconds = epochSecondsBefore + epochClock.Elapsed.TotalSeconds;
-            var record = new EpochRecord(epoch + 1, state.EpochLossSum / Math.Max(1, state.EpochLossCount), double.NaN, double.NaN,
-                Math.Round(epochSeconds, 1), lr, state.EpochLossCount, validLoss);
-            bool improved = state.BestValidLoss is not double best || validLoss < best;
+            var record = new EpochRecord(epoch + 1, state.EpochLossSum / Math.Max(1, state.EpochLossCount), evaluation.IdentifierMatch["recall@10"],
+                evaluation.IdentifierMatch["ndcg@10"], Math.Round(epochSeconds, 1), lr, state.EpochLossCount, validLoss);
+            bool improved = record.ValidNdcg10 > state.BestNdcg10;
             double trainingSeconds = trainingSecondsBefore + epochSeconds;
             string? stopReason = epoch + 1 >= config.Epochs ? $"{config.Epochs} epochs done"
                 : TigerTrainer.NextEpochExceedsBudget(trainingSeconds, epochSeconds, config.TimeBudgetMinutes)
@@ -164,6 +181,7 @@ public static class LcRecTrainer
                 Epoch = epoch + 1,
                 GlobalStep = state.GlobalStep,
                 TrainingSeconds = trainingSeconds,
+                BestNdcg10 = improved ? record.ValidNdcg10 : state.BestNdcg10,
                 BestValidLoss = improved ? validLoss : state.BestValidLoss,
                 BestEpoch = improved ? epoch + 1 : state.BestEpoch,
                 EpochsWithoutImprovement = improved ? 0 : state.EpochsWithoutImprovement + 1,
@@ -174,7 +192,8 @@ public static class LcRecTrainer
             if (improved) LcRecCheckpoint.Save(run.BestCheckpoint, lc, config.Lora, baseModel, state, null);
             LcRecCheckpoint.Save(run.LastCheckpoint, lc, config.Lora, baseModel, state, optimizer);
             AtomicFile.WriteAllText(run.CurveFile, JsonSerializer.Serialize(state.Curve, TigerRunFolder.Json));
-            log?.Report($"epoch {epoch + 1}: train loss {record.TrainLoss:F4}, valid loss {validLoss:F4}{(improved ? " (best)" : "")}, {epochSeconds:F0} s, lr {lr:E2}");
+            log?.Report($"epoch {epoch + 1}: train loss {record.TrainLoss:F4}, valid loss {validLoss:F4} R@10 {record.ValidRecall10:F4} N@10 {record.ValidNdcg10:F4}" +
+                        $"{(improved ? " (best)" : "")}, {epochSeconds:F0} s (beam search {evaluation.Seconds:F0} s), lr {lr:E2}");
             sinceCheckpoint.Restart();
             epochClock.Restart();
             epochSecondsBefore = 0;
@@ -187,6 +206,8 @@ public static class LcRecTrainer
     public static LcRecModel Build(string baseModel, ItemIndex index, LcRecConfig config)
     {
         using var checkpoint = LlmCheckpoint.Load(baseModel);
+        // constructing the modules draws initial weights (all overwritten); keep the host's generator state
+        using var seed = new TorchSeed(config.Seed);
         var lc = LcRecModel.Create(checkpoint, index, config.Seed);
         LoraAdapters.Apply(lc.Model, config.Lora, config.Seed + 1);
         return lc;
@@ -258,7 +279,7 @@ public static class LcRecTrainer
         {
             using var noGrad = no_grad();
             double sum = 0;
-            foreach (var batch in LengthBatcher.Sequential(samples.Select(s => s.Tokens.Length).ToList(), config.EvalBatchUsers))
+            foreach (var batch in Letter.Decoding.LengthGroups.Sequential(samples.Select(s => s.Tokens.Length).ToList(), config.EvalBatchUsers))
             {
                 using var scope = NewDisposeScope();
                 sum += BatchLoss(model, samples, batch, LcRecLoss.Response, config.Temperature).item<float>() * batch.Length;
