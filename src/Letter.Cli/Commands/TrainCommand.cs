@@ -61,7 +61,7 @@ public static class TrainCommand
             var itemIndex = ItemIndexReader.Read(indexFile);
             if (parse.GetValue(recommender) == "lc-rec")
                 return Task.FromResult(TrainLcRec(parse, dataset, itemIndex, indexFile, cancel, new LcRecOptions(output, resume, epochs, seed, temperature, batch, accumulate,
-                    lr, beam, maxUsers, validUsers, budget, threads, baseModel, loraEmbeddings, loss)));
+                    lr, beam, maxUsers, validUsers, budget, threads, baseModel, loraEmbeddings, loss, benchmark)));
             if (parse.GetValue(baseModel) is not null) throw new UsageException("--base is for --recommender lc-rec");
             var config = d with
             {
@@ -122,7 +122,7 @@ public static class TrainCommand
 
     private sealed record LcRecOptions(Option<string> Output, Option<bool> Resume, Option<int> Epochs, Option<int> Seed, Option<double> Temperature,
         Option<int> Batch, Option<int> Accumulate, Option<double> Lr, Option<int> Beam, Option<int?> MaxUsers, Option<int> ValidUsers, Option<double> Budget,
-        Option<int> Threads, Option<string?> BaseModel, Option<string> Embeddings, Option<string> Loss);
+        Option<int> Threads, Option<string?> BaseModel, Option<string> Embeddings, Option<string> Loss, Option<string?> Benchmark);
 
     /// <summary>LC-Rec training: TIGER's options that were given explicitly override LC-Rec's own defaults (4 epochs, lr 1e-4, ...).</summary>
     private static int TrainLcRec(ParseResult parse, LetterDataset dataset, ItemIndex itemIndex, string indexFile, CancellationToken cancel, LcRecOptions o)
@@ -150,6 +150,12 @@ public static class TrainCommand
         };
         try { config.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
+        if (parse.GetValue(o.Benchmark) is { } spec)
+        {
+            LetterRuntime.Apply(new RuntimeOptions(config.Threads, Fp32Products: !spec.Contains("bf16")));
+            RunLcRecBenchmark(spec, baseModel, itemIndex, config, parse.InvocationConfiguration.Output);
+            return 0;
+        }
         var runDir = parse.GetValue(o.Output)!;
         var folder = new LcRecRunFolder(runDir);
         bool resume = parse.GetValue(o.Resume);
@@ -177,6 +183,53 @@ public static class TrainCommand
     private sealed class LineLog(TextWriter writer) : IProgress<string>
     {
         public void Report(string value) => writer.WriteLine(value);
+    }
+
+    /// <summary>
+    /// LC-Rec timings: 'step:BATCH:HISTORY_ITEMS' (a training step) and 'beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16]' (beam search);
+    /// --base may be random:smollm2-135m or random:qwen2.5-0.5b (random weights of that shape, stories260K's tokenizer for the prompts).
+    /// </summary>
+    private static void RunLcRecBenchmark(string spec, string baseModel, ItemIndex index, LcRecConfig config, TextWriter output)
+    {
+        var opts = System.Text.Json.JsonSerializerOptions.Default;
+        LlmTokenizer? tokenizer = null;
+        if (baseModel.StartsWith("random:", StringComparison.Ordinal))
+        {
+            var gguf = PromptTokenizerFile();
+            if (!File.Exists(gguf)) throw new UsageException($"a random base model spells its prompts with a GGUF file's vocabulary: set LETTER_PROMPT_TOKENIZER (no {gguf})");
+            tokenizer = GgufCheckpoint.ReadTokenizer(GgufFile.Read(gguf));
+        }
+        using var checkpoint = LcRecBenchmark.Base(baseModel, tokenizer!, config.Seed);
+        foreach (var part in spec.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var f = part.Split(':');
+            using var lc = LcRecModel.Create(LlmCheckpoint.FromTensors(checkpoint.Source, checkpoint.Config, checkpoint.Tensors, FreshTokenizer(checkpoint, baseModel, tokenizer)), index, config.Seed);
+            LoraAdapters.Apply(lc.Model, config.Lora, config.Seed + 1);
+            if (f[0] == "step" && f.Length == 3)
+                output.WriteLine(System.Text.Json.JsonSerializer.Serialize(LcRecBenchmark.TrainStep(lc, config, baseModel, int.Parse(f[1]), int.Parse(f[2])), opts));
+            else if (f[0] == "beam" && f.Length >= 3 && f.Skip(3).All(x => x == "bf16" || int.TryParse(x, out _)))
+            {
+                bool bf16 = f.Skip(3).Contains("bf16");
+                int batchUsers = f.Skip(3).Where(x => x != "bf16").Select(int.Parse).DefaultIfEmpty(config.EvalBatchUsers).First();
+                output.WriteLine(System.Text.Json.JsonSerializer.Serialize(LcRecBenchmark.Beam(lc, baseModel, int.Parse(f[1]), int.Parse(f[2]), config.Beam, batchUsers, bf16), opts));
+            }
+            else throw new UsageException($"--benchmark: cannot read '{part}' (use step:BATCH:HISTORY_ITEMS or beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16])");
+        }
+    }
+
+    /// <summary>The GGUF file whose vocabulary spells a random model's prompts: LETTER_PROMPT_TOKENIZER, else ../shared's stories260K.</summary>
+    private static string PromptTokenizerFile() =>
+        Environment.GetEnvironmentVariable("LETTER_PROMPT_TOKENIZER") ?? Path.Combine("..", "shared", "models", "stories260K", "stories260K.gguf");
+
+    /// <summary>A tokenizer without added tokens for each model built (identifier tokens are added per model).</summary>
+    private static LlmTokenizer FreshTokenizer(LlmCheckpoint checkpoint, string baseModel, LlmTokenizer? randomTokenizer)
+    {
+        if (randomTokenizer is not null)
+        {
+            return GgufCheckpoint.ReadTokenizer(GgufFile.Read(PromptTokenizerFile()));
+        }
+        using var again = LlmCheckpoint.Load(baseModel);
+        return again.Tokenizer ?? throw new UsageException($"{baseModel} has no tokenizer");
     }
 
     private static void RunBenchmark(string spec, ItemIndex index, TigerConfig config, TextWriter output)

@@ -17,6 +17,10 @@ public sealed class LlmCheckpoint : IDisposable
         Tokenizer = tokenizer;
     }
 
+    /// <summary>A checkpoint made in memory (benchmarks, tests).</summary>
+    public static LlmCheckpoint FromTensors(string source, LlamaConfig config, Dictionary<string, Tensor> tensors, LlmTokenizer? tokenizer) =>
+        new(source, config, tensors, tokenizer);
+
     public string Source { get; }
     public LlamaConfig Config { get; }
     public Dictionary<string, Tensor> Tensors { get; }
