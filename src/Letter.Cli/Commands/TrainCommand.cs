@@ -167,7 +167,7 @@ public static class TrainCommand
                 Resume = resume,
                 MaxUsers = parse.GetValue(o.MaxUsers),
                 IndexFile = indexFile,
-                Log = new LineLog(Console.Error),
+                Log = new Letter.Progress.LineProgress(Console.Error),
             });
             parse.InvocationConfiguration.Output.WriteLine($"run {result.RunDirectory}: {result.State.Curve.Count} epochs, best epoch {result.State.BestEpoch} " +
                 $"(valid NDCG@10 {result.State.BestNdcg10:F4}, loss {result.State.BestValidLoss:F4}){(result.State.StopReason is { } r ? $"; {r}" : "")}");
@@ -177,12 +177,6 @@ public static class TrainCommand
             throw new UsageException(e.Message);
         }
         return 0;
-    }
-
-    /// <summary>Log lines written as they are reported (Progress&lt;T&gt; would post them to the thread pool, out of order).</summary>
-    private sealed class LineLog(TextWriter writer) : IProgress<string>
-    {
-        public void Report(string value) => writer.WriteLine(value);
     }
 
     /// <summary>

@@ -4,9 +4,9 @@ namespace Letter.Recommender.Llm;
 public enum LcRecLoss
 {
     /// <summary>Only the response: the target's code tokens and end-of-sequence (LC-Rec's only_train_response).</summary>
-    Response,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("response")] Response,
     /// <summary>Every token after BOS, prompt included: the original code's default (only_train_response off).</summary>
-    WholeSequence,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("whole-sequence")] WholeSequence,
 }
 
 /// <summary>

@@ -4,11 +4,11 @@ namespace Letter.Recommender.Llm;
 public enum EmbeddingTraining
 {
     /// <summary>All rows train (the original's modules_to_save = embed_tokens, lm_head).</summary>
-    All,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("all")] All,
     /// <summary>The new identifier-token rows keep their initial values; the base vocabulary's rows train.</summary>
-    FreezeNewTokens,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("freeze-new")] FreezeNewTokens,
     /// <summary>Neither the embedding nor the head trains: only the adapters.</summary>
-    Frozen,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("frozen")] Frozen,
 }
 
 /// <summary>LoRA settings; the defaults are the paper's (LC-Rec's lora_finetune.py).</summary>
