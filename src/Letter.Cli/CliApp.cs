@@ -25,6 +25,7 @@ public static class CliApp
         root.Subcommands.Add(RunCommand.Build());
         root.Subcommands.Add(RecommendCommand.Build());
         root.Subcommands.Add(DataCommand.Build());
+        root.Subcommands.Add(ImportCommand.Build());
         root.Subcommands.Add(EmbedCommand.Build());
         root.Subcommands.Add(CfCommand.Build());
         root.Subcommands.Add(TokenizeCommand.Build());
@@ -60,7 +61,7 @@ public static class CliApp
             error.WriteLine($"letter: {e.Message}");
             return BadInput;
         }
-        catch (Exception e) when (e is UsageException or LetterConfigException)
+        catch (Exception e) when (e is UsageException or LetterConfigException or Letter.Common.TrainingDivergedException)
         {
             error.WriteLine($"letter: {e.Message}");
             return BadInput;

@@ -69,6 +69,7 @@ public static class CfCommand
             if (parse.GetValue(import) is { } source)
             {
                 if (outFile is null) throw new UsageException("--import needs --out FILE.npy");
+                OutputPath.RequireFile(outFile, "the embedding file");
                 var m = CfEmbeddings.Read(source, dataset.ItemCount);
                 NpyFile.Write(outFile, m);
                 stdout.WriteLine($"wrote {outFile}: {m.Rows} x {m.Cols} from {source}");

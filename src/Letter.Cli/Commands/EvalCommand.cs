@@ -42,7 +42,7 @@ public static class EvalCommand
             if (parse.GetValue(decodeTemperature) is double t && !(t > 0 && !double.IsInfinity(t)))
                 throw new UsageException($"--decode-temperature must be a positive number (got {t})");
             var options = new RunEvaluationOptions(s == "test" ? DataSplit.Test : DataSplit.Valid, parse.GetValue(maxUsers), parse.GetValue(beam),
-                c == "best" ? CheckpointChoice.Best : CheckpointChoice.Last, parse.GetValue(bf16), parse.GetValue(batchUsers),
+                c == "best" ? CheckpointChoice.Best : CheckpointChoice.Last, HostCpu.Bf16(parse.GetValue(bf16), "eval", parse.InvocationConfiguration.Error), parse.GetValue(batchUsers),
                 DecodeTemperature: parse.GetValue(decodeTemperature));
             var runDir = parse.GetValue(run)!;
             bool lcRec = LcRecRunFolder.IsLcRecRun(runDir);

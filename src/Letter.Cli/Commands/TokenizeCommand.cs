@@ -105,7 +105,7 @@ public static class TokenizeCommand
                 ResolveCollisions = !parse.GetValue(original),
                 KMeansRestarts = parse.GetValue(restarts),
                 ExactKMeans = parse.GetValue(assignment) == "exact",
-                Bf16 = parse.GetValue(bf16),
+                Bf16 = HostCpu.Bf16(parse.GetValue(bf16), "tokenize", parse.InvocationConfiguration.Error),
                 Threads = parse.GetValue(threads),
             };
             try { config.Validate(); }

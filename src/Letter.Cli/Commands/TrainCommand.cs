@@ -80,7 +80,7 @@ public static class TrainCommand
                 Threads = parse.GetValue(threads),
                 Dropout = parse.GetValue(dropout),
                 TextTokens = parse.GetValue(textTokens),
-                Bf16 = parse.GetValue(bf16),
+                Bf16 = HostCpu.Bf16(parse.GetValue(bf16), "train", parse.InvocationConfiguration.Error),
             };
             try { config.Validate(); }
             catch (ArgumentException e) { throw new UsageException(e.Message); }

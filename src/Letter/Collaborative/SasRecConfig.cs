@@ -1,3 +1,5 @@
+using Letter.Common;
+
 namespace Letter.Collaborative;
 
 /// <summary>Training objective of SASRec.</summary>
@@ -38,7 +40,7 @@ public sealed record SasRecConfig
     /// Torch threads. One by default: at dimension 32 each op is too small for intra-op parallelism to pay,
     /// and on a shared 2-core machine a second thread made training steps about 5x slower (notes-embeddings.md).
     /// </summary>
-    public int Threads { get; init; } = 1;
+    [RunOnly] public int Threads { get; init; } = 1;
 
     public void Validate()
     {

@@ -47,6 +47,7 @@ public static class SasRecTrainer
         bool evaluateTest = false, string? datasetLabel = null, CancellationToken cancel = default, IProgress<ProgressUpdate>? progress = null)
     {
         config.Validate();
+        if (outFile is not null) OutputPath.RequireFile(outFile, "the embedding file");
         using var seed = new TorchSeed(config.Seed);
         var rng = new SplitMix64((ulong)config.Seed);
         var data = SasRecData.Build(users, config.MaxLen);
@@ -74,7 +75,16 @@ public static class SasRecTrainer
             {
                 cancel.ThrowIfCancellationRequested();
                 var batch = order.Skip(start).Take(config.BatchSize).Select(i => data.Train[i]).ToList();
-                lossSum += Step(model, optimizer, batch, config, rng, userItems, itemCount);
+                try
+                {
+                    lossSum += Step(model, optimizer, batch, config, rng, userItems, itemCount);
+                }
+                catch (TrainingDivergedException e)
+                {
+                    throw new TrainingDivergedException(
+                        $"SASRec training stopped in epoch {epoch}, step {start / config.BatchSize + 1} of {stepsPerEpoch} (learning rate {config.LearningRate:G3}): " +
+                        $"{e.Message}; nothing was written (an earlier output is left as it was). A lower learning rate usually avoids this");
+                }
                 bar.Advance(1, string.Create(CultureInfo.InvariantCulture, $"epoch {epoch} loss {lossSum / (start / config.BatchSize + 1):0.0000} best N@10 {(best is null ? 0 : bestNdcg):0.0000}"));
             }
             var valid = SasRecEvaluator.Evaluate(model, data.Valid, cancel: cancel).Ndcg(10);
@@ -210,10 +220,13 @@ public static class SasRecTrainer
             loss = nn.functional.binary_cross_entropy_with_logits(pos, ones_like(pos))
                  + nn.functional.binary_cross_entropy_with_logits(neg, zeros_like(neg));
         }
+        double value = loss.item<float>();
+        // checked before the step, so the weights (and the best epoch's snapshot) stay finite
+        TrainingDivergedException.ThrowIfNotFinite(value, "the loss");
         optimizer.zero_grad();
         loss.backward();
         optimizer.step();
-        return loss.item<float>();
+        return value;
     }
 
     private static Dictionary<string, Tensor> Snapshot(SasRecModel model)

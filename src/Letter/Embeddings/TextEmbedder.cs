@@ -27,6 +27,7 @@ public static class TextEmbedder
         IProgress<ProgressUpdate>? progress = null)
     {
         options.Validate();
+        if (outFile is not null) OutputPath.RequireFile(outFile, "the embedding file");
         var texts = ItemTexts(dataset, options.Fields);
         var clock = Stopwatch.StartNew();
         using var encoder = new BertEncoder(options);

@@ -1,3 +1,5 @@
+using Letter.Common;
+
 namespace Letter.Embeddings;
 
 /// <summary>
@@ -23,14 +25,17 @@ public sealed record TextEmbedderOptions
     /// <summary>Tokens per text including [CLS] and [SEP]; longer texts are cut (Sentence-Transformers' max_seq_length).</summary>
     public int MaxTokens { get; init; } = 256;
 
-    /// <summary>Texts per ONNX call; texts are sorted by length first so a batch pads little.</summary>
-    public int BatchSize { get; init; } = 16;
+    /// <summary>
+    /// Texts per ONNX call; texts are sorted by length first so a batch pads little. Run-only: padding
+    /// is masked out, so the vectors agree up to float rounding across batch sizes.
+    /// </summary>
+    [RunOnly] public int BatchSize { get; init; } = 16;
 
     /// <summary>ONNX Runtime intra-op threads.</summary>
-    public int Threads { get; init; } = 2;
+    [RunOnly] public int Threads { get; init; } = 2;
 
     /// <summary>Let idle ONNX Runtime threads spin (its default); off here, as it only pays on an otherwise idle machine.</summary>
-    public bool SpinWaitThreads { get; init; }
+    [RunOnly] public bool SpinWaitThreads { get; init; }
 
     /// <summary>Item fields joined into the text, in this order (those present and non-blank).</summary>
     public IReadOnlyList<string> Fields { get; init; } = ["title", "description", "categories", "brand"];

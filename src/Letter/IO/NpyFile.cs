@@ -6,8 +6,9 @@ using System.Text.RegularExpressions;
 namespace Letter.IO;
 
 /// <summary>
-/// NumPy .npy files (format versions 1, 2 and 3): float32, float16 and float64 are read as float32,
-/// 1-D arrays as one column; written as little-endian float32, version 1, C order.
+/// NumPy .npy files (format versions 1, 2 and 3) of item embeddings: float32, float16 and float64 are
+/// read as float32; only 2-D arrays [items, dim] of finite values are accepted (checked here, where
+/// they enter, so a bad file is named at once); written as little-endian float32, version 1, C order.
 /// </summary>
 public static partial class NpyFile
 {
@@ -59,9 +60,9 @@ public static partial class NpyFile
 
         var dims = shape.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(d => long.Parse(d, CultureInfo.InvariantCulture)).ToArray();
-        if (dims.Length is < 1 or > 2)
-            throw new LetterDataException(file, null, $"expected a 1-D or 2-D array, found shape ({shape.Groups[1].Value})");
-        long rowsL = dims[0], colsL = dims.Length == 2 ? dims[1] : 1;
+        if (dims.Length != 2)
+            throw new LetterDataException(file, null, $"expected a 2-D array [items, dim], found shape ({shape.Groups[1].Value.Trim()})");
+        long rowsL = dims[0], colsL = dims[1];
         long count = rowsL * colsL;
         if (count > int.MaxValue) throw new LetterDataException(file, null, "array too large");
         int rows = (int)rowsL, cols = (int)colsL;
@@ -92,7 +93,7 @@ public static partial class NpyFile
                     c[r * cols + k] = data[k * rows + r];
             data = c;
         }
-        return new FloatMatrix(data, rows, cols);
+        return new FloatMatrix(data, rows, cols).RequireFinite(file);
     }
 
     public static void Write(string path, FloatMatrix matrix) => AtomicFile.WriteAllBytes(path, Serialize(matrix));

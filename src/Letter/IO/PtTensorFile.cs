@@ -66,10 +66,10 @@ public static class PtTensorFile
             "HalfStorage" or "BFloat16Storage" => 2,
             _ => throw new LetterDataException(path, null, $"tensor type {t.Storage.DType} is not a float tensor"),
         };
-        if (t.Size.Length is < 1 or > 2)
-            throw new LetterDataException(path, null, $"expected a 1-D or 2-D tensor, found shape ({string.Join(", ", t.Size)})");
-        int rows = (int)t.Size[0], cols = t.Size.Length == 2 ? (int)t.Size[1] : 1;
-        long rowStride = t.Stride[0], colStride = t.Size.Length == 2 ? t.Stride[1] : 1;
+        if (t.Size.Length != 2)
+            throw new LetterDataException(path, null, $"expected a 2-D tensor [items, dim], found shape ({string.Join(", ", t.Size)})");
+        int rows = (int)t.Size[0], cols = (int)t.Size[1];
+        long rowStride = t.Stride[0], colStride = t.Stride[1];
         var data = new float[(long)rows * cols];
         long available = raw.Length / itemSize;
         for (int r = 0; r < rows; r++)
@@ -87,7 +87,7 @@ public static class PtTensorFile
                     _ => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(s) << 16),
                 };
             }
-        return new FloatMatrix(data, rows, cols);
+        return new FloatMatrix(data, rows, cols).RequireFinite(path);
     }
 
     private sealed record GlobalRef(string Module, string Name);

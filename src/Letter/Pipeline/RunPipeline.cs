@@ -68,6 +68,7 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
     private void Validate()
     {
         if (string.IsNullOrWhiteSpace(_config.Data)) throw new LetterConfigException("data: the dataset folder is required");
+        OutputPath.RequireFolder(_run, "the run folder");
         try
         {
             _config.Embed.Validate();
@@ -85,25 +86,43 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
             throw new LetterConfigException("base_model: recommender lc-rec needs a base language model (a Hugging Face folder or a GGUF file)");
     }
 
-    /// <summary>Runs <paramref name="work"/> unless the stage folder's manifest still matches.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> unless the stage folder's manifest still matches. When only run-only
+    /// settings changed, the trained outputs are kept: <paramref name="reevaluate"/> redoes what depends
+    /// on them (the stage's evaluation), or, without it, the stage is reused as it is. A folder that
+    /// must be redone is moved aside, never deleted.
+    /// </summary>
     private void Stage(string name, object settings, IReadOnlyDictionary<string, string> inputs, IReadOnlyList<string> outputs,
-        Action<string, bool> work)
+        Action<string, bool> work, Action<string>? reevaluate = null)
     {
         var dir = Path.Combine(_run, name);
-        var settingsJson = JsonSerializer.Serialize(settings, ConfigJson.Options);
-        var why = StageManifest.WhyRerun(dir, settingsJson, inputs);
-        if (why is null)
-        {
-            log.WriteLine($"[{name}] up to date, reused");
-            return;
-        }
-        bool resume = why == "not finished";
-        if (!resume && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-        log.WriteLine($"[{name}] {(resume ? "resuming" : "running")} ({why})");
-        Directory.CreateDirectory(dir);
+        var split = StageSettings.Of(settings);
+        var check = StageManifest.Check(dir, split, inputs);
         var clock = Stopwatch.StartNew();
-        work(dir, resume);
-        StageManifest.Write(dir, name, settingsJson, inputs, outputs, clock.Elapsed);
+        switch (check.Status)
+        {
+            case StageStatus.UpToDate:
+                log.WriteLine($"[{name}] up to date, reused");
+                return;
+            case StageStatus.RunSettingsChanged when reevaluate is null:
+                // the manifest keeps describing the settings that made the outputs
+                log.WriteLine($"[{name}] reused: the trained outputs are kept ({check.Reason})");
+                return;
+            case StageStatus.RunSettingsChanged:
+                log.WriteLine($"[{name}] re-evaluating, the trained model kept ({check.Reason})");
+                reevaluate!(dir);
+                break;
+            default:
+                bool resume = check.Status == StageStatus.NotFinished;
+                if (!resume && Directory.Exists(dir))
+                    log.WriteLine($"[{name}] the previous {name}/ ({check.Reason}) moved aside to {Path.GetFileName(StaleStage.MoveAside(dir, DateTime.UtcNow))}/, not deleted");
+                log.WriteLine($"[{name}] {(resume ? "resuming" : "running")} ({check.Reason})");
+                Directory.CreateDirectory(dir);
+                if (!resume) StageManifest.WriteStarted(dir, split);
+                work(dir, resume);
+                break;
+        }
+        StageManifest.Write(dir, name, split, inputs, outputs, clock.Elapsed);
         log.WriteLine($"[{name}] done in {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
@@ -163,7 +182,14 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
 
     private ModelResult TigerStage(string name, string model, LetterDataset data, (ItemIndex Index, string File) index, CancellationToken cancel)
     {
-        var settings = new { tiger = _config.Tiger, eval_max_users = _config.EvalMaxUsers };
+        var settings = new TigerStageSettings(_config.Tiger, _config.EvalMaxUsers);
+        // the stage's own protocol, with this run's evaluation settings (a change of them alone re-runs only this)
+        void Evaluate(string dir)
+        {
+            applyRuntime?.Invoke(new RuntimeOptions(_config.Tiger.Threads, Fp32Products: !_config.Tiger.Bf16));
+            TigerRunEvaluation.Evaluate(dir, new RunEvaluationOptions(DataSplit.Test, _config.EvalMaxUsers, _config.Tiger.Beam,
+                BatchUsers: _config.Tiger.EvalBatchUsers, MetricsFile: new TigerRunFolder(dir).MetricsFile), progress, cancel);
+        }
         Stage(name, settings, new Dictionary<string, string> { ["interactions"] = data.Folder.InterFile, ["index"] = index.File },
             ["metrics.json"],
             (dir, resume) =>
@@ -172,10 +198,9 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
                 TigerTrainer.Train(data, index.Index, _config.Tiger, dir, cancel,
                     new TigerTrainOptions { Resume = resume && new TigerRunFolder(dir).Exists, IndexFile = index.File, Log = log, Progress = progress });
                 cancel.ThrowIfCancellationRequested();
-                // the stage's own protocol (its eval_max_users is in its settings): always its metrics.json
-                TigerRunEvaluation.Evaluate(dir, new RunEvaluationOptions(DataSplit.Test, _config.EvalMaxUsers, MetricsFile: new TigerRunFolder(dir).MetricsFile),
-                    progress, cancel);
-            });
+                Evaluate(dir);
+            },
+            reevaluate: Evaluate);
         var metrics = JsonSerializer.Deserialize<JsonElement>(File.ReadAllText(new TigerRunFolder(Path.Combine(_run, name)).MetricsFile));
         var values = new Dictionary<string, double>();
         foreach (var p in metrics.EnumerateObject())

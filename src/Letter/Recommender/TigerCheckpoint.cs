@@ -86,5 +86,11 @@ public static class TigerCheckpoint
         {
             throw new LetterDataException(path, null, "is truncated");
         }
+        catch (Exception e) when (e is FormatException or JsonException or IOException or ArgumentException or OverflowException
+                                      or InvalidOperationException or System.Runtime.InteropServices.ExternalException)
+        {
+            // a damaged file can fail anywhere in the readers below us: name the file, not the reader
+            throw new LetterDataException(path, null, $"is damaged: {e.Message.Split('\n')[0].Trim()}", e);
+        }
     }
 }

@@ -1,3 +1,5 @@
+using Letter.Common;
+
 namespace Letter.Recommender;
 
 /// <summary>
@@ -62,12 +64,18 @@ public sealed record TigerConfig
     /// <summary>Total training minutes not to exceed (0 = no limit): no epoch starts that, judged by the last one, would end later; the schedule still spans <see cref="Epochs"/>.</summary>
     public double TimeBudgetMinutes { get; init; }
     /// <summary>Minutes between mid-epoch checkpoints (an epoch end always writes one).</summary>
-    public double CheckpointMinutes { get; init; } = 5;
-    public int Beam { get; init; } = 20;
+    [RunOnly] public double CheckpointMinutes { get; init; } = 5;
+    /// <summary>
+    /// Beam width of decoding. Run-only: a finished model is re-evaluated, not retrained, when it
+    /// changes; the per-epoch validation decodes with it too, so a run resumed under another beam
+    /// picks its best epoch by that beam from then on.
+    /// </summary>
+    [RunOnly] public int Beam { get; init; } = 20;
     /// <summary>Users decoded together in evaluation.</summary>
-    public int EvalBatchUsers { get; init; } = 64;
+    [RunOnly] public int EvalBatchUsers { get; init; } = 64;
     public int Seed { get; init; } = 42;
-    public int Threads { get; init; } = 2;
+    /// <summary>Torch threads (run-only: results agree up to float rounding across thread counts).</summary>
+    [RunOnly] public int Threads { get; init; } = 2;
     /// <summary>Matrix products in bfloat16 with fp32 master weights, optimizer, norms, softmax and loss (off: the paper's fp32).</summary>
     public bool Bf16 { get; init; }
 

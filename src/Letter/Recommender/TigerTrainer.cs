@@ -48,6 +48,7 @@ public static class TigerTrainer
         CancellationToken cancel = default, TigerTrainOptions? options = null)
     {
         options ??= new TigerTrainOptions();
+        OutputPath.RequireFolder(runDirectory, "the run folder");
         var run = new TigerRunFolder(runDirectory);
         var log = options.Log;
         if (index.ItemCount != data.ItemCount)
@@ -147,7 +148,21 @@ public static class TigerTrainer
                     cancel.ThrowIfCancellationRequested();
                 }
                 lr = LearningRate(config.LearningRate, state.GlobalStep, warmup, totalSteps);
-                double loss = Step(model, optimizer, inputs, targets, plan[b], config, lr, state.GlobalStep);
+                double loss;
+                try
+                {
+                    loss = Step(model, optimizer, inputs, targets, plan[b], config, lr, state.GlobalStep);
+                }
+                catch (TrainingDivergedException e)
+                {
+                    // nothing is saved here: the checkpoints on disk are the last good state
+                    throw new TrainingDivergedException(
+                        $"TIGER training stopped in epoch {epoch + 1}, step {b + 1} of {plan.Count} (learning rate {lr:G3}): {e.Message}; " +
+                        (File.Exists(run.LastCheckpoint)
+                            ? $"the checkpoints written before it are kept ({run.LastCheckpoint})"
+                            : "no checkpoint had been written yet") +
+                        ". A lower learning rate usually avoids this");
+                }
                 state = state with
                 {
                     StepInEpoch = b + 1,
@@ -264,12 +279,16 @@ public static class TigerTrainer
             var logits = model.Logits(ids, labels);
             var batchLoss = RankingGuidedLoss.Compute(logits, labels, config.Temperature);
             double weight = batches[m].Length / samples;
+            double value = batchLoss.item<float>();
+            // checked before anything moves the weights, so a diverged step changes nothing
+            TrainingDivergedException.ThrowIfNotFinite(value, "the loss");
             (batchLoss * weight).backward();
-            loss += weight * batchLoss.item<float>();
+            loss += weight * value;
         }
         using (NewDisposeScope())
         {
-            if (config.GradientClip > 0) nn.utils.clip_grad_norm_(model.parameters(), config.GradientClip);
+            if (config.GradientClip > 0)
+                TrainingDivergedException.ThrowIfNotFinite(nn.utils.clip_grad_norm_(model.parameters(), config.GradientClip), "the gradient norm");
             optimizer.step();
         }
         return loss;

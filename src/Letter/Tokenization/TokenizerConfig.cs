@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Letter.IO;
+using Letter.Common;
 
 namespace Letter.Tokenization;
 
@@ -91,7 +92,7 @@ public sealed record TokenizerConfig
     /// <summary>Run the MLP matrix products in bfloat16 (fp32 master weights, fp32 losses).</summary>
     public bool Bf16 { get; init; }
 
-    public int Threads { get; init; } = 2;
+    [RunOnly] public int Threads { get; init; } = 2;
     public int Seed { get; init; } = 42;
 
     [JsonIgnore]

@@ -34,6 +34,7 @@ public static class TokenizerPipeline
     public static TokenizerReport Run(FloatMatrix semantic, FloatMatrix? cf, TokenizerConfig config, string outDir, string name,
         IReadOnlyList<InputRecord> inputs, IProgress<ProgressUpdate>? progress = null)
     {
+        OutputPath.RequireFolder(outDir, "the tokenizer's output folder");
         Directory.CreateDirectory(outDir);
         WriteRunConfig(outDir, name, config, inputs);
         var training = TokenizerTrainer.Train(semantic, config.Alpha > 0 ? cf : null, config, progress);

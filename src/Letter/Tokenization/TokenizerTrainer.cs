@@ -76,11 +76,12 @@ public static class TokenizerTrainer
                         cfLoss = TokenizerLosses.Collaborative(q.Quantized, cfAll.index_select(0, ids));
                         loss = loss + config.Alpha * cfLoss;
                     }
+                    double lossValue = loss.item<float>();
+                    if (!double.IsFinite(lossValue))
+                        throw new TrainingDivergedException($"tokenizer training stopped in epoch {epoch + 1}: the loss became {lossValue}; no index or tokenizer was written. A lower learning rate usually avoids this");
                     optimizer.zero_grad();
                     loss.backward();
                     optimizer.step();
-                    double lossValue = loss.item<float>();
-                    if (double.IsNaN(lossValue)) throw new InvalidOperationException($"training loss is NaN at epoch {epoch}");
                     sumLoss += lossValue;
                     sumRecon += recon.item<float>();
                     sumQuant += q.Loss.item<float>();

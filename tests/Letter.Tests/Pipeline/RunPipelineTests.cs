@@ -84,6 +84,42 @@ public class RunPipelineTests
     }
 
     [Fact]
+    public void RunOnlyChange_ReEvaluates_KeepingTheCheckpoints_ATrainedChange_MovesTheOldModelAside()
+    {
+        using var dir = new TempDir();
+        var config = TinyConfig(dir);
+        var (first, _) = Run(config);
+        var tiger = Path.Combine(first.RunDirectory, "tiger");
+        var best = Path.Combine(tiger, "checkpoints", "best.ckpt");
+        var bestBytes = File.ReadAllBytes(best);
+        var bestTime = File.GetLastWriteTimeUtc(best);
+        var metricsTime = File.GetLastWriteTimeUtc(Path.Combine(tiger, "metrics.json"));
+
+        var evalOnly = config with
+        {
+            Tiger = config.Tiger with { Threads = 1, Beam = 4, EvalBatchUsers = 7, CheckpointMinutes = 1 },
+            Tokenizer = config.Tokenizer with { Threads = 1 },
+        };
+        var (second, log) = Run(evalOnly);
+        Assert.Contains("[tokenizer] reused: the trained outputs are kept (run settings changed: threads)", log);
+        Assert.Contains("[tiger] re-evaluating, the trained model kept (run settings changed: tiger.beam, tiger.checkpoint_minutes, tiger.eval_batch_users, tiger.threads)", log);
+        Assert.DoesNotContain("epoch 1:", log);
+        Assert.Equal(bestBytes, File.ReadAllBytes(best));
+        Assert.Equal(bestTime, File.GetLastWriteTimeUtc(best));
+        Assert.True(File.GetLastWriteTimeUtc(Path.Combine(tiger, "metrics.json")) > metricsTime);
+        var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(tiger, "metrics.json"))).RootElement;
+        Assert.Equal(4, metrics.GetProperty("beam").GetInt32());
+        Assert.Equal(30, second.Results[0].Users);
+        Assert.Contains("[tiger] up to date, reused", Run(evalOnly).Log);
+
+        var (_, log3) = Run(evalOnly with { Tiger = evalOnly.Tiger with { LearningRate = 1e-3 } });
+        Assert.Contains("[tiger] running (settings changed)", log3);
+        var aside = Assert.Single(Directory.GetDirectories(first.RunDirectory, "tiger.replaced-*"));
+        Assert.Contains($"[tiger] the previous tiger/ (settings changed) moved aside to {Path.GetFileName(aside)}/, not deleted", log3);
+        Assert.Equal(bestBytes, File.ReadAllBytes(Path.Combine(aside, "checkpoints", "best.ckpt")));
+    }
+
+    [Fact]
     public void UnfinishedStage_IsResumed_NotRestarted()
     {
         using var dir = new TempDir();
@@ -100,6 +136,26 @@ public class RunPipelineTests
         Assert.Contains("[tiger] resuming (not finished)", log);
         Assert.Equal(checkpoint, File.GetLastWriteTimeUtc(Path.Combine(tiger, "checkpoints", "last.ckpt")));
         Assert.Equal(first.Results[0].Metrics, second.Results[0].Metrics);
+    }
+
+    [Fact]
+    public void UnfinishedStage_WhoseTrainedSettingsChanged_IsMovedAside_NotResumedUnderItsOldConfig()
+    {
+        using var dir = new TempDir();
+        var config = TinyConfig(dir);
+        var (first, _) = Run(config);
+        var tiger = Path.Combine(first.RunDirectory, "tiger");
+        File.Delete(Path.Combine(tiger, StageManifest.FileName));
+
+        // a run-only change still resumes (the run's own config.json decides how it trains)
+        var (_, resumed) = Run(config with { Tiger = config.Tiger with { Threads = 1 } });
+        Assert.Contains("[tiger] resuming (not finished)", resumed);
+
+        File.Delete(Path.Combine(tiger, StageManifest.FileName));
+        var (_, log) = Run(config with { Tiger = config.Tiger with { Dropout = 0 } });
+        Assert.Contains("[tiger] running (not finished, and its settings changed since it started)", log);
+        Assert.Single(Directory.GetDirectories(first.RunDirectory, "tiger.replaced-*"));
+        Assert.Equal(0, new TigerRunFolder(tiger).ReadInfo().Config.Dropout);
     }
 
     [Fact]

@@ -80,7 +80,10 @@ public class TokenizeCommandTests
         var config = TinyTokenizer.Config with { Kind = TokenizerKind.ResidualKMeans, Alpha = 0.5, Bf16 = true };
         var back = TokenizerConfig.FromJson(config.ToJson());
         Assert.Equal(config.ToJson(), back.ToJson());
-        Assert.Contains("\"kind\": \"residual-k-means\"", config.ToJson());
+        Assert.Contains("\"kind\": \"residual_k_means\"", config.ToJson());
+        // tokenizers saved before the one JSON dialect spelled enums in kebab case
+        Assert.Equal(config, TokenizerConfig.FromJson(config.ToJson().Replace("residual_k_means", "residual-k-means")) with
+            { HiddenLayers = config.HiddenLayers, CodebookSizes = config.CodebookSizes, SinkhornEpsilons = config.SinkhornEpsilons });
     }
 
     [Fact]

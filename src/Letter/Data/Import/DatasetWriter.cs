@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Letter.IO;
+
+namespace Letter.Data.Import;
+
+/// <summary>
+/// Writes an imported dataset in Letter's layout, byte for byte as the synthetic dataset writes
+/// it: <c>NAME.inter.json</c> (one user a line), <c>NAME.item.json</c> (indented, only the fields
+/// an item has; written when any item has text), and the id maps <c>NAME.user2id</c> and
+/// <c>NAME.item2id</c>. Every file goes through a temporary file and a rename.
+/// </summary>
+internal static class DatasetWriter
+{
+    public static DatasetFolder Write(string directory, string name, FilteredInteractions data, InteractionTable table)
+    {
+        Directory.CreateDirectory(directory);
+        var folder = new DatasetFolder(directory, name);
+        AtomicFile.Write(folder.InterFile, s => WriteInter(s, data.Sequences));
+        var text = table.Text;
+        if (text is not null && data.ItemIndex.Any(i => ItemTextLoader.HasText(text[i])))
+            AtomicFile.Write(folder.ItemFile, s => WriteItems(s, data.ItemIndex.Select(i => text[i]).ToArray()));
+        else if (File.Exists(folder.ItemFile))
+            File.Delete(folder.ItemFile);  // an older import's text would not match these items
+        AtomicFile.Write(IdMaps.UserFile(folder), s => WriteMap(s, data.UserIndex.Select(u => table.Users[u])));
+        AtomicFile.Write(IdMaps.ItemFile(folder), s => WriteMap(s, data.ItemIndex.Select(i => table.Items[i])));
+        return folder;
+    }
+
+    private static void WriteInter(Stream stream, int[][] sequences)
+    {
+        using var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+        var sb = new StringBuilder();
+        w.Write("{\n");
+        for (int u = 0; u < sequences.Length; u++)
+        {
+            sb.Clear();
+            sb.Append("  \"").Append(u.ToString(CultureInfo.InvariantCulture)).Append("\": [");
+            sb.AppendJoin(", ", sequences[u]);
+            sb.Append(u + 1 < sequences.Length ? "],\n" : "]\n");
+            w.Write(sb);
+        }
+        w.Write("}\n");
+    }
+
+    private static void WriteItems(Stream stream, ItemText?[] items)
+    {
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            for (int i = 0; i < items.Length; i++)
+            {
+                w.WriteStartObject(i.ToString(CultureInfo.InvariantCulture));
+                if (items[i] is { } t)
+                {
+                    if (t.Title is not null) w.WriteString("title", t.Title);
+                    if (t.Description is not null) w.WriteString("description", t.Description);
+                    if (t.Categories is not null) w.WriteString("categories", t.Categories);
+                    if (t.Brand is not null) w.WriteString("brand", t.Brand);
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
+        stream.WriteByte((byte)'\n');
+    }
+
+    private static void WriteMap(Stream stream, IEnumerable<string> originals)
+    {
+        using var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+        int dense = 0;
+        foreach (var id in originals)
+        {
+            w.Write(id);
+            w.Write('\t');
+            w.Write(dense++.ToString(CultureInfo.InvariantCulture));
+            w.Write('\n');
+        }
+    }
+}
