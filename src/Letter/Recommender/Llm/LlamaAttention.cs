@@ -49,13 +49,24 @@ internal sealed class LlamaAttention : nn.Module
             if (cache.Length > 0 && l > 1) throw new NotSupportedException("multi-token steps after a cached prefix are not supported");
             (k, v) = cache.Append(layer, k, v);
         }
-        if (_kvHeads != _heads)
+        Tensor attended;
+        int groups = _heads / _kvHeads;
+        if (groups > 1 && l == 1 && !causal)
         {
-            int groups = _heads / _kvHeads;
-            k = k.repeat_interleave(groups, dim: 1);                     // [B, H, T, Dh]
-            v = v.repeat_interleave(groups, dim: 1);
+            // one new position per row: the H / Hkv query heads of a key/value head become its query rows, so
+            // the cache is read as is instead of being repeated (head h uses key/value head h / groups)
+            var grouped = q.reshape(b, _kvHeads, groups, _dh);                              // [B, Hkv, groups, Dh]
+            attended = F.scaled_dot_product_attention(grouped, k, v).reshape(b, _heads, 1, _dh); // [B, H, 1, Dh]
         }
-        var attended = F.scaled_dot_product_attention(q, k, v, is_casual: causal); // [B, H, L, Dh], scale 1/sqrt(Dh)
+        else
+        {
+            if (groups > 1)
+            {
+                k = k.repeat_interleave(groups, dim: 1);                                   // [B, H, T, Dh]
+                v = v.repeat_interleave(groups, dim: 1);
+            }
+            attended = F.scaled_dot_product_attention(q, k, v, is_casual: causal);         // [B, H, L, Dh], scale 1/sqrt(Dh)
+        }
         var merged = attended.transpose(1, 2).reshape(b, l, _heads * _dh);
         return _o.call(merged).MoveToOuterDisposeScope();
     }
