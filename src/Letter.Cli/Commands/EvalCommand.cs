@@ -2,6 +2,7 @@ using System.CommandLine;
 using Letter.Data;
 using Letter.Evaluation;
 using Letter.Recommender;
+using Letter.Recommender.Llm;
 
 using Letter.Cli.Progress;
 
@@ -25,7 +26,7 @@ public static class EvalCommand
         {
             Description = "Score beams by log-softmax of logits / T (default 1: raw logits, as the original LETTER decodes; the run's tau scores by the distribution its loss trained)",
         };
-        var cmd = new Command("eval", "Evaluate a TIGER run: full ranking, leave-one-out, Recall@1/5/10 and NDCG@5/10, written to RUN/metrics.json (other checkpoints, samples, beams or bf16 to files that name them)");
+        var cmd = new Command("eval", "Evaluate a TIGER or LC-Rec run: full ranking, leave-one-out, Recall@1/5/10 and NDCG@5/10, written to RUN/metrics.json (other checkpoints, samples, beams or bf16 to files that name them)");
         cmd.Arguments.Add(run);
         foreach (var o in new Option[] { split, maxUsers, beam, checkpoint, bf16, batchUsers, decodeTemperature }) cmd.Options.Add(o);
         cmd.SetAction((parse, invocationCancel) =>
@@ -44,9 +45,13 @@ public static class EvalCommand
                 c == "best" ? CheckpointChoice.Best : CheckpointChoice.Last, HostCpu.Bf16(parse.GetValue(bf16), "eval", parse.InvocationConfiguration.Error), parse.GetValue(batchUsers),
                 DecodeTemperature: parse.GetValue(decodeTemperature));
             var runDir = parse.GetValue(run)!;
-            if (new TigerRunFolder(runDir).Exists)
+            bool lcRec = LcRecRunFolder.IsLcRecRun(runDir);
+            if (lcRec)
+                LetterRuntime.Apply(new RuntimeOptions(new LcRecRunFolder(runDir).ReadInfo().Config.Threads, Fp32Products: !options.Bf16));
+            else if (new TigerRunFolder(runDir).Exists)
                 LetterRuntime.Apply(new RuntimeOptions(new TigerRunFolder(runDir).ReadInfo().Config.Threads, Fp32Products: !options.Bf16));
-            var e = TigerRunEvaluation.Evaluate(parse.GetValue(run)!, options, ConsoleProgress.Instance, cancel);
+            var e = lcRec ? LcRecRunEvaluation.Evaluate(runDir, options, ConsoleProgress.Instance, cancel)
+                : TigerRunEvaluation.Evaluate(runDir, options, ConsoleProgress.Instance, cancel);
             var output = parse.InvocationConfiguration.Output;
             output.WriteLine($"{e.Split.Name()}: {e.Users} users, beam {e.Beam}, {e.Precision.Name()}"
                 + (e.DecodeTemperature != 1.0 ? $", decoding temperature {e.DecodeTemperature}" : "") + $", {e.Seconds:F1} s ({e.UsersPerSecond:F0} users/s)");

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Letter.Data;
 using Letter.Decoding;
 using Letter.Recommender;
+using Letter.Recommender.Llm;
 
 using Letter.Common;
 
@@ -33,11 +34,15 @@ public static class RecommendCommand
             if (top is < 1 or > 100) throw new UsageException("--k must be between 1 and 100");
             if (parse.GetValue(beam) is < 1 or > 1000) throw new UsageException("--beam must be between 1 and 1000");
             var folder = new TigerRunFolder(TigerRunDirectory(parse.GetValue(run)!));
-            var info = folder.ReadInfo();
+            bool lcRec = LcRecRunFolder.IsLcRecRun(folder.Directory);
+            var lcRecInfo = lcRec ? new LcRecRunFolder(folder.Directory).ReadInfo() : null;
+            var info = lcRec ? null : folder.ReadInfo();
+            string datasetDirectory = lcRecInfo?.DatasetDirectory ?? info!.DatasetDirectory;
+            int itemCount = lcRecInfo?.ItemCount ?? info!.ItemCount;
             var titles = folder.ReadTitles();
             // the dataset is needed only for --user and for original ids (letter import's id maps); a copied run has neither
-            LetterDataset? data = parse.GetValue(user) is not null || Directory.Exists(info.DatasetDirectory)
-                ? LetterDataset.Load(info.DatasetDirectory, loadIndex: false) : null;
+            LetterDataset? data = parse.GetValue(user) is not null || Directory.Exists(datasetDirectory)
+                ? LetterDataset.Load(datasetDirectory, loadIndex: false) : null;
             var ids = data is null ? null : IdMaps.TryRead(data.Folder);
             if (ids is not null && (ids.ItemCount != data!.ItemCount || ids.UserCount != data.Users.Count))
                 throw new IO.LetterDataException(IdMaps.ItemFile(data.Folder), null,
@@ -48,10 +53,10 @@ public static class RecommendCommand
             int[] items = parse.GetValue(user) is { } id
                 ? (data!.Users.FirstOrDefault(u => u.UserId == (ids is null ? id : ids.DenseUser(id)?.ToString(CultureInfo.InvariantCulture)))
                    ?? throw new UsageException($"user '{id}' is not in {(ids is null ? data.Folder.InterFile : IdMaps.UserFile(data.Folder))}")).Items
-                : ids is null ? ParseHistory(parse.GetValue(history)!, info.ItemCount) : ParseOriginalHistory(parse.GetValue(history)!, ids);
+                : ids is null ? ParseHistory(parse.GetValue(history)!, itemCount) : ParseOriginalHistory(parse.GetValue(history)!, ids);
 
-            LetterRuntime.Apply(new RuntimeOptions(info.Config.Threads));
-            using var recommender = TigerRecommender.Load(folder.Directory);
+            LetterRuntime.Apply(new RuntimeOptions(lcRecInfo?.Config.Threads ?? info!.Config.Threads));
+            using var recommender = lcRec ? LcRecRecommender.Load(folder.Directory) : TigerRecommender.Load(folder.Directory);
             var options = new RecommendOptions(parse.GetValue(beam), ExcludeHistory: parse.GetValue(excludeSeen));
             var ranked = recommender.Recommend(items, top, options)
                 .SelectMany(r => r.Items.Select(item => (Item: item, r.Identifier, r.Score)))

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Letter.Data;
 using Letter.Recommender;
+using Letter.Recommender.Llm;
 
 using Letter.Cli.Progress;
 
@@ -39,9 +40,16 @@ public static class TrainCommand
         var textTokens = new Option<int>("--text-tokens") { Description = "Vocabulary rows never read or generated, beside the codes: 32098 gives the original LETTER-TIGER's T5 vocabulary (32,100 text tokens + codes); 0 = codes only, as TIGER", DefaultValueFactory = _ => d.TextTokens };
         var bf16 = new Option<bool>("--bf16") { Description = "Matrix products in bfloat16 (fp32 weights, optimizer, norms, softmax and loss)" };
         var benchmark = new Option<string?>("--benchmark") { Description = "Instead of training, time the training step and beam search: 'step:HISTORY_ITEMS,...' and/or 'beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16]' (e.g. step:20,7 beam:256:7 beam:256:7:128:bf16); 'trie' times building the prefix trie of the index's identifiers and its memory" };
-        var cmd = new Command("train", "Train the TIGER generative recommender (T5, ranking-guided loss) on a dataset and its item identifiers");
+        var recommender = new Option<string>("--recommender") { Description = "tiger: a T5 encoder-decoder trained from scratch; lc-rec: a LLaMA-family language model (--base) fine-tuned with LoRA on LC-Rec's prompt (docs/llm.md)", DefaultValueFactory = _ => "tiger" };
+        recommender.AcceptOnlyFromAmong("tiger", "lc-rec");
+        var baseModel = new Option<string?>("--base") { Description = "lc-rec: the base language model, a Hugging Face folder (config.json, model.safetensors or shards, tokenizer.json) or a GGUF file (f32/f16)" };
+        var loraEmbeddings = new Option<string>("--lora-embeddings") { Description = "lc-rec: what trains besides the LoRA adapters: all (embedding and head, the original's modules_to_save), freeze-new (the new identifier-token rows keep their initial values), frozen (adapters only)", DefaultValueFactory = _ => "all" };
+        loraEmbeddings.AcceptOnlyFromAmong("all", "freeze-new", "frozen");
+        var loss = new Option<string>("--loss") { Description = "lc-rec: response (the ranking-guided loss on the target identifier and EOS) or whole (every token of the prompt too, the original code's default)", DefaultValueFactory = _ => "response" };
+        loss.AcceptOnlyFromAmong("response", "whole");
+        var cmd = new Command("train", "Train a generative recommender (TIGER, or LC-Rec on a base language model) on a dataset and its item identifiers");
         cmd.Arguments.Add(dir);
-        foreach (var o in new Option[] { index, output, resume, initFrom, epochs, seed, temperature, batch, accumulate, batching, lr, beam, maxUsers, validUsers, patience, selectBy, budget, threads, dropout, textTokens, bf16, benchmark })
+        foreach (var o in new Option[] { index, output, resume, initFrom, epochs, seed, temperature, batch, accumulate, batching, lr, beam, maxUsers, validUsers, patience, selectBy, budget, threads, dropout, textTokens, bf16, benchmark, recommender, baseModel, loraEmbeddings, loss })
             cmd.Options.Add(o);
         cmd.SetAction((parse, invocationCancel) =>
         {
@@ -51,6 +59,10 @@ public static class TrainCommand
             var indexFile = parse.GetValue(index) ?? dataset.Folder.IndexFile;
             if (!File.Exists(indexFile)) throw new UsageException($"no index: {indexFile} does not exist (pass --index)");
             var itemIndex = ItemIndexReader.Read(indexFile);
+            if (parse.GetValue(recommender) == "lc-rec")
+                return Task.FromResult(TrainLcRec(parse, dataset, itemIndex, indexFile, cancel, new LcRecOptions(output, resume, epochs, seed, temperature, batch, accumulate,
+                    lr, beam, maxUsers, validUsers, budget, threads, baseModel, loraEmbeddings, loss, benchmark)));
+            if (parse.GetValue(baseModel) is not null) throw new UsageException("--base is for --recommender lc-rec");
             var config = d with
             {
                 Epochs = parse.GetValue(epochs),
@@ -106,6 +118,112 @@ public static class TrainCommand
             return Task.FromResult(0);
         });
         return cmd;
+    }
+
+    private sealed record LcRecOptions(Option<string> Output, Option<bool> Resume, Option<int> Epochs, Option<int> Seed, Option<double> Temperature,
+        Option<int> Batch, Option<int> Accumulate, Option<double> Lr, Option<int> Beam, Option<int?> MaxUsers, Option<int> ValidUsers, Option<double> Budget,
+        Option<int> Threads, Option<string?> BaseModel, Option<string> Embeddings, Option<string> Loss, Option<string?> Benchmark);
+
+    /// <summary>LC-Rec training: TIGER's options that were given explicitly override LC-Rec's own defaults (4 epochs, lr 1e-4, ...).</summary>
+    private static int TrainLcRec(ParseResult parse, LetterDataset dataset, ItemIndex itemIndex, string indexFile, CancellationToken cancel, LcRecOptions o)
+    {
+        var baseModel = parse.GetValue(o.BaseModel) ?? throw new UsageException("--recommender lc-rec needs --base MODEL (a Hugging Face folder or a GGUF file)");
+        T Given<T>(Option<T> option, T fallback) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : fallback;
+        var d = new LcRecConfig();
+        var config = d with
+        {
+            Epochs = Given(o.Epochs, d.Epochs),
+            Seed = Given(o.Seed, d.Seed),
+            Temperature = Given(o.Temperature, d.Temperature),
+            BatchSize = Given(o.Batch, d.BatchSize),
+            GradientAccumulation = Given(o.Accumulate, d.GradientAccumulation),
+            LearningRate = Given(o.Lr, d.LearningRate),
+            Beam = Given(o.Beam, d.Beam),
+            ValidationUsers = Given(o.ValidUsers, d.ValidationUsers),
+            TimeBudgetMinutes = Given(o.Budget, d.TimeBudgetMinutes),
+            Threads = Given(o.Threads, d.Threads),
+            Loss = parse.GetValue(o.Loss) == "whole" ? LcRecLoss.WholeSequence : LcRecLoss.Response,
+            Lora = d.Lora with
+            {
+                Embeddings = parse.GetValue(o.Embeddings) switch { "freeze-new" => EmbeddingTraining.FreezeNewTokens, "frozen" => EmbeddingTraining.Frozen, _ => EmbeddingTraining.All },
+            },
+        };
+        try { config.Validate(); }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        if (parse.GetValue(o.Benchmark) is { } spec)
+        {
+            LetterRuntime.Apply(new RuntimeOptions(config.Threads, Fp32Products: !spec.Contains("bf16")));
+            RunLcRecBenchmark(spec, baseModel, itemIndex, config, parse.InvocationConfiguration.Output);
+            return 0;
+        }
+        var runDir = parse.GetValue(o.Output)!;
+        var folder = new LcRecRunFolder(runDir);
+        bool resume = parse.GetValue(o.Resume);
+        LetterRuntime.Apply(new RuntimeOptions(resume && folder.Exists ? folder.ReadInfo().Config.Threads : config.Threads));
+        try
+        {
+            var result = LcRecTrainer.Train(dataset, itemIndex, baseModel, config, runDir, cancel, new LcRecTrainOptions
+            {
+                Resume = resume,
+                MaxUsers = parse.GetValue(o.MaxUsers),
+                IndexFile = indexFile,
+                Log = new Letter.Progress.LineProgress(Console.Error),
+            });
+            parse.InvocationConfiguration.Output.WriteLine($"run {result.RunDirectory}: {result.State.Curve.Count} epochs, best epoch {result.State.BestEpoch} " +
+                $"(valid NDCG@10 {result.State.BestNdcg10:F4}, loss {result.State.BestValidLoss:F4}){(result.State.StopReason is { } r ? $"; {r}" : "")}");
+        }
+        catch (ArgumentException e) when (e is not ArgumentOutOfRangeException)
+        {
+            throw new UsageException(e.Message);
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// LC-Rec timings: 'step:BATCH:HISTORY_ITEMS' (a training step) and 'beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16]' (beam search);
+    /// --base may be random:smollm2-135m or random:qwen2.5-0.5b (random weights of that shape, stories260K's tokenizer for the prompts).
+    /// </summary>
+    private static void RunLcRecBenchmark(string spec, string baseModel, ItemIndex index, LcRecConfig config, TextWriter output)
+    {
+        var opts = System.Text.Json.JsonSerializerOptions.Default;
+        LlmTokenizer? tokenizer = null;
+        if (baseModel.StartsWith("random:", StringComparison.Ordinal))
+        {
+            var gguf = PromptTokenizerFile();
+            if (!File.Exists(gguf)) throw new UsageException($"a random base model spells its prompts with a GGUF file's vocabulary: set LETTER_PROMPT_TOKENIZER (no {gguf})");
+            tokenizer = GgufCheckpoint.ReadTokenizer(GgufFile.Read(gguf));
+        }
+        using var checkpoint = LcRecBenchmark.Base(baseModel, tokenizer!, config.Seed);
+        foreach (var part in spec.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var f = part.Split(':');
+            using var lc = LcRecModel.Create(LlmCheckpoint.FromTensors(checkpoint.Source, checkpoint.Config, checkpoint.Tensors, FreshTokenizer(checkpoint, baseModel, tokenizer)), index, config.Seed);
+            LoraAdapters.Apply(lc.Model, config.Lora, config.Seed + 1);
+            if (f[0] == "step" && f.Length == 3)
+                output.WriteLine(System.Text.Json.JsonSerializer.Serialize(LcRecBenchmark.TrainStep(lc, config, baseModel, int.Parse(f[1]), int.Parse(f[2])), opts));
+            else if (f[0] == "beam" && f.Length >= 3 && f.Skip(3).All(x => x == "bf16" || int.TryParse(x, out _)))
+            {
+                bool bf16 = f.Skip(3).Contains("bf16");
+                int batchUsers = f.Skip(3).Where(x => x != "bf16").Select(int.Parse).DefaultIfEmpty(config.EvalBatchUsers).First();
+                output.WriteLine(System.Text.Json.JsonSerializer.Serialize(LcRecBenchmark.Beam(lc, baseModel, int.Parse(f[1]), int.Parse(f[2]), config.Beam, batchUsers, bf16), opts));
+            }
+            else throw new UsageException($"--benchmark: cannot read '{part}' (use step:BATCH:HISTORY_ITEMS or beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16])");
+        }
+    }
+
+    /// <summary>The GGUF file whose vocabulary spells a random model's prompts: LETTER_PROMPT_TOKENIZER, else ../shared's stories260K.</summary>
+    private static string PromptTokenizerFile() =>
+        Environment.GetEnvironmentVariable("LETTER_PROMPT_TOKENIZER") ?? Path.Combine("..", "shared", "models", "stories260K", "stories260K.gguf");
+
+    /// <summary>A tokenizer without added tokens for each model built (identifier tokens are added per model).</summary>
+    private static LlmTokenizer FreshTokenizer(LlmCheckpoint checkpoint, string baseModel, LlmTokenizer? randomTokenizer)
+    {
+        if (randomTokenizer is not null)
+        {
+            return GgufCheckpoint.ReadTokenizer(GgufFile.Read(PromptTokenizerFile()));
+        }
+        using var again = LlmCheckpoint.Load(baseModel);
+        return again.Tokenizer ?? throw new UsageException($"{baseModel} has no tokenizer");
     }
 
     private static void RunBenchmark(string spec, ItemIndex index, TigerConfig config, TextWriter output)

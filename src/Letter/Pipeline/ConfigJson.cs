@@ -140,7 +140,7 @@ public static class ConfigJson
             if (t == typeof(double)) return JsonValue.Create(double.Parse(text, inv));
             if (t.IsEnum)
             {
-                var names = Enum.GetNames(t).Select(n => JsonNamingPolicy.SnakeCaseLower.ConvertName(n)).ToArray();
+                var names = EnumNames(t);
                 if (!names.Contains(text)) throw new FormatException($"expected one of {string.Join(", ", names)}");
                 return JsonValue.Create(text);
             }
@@ -168,13 +168,18 @@ public static class ConfigJson
         : t.IsGenericType && t.GetGenericArguments().Length == 1 && t.IsAssignableFrom(t.GetGenericArguments()[0].MakeArrayType()) ? t.GetGenericArguments()[0]
         : null;
 
+    /// <summary>An enum's values as JSON spells them: a [JsonStringEnumMemberName] where given (by-length, lc-rec), else snake_case.</summary>
+    private static string[] EnumNames(Type t) => t.GetFields(BindingFlags.Public | BindingFlags.Static)
+        .Select(f => f.GetCustomAttribute<System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute>()?.Name ?? JsonNamingPolicy.SnakeCaseLower.ConvertName(f.Name))
+        .ToArray();
+
     public static string Describe(Type t)
     {
         t = Nullable.GetUnderlyingType(t) ?? t;
         if (t == typeof(int) || t == typeof(long)) return "integer";
         if (t == typeof(float) || t == typeof(double)) return "number";
         if (t == typeof(bool)) return "true|false";
-        if (t.IsEnum) return string.Join('|', Enum.GetNames(t).Select(n => JsonNamingPolicy.SnakeCaseLower.ConvertName(n)));
+        if (t.IsEnum) return string.Join('|', EnumNames(t));
         if (ElementType(t) is { } e) return $"comma-separated {Describe(e)}s";
         return "text";
     }

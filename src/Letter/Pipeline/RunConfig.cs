@@ -9,6 +9,13 @@ namespace Letter.Pipeline;
 /// Everything <c>letter run</c> does, as one JSON document (snake_case keys; every key is also a
 /// flag, e.g. <c>--tokenizer.max_epochs 100</c>). Stage sections default to the paper's settings.
 /// </summary>
+/// <summary>Which generative recommender a run trains.</summary>
+public enum RecommenderKind
+{
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("tiger")] Tiger,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("lc-rec")] LcRec,
+}
+
 public sealed record RunConfig
 {
     /// <summary>Dataset folder in the LETTER layout.</summary>
@@ -36,6 +43,11 @@ public sealed record RunConfig
     public SasRecConfig Sasrec { get; init; } = new();
     public TokenizerConfig Tokenizer { get; init; } = new();
     public TigerConfig Tiger { get; init; } = new();
+    /// <summary>The generative recommender trained on the identifiers: TIGER (from scratch) or LC-Rec (a language model fine-tuned with LoRA).</summary>
+    public RecommenderKind Recommender { get; init; } = RecommenderKind.Tiger;
+    /// <summary>LC-Rec's base language model: a Hugging Face folder or a GGUF file (needed with recommender lc-rec).</summary>
+    public string? BaseModel { get; init; }
+    public Letter.Recommender.Llm.LcRecConfig LcRec { get; init; } = new();
 
     /// <summary>Settings sized for 2 cores on the built-in dataset: the demo's configuration.</summary>
     public static RunConfig Demo(string dataDir, string outDir, int seed) => new()
@@ -76,5 +88,6 @@ public sealed record RunConfig
         Sasrec = Sasrec with { Seed = Seed },
         Tokenizer = Tokenizer with { Seed = Seed },
         Tiger = Tiger with { Seed = Seed },
+        LcRec = LcRec with { Seed = Seed },
     };
 }

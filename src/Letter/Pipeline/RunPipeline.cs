@@ -8,6 +8,7 @@ using Letter.Evaluation;
 using Letter.IO;
 using Letter.Progress;
 using Letter.Recommender;
+using Letter.Recommender.Llm;
 using Letter.Tokenization;
 
 namespace Letter.Pipeline;
@@ -48,11 +49,13 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
         var results = new List<ModelResult>();
 
         var letterIndex = TokenizerStage("tokenizer", _config.Tokenizer, data, semantic, cf);
-        results.Add(TigerStage("tiger", "LETTER-TIGER", data, letterIndex, cancel));
+        bool lcRec = _config.Recommender == RecommenderKind.LcRec;
+        results.Add(lcRec ? LcRecStage("lc-rec", "LETTER-LC-Rec", data, letterIndex, cancel) : TigerStage("tiger", "LETTER-TIGER", data, letterIndex, cancel));
         if (_config.CompareRqVae)
         {
             var plainIndex = TokenizerStage("tokenizer-rqvae", _config.Tokenizer with { Alpha = 0, Beta = 0 }, data, semantic, cf);
-            results.Add(TigerStage("tiger-rqvae", "TIGER (plain RQ-VAE)", data, plainIndex, cancel));
+            results.Add(lcRec ? LcRecStage("lc-rec-rqvae", "LC-Rec (plain RQ-VAE)", data, plainIndex, cancel)
+                : TigerStage("tiger-rqvae", "TIGER (plain RQ-VAE)", data, plainIndex, cancel));
         }
         if (sasrecMetrics is not null) results.Add(sasrecMetrics);
 
@@ -72,12 +75,15 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
             _config.Sasrec.Validate();
             _config.Tokenizer.Validate();
             _config.Tiger.Validate();
+            _config.LcRec.Validate();
         }
         catch (ArgumentException e)
         {
             throw new LetterConfigException(e.Message);
         }
         if (_config.EvalMaxUsers is < 1) throw new LetterConfigException("eval_max_users must be at least 1 (or null for all)");
+        if (_config.Recommender == RecommenderKind.LcRec && string.IsNullOrWhiteSpace(_config.BaseModel))
+            throw new LetterConfigException("base_model: recommender lc-rec needs a base language model (a Hugging Face folder or a GGUF file)");
     }
 
     /// <summary>
@@ -195,6 +201,31 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
                 Evaluate(dir);
             },
             reevaluate: Evaluate);
+        var metrics = JsonSerializer.Deserialize<JsonElement>(File.ReadAllText(new TigerRunFolder(Path.Combine(_run, name)).MetricsFile));
+        var values = new Dictionary<string, double>();
+        foreach (var p in metrics.EnumerateObject())
+            if (p.Value.ValueKind == JsonValueKind.Number && p.Name.Contains('@')) values[p.Name] = p.Value.GetDouble();
+        return new ModelResult(model, name, values, metrics.GetProperty("users").GetInt32());
+    }
+
+    private ModelResult LcRecStage(string name, string model, LetterDataset data, (ItemIndex Index, string File) index, CancellationToken cancel)
+    {
+        var baseModel = Path.GetFullPath(_config.BaseModel!);
+        var settings = new { lc_rec = _config.LcRec, base_model = baseModel, eval_max_users = _config.EvalMaxUsers };
+        var inputs = new Dictionary<string, string> { ["interactions"] = data.Folder.InterFile, ["index"] = index.File };
+        if (File.Exists(baseModel)) inputs["base_model"] = baseModel;
+        Stage(name, settings, inputs, ["metrics.json"],
+            (dir, resume) =>
+            {
+                applyRuntime?.Invoke(new RuntimeOptions(_config.LcRec.Threads));
+                LcRecTrainer.Train(data, index.Index, baseModel, _config.LcRec, dir, cancel, new LcRecTrainOptions
+                {
+                    Resume = resume && new LcRecRunFolder(dir).Exists, IndexFile = index.File, Log = new Progress.LineProgress(log),
+                });
+                cancel.ThrowIfCancellationRequested();
+                LcRecRunEvaluation.Evaluate(dir, new RunEvaluationOptions(DataSplit.Test, _config.EvalMaxUsers, MetricsFile: new TigerRunFolder(dir).MetricsFile),
+                    progress, cancel);
+            });
         var metrics = JsonSerializer.Deserialize<JsonElement>(File.ReadAllText(new TigerRunFolder(Path.Combine(_run, name)).MetricsFile));
         var values = new Dictionary<string, double>();
         foreach (var p in metrics.EnumerateObject())
