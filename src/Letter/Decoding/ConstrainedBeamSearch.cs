@@ -102,12 +102,18 @@ public static class ConstrainedBeamSearch
         return result;
     }
 
-    /// <summary>Clears, for filtered users, the tokens whose child node has no allowed identifier below it.</summary>
+    /// <summary>
+    /// Clears, for filtered users, the tokens whose child node has no allowed identifier below it: with
+    /// exclusions only the few refused edges are looked at, with a candidate list the row is cleared and
+    /// only its live edges set again, so the cost follows the lists, not the trie's width.
+    /// </summary>
     private static void RefuseFiltered(Tensor allowed, Tensor node, PrefixTrie trie, IReadOnlyList<NodeLiveness?> filters, int width)
     {
         long v = trie.VocabularySize;
         var nodes = node.data<long>().ToArray();
         var refused = new List<long>();
+        var cleared = new List<long>();
+        var restored = new List<long>();
         for (int u = 0; u < filters.Count; u++)
         {
             if (filters[u] is not { } live) continue;
@@ -116,10 +122,17 @@ public static class ConstrainedBeamSearch
                 long row = (long)u * width + r;
                 int n = (int)nodes[row];
                 if (n == trie.DeadNode) continue;
-                foreach (var token in trie.Continuations(n))
-                    if (!live.IsLive(trie.Child(n, token))) refused.Add(row * v + token);
+                if (live.OnlyListed)
+                {
+                    cleared.Add(row);
+                    foreach (var token in live.LiveTokens(n)) restored.Add(row * v + token);
+                }
+                else
+                    foreach (var token in live.RefusedTokens(n)) refused.Add(row * v + token);
             }
         }
+        if (cleared.Count > 0) allowed.index_fill_(0, tensor(cleared.ToArray()), false);
+        if (restored.Count > 0) allowed.view(-1).index_fill_(0, tensor(restored.ToArray()), true);
         if (refused.Count > 0) allowed.view(-1).index_fill_(0, tensor(refused.ToArray()), false);
     }
 }

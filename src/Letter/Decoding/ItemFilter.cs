@@ -23,6 +23,8 @@ public sealed class NodeLiveness
 {
     private readonly IdentifierCatalog _catalog;
     private readonly Dictionary<int, int> _counts = new();
+    // the (token, child) edges on the counted identifiers' paths, by parent node
+    private readonly Dictionary<int, List<(int Token, int Child)>> _edges = new();
     private readonly bool _countsAllowed; // true: _counts are allowed identifiers below a node; false: refused ones
 
     public NodeLiveness(IdentifierCatalog catalog, ItemFilter filter)
@@ -35,13 +37,31 @@ public sealed class NodeLiveness
             .Select(catalog.KeyOfItem).Distinct()
             .Where(key => catalog.ItemsOf(key).Any(filter.Allows) == _countsAllowed).ToList();
         foreach (var key in counted)
-            foreach (var node in catalog.PrefixNodes(catalog.TokensOfItem(catalog.ItemsOf(key)[0])))
-                _counts[node] = _counts.GetValueOrDefault(node) + 1;
+        {
+            var tokens = catalog.TokensOfItem(catalog.ItemsOf(key)[0]);
+            int parent = 0; // the root
+            int t = 0;
+            foreach (var node in catalog.PrefixNodes(tokens))
+            {
+                int count = _counts.GetValueOrDefault(node);
+                if (count == 0)
+                {
+                    if (!_edges.TryGetValue(parent, out var list)) _edges[parent] = list = [];
+                    list.Add((tokens[t], node));
+                }
+                _counts[node] = count + 1;
+                parent = node;
+                t++;
+            }
+        }
         LiveIdentifiers = _countsAllowed ? counted.Count : catalog.IdentifierCount - counted.Count;
     }
 
     /// <summary>Identifiers the filter lets through.</summary>
     public int LiveIdentifiers { get; }
+
+    /// <summary>True: only <see cref="LiveTokens"/> may extend a node; false: any trie continuation but <see cref="RefusedTokens"/>.</summary>
+    public bool OnlyListed => _countsAllowed;
 
     public bool IsLive(int node)
     {
@@ -49,4 +69,12 @@ public sealed class NodeLiveness
         int counted = _counts.GetValueOrDefault(node);
         return _countsAllowed ? counted > 0 : _catalog.SequencesUnder[node] - counted > 0;
     }
+
+    /// <summary>With a candidate list: the tokens that extend <paramref name="node"/> towards an allowed identifier.</summary>
+    public IEnumerable<int> LiveTokens(int node) =>
+        _edges.TryGetValue(node, out var list) ? list.Select(e => e.Token) : [];
+
+    /// <summary>With exclusions: the tokens from <paramref name="node"/> whose every identifier below is refused.</summary>
+    public IEnumerable<int> RefusedTokens(int node) =>
+        _edges.TryGetValue(node, out var list) ? list.Where(e => !IsLive(e.Child)).Select(e => e.Token) : [];
 }
