@@ -113,12 +113,6 @@ public static class LcRecBenchmark
             seconds, users / seconds, PeakRssMb());
     }
 
-    /// <summary>The process's peak resident memory (VmHWM), MB; the value follows a tab, so split on any whitespace.</summary>
-    public static long PeakRssMb()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                return long.Parse(line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
-        return -1;
-    }
+    /// <summary>The process's peak resident memory (VmHWM), MB.</summary>
+    public static long PeakRssMb() => TigerBenchmark.PeakRssMb();
 }
