@@ -168,6 +168,7 @@ public static class TrainCommand
                 MaxUsers = parse.GetValue(o.MaxUsers),
                 IndexFile = indexFile,
                 Log = new Letter.Progress.LineProgress(Console.Error),
+                Progress = ConsoleProgress.Instance,
             });
             parse.InvocationConfiguration.Output.WriteLine($"run {result.RunDirectory}: {result.State.Curve.Count} epochs, best epoch {result.State.BestEpoch} " +
                 $"(valid NDCG@10 {result.State.BestNdcg10:F4}, loss {result.State.BestValidLoss:F4}){(result.State.StopReason is { } r ? $"; {r}" : "")}");

@@ -220,7 +220,7 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
                 applyRuntime?.Invoke(new RuntimeOptions(_config.LcRec.Threads));
                 LcRecTrainer.Train(data, index.Index, baseModel, _config.LcRec, dir, cancel, new LcRecTrainOptions
                 {
-                    Resume = resume && new LcRecRunFolder(dir).Exists, IndexFile = index.File, Log = new Progress.LineProgress(log),
+                    Resume = resume && new LcRecRunFolder(dir).Exists, IndexFile = index.File, Log = new Progress.LineProgress(log), Progress = progress,
                 });
                 cancel.ThrowIfCancellationRequested();
                 LcRecRunEvaluation.Evaluate(dir, new RunEvaluationOptions(DataSplit.Test, _config.EvalMaxUsers, MetricsFile: new TigerRunFolder(dir).MetricsFile),

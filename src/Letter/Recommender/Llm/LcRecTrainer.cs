@@ -23,6 +23,8 @@ public sealed record LcRecTrainOptions
     public long? StopAfterSteps { get; init; }
     /// <summary>One line per epoch and at start; null for silence.</summary>
     public IProgress<string>? Log { get; init; }
+    /// <summary>Where the epoch and validation bars go (null: nowhere).</summary>
+    public IProgress<Letter.Progress.ProgressUpdate>? Progress { get; init; }
 }
 
 /// <summary>What a training call ended with.</summary>
@@ -129,6 +131,7 @@ public static class LcRecTrainer
         {
             var plan = LengthBatcher.Plan(lengths, config.BatchSize, config.Seed, epoch).Chunk(config.GradientAccumulation).ToList();
             double lr = 0;
+            using var bar = new Letter.Progress.ProgressTask(options.Progress, $"epoch {epoch + 1}", plan.Count, start: state.StepInEpoch);
             for (int b = state.StepInEpoch; b < plan.Count; b++)
             {
                 if (cancel.IsCancellationRequested)
@@ -146,6 +149,7 @@ public static class LcRecTrainer
                     EpochLossSum = state.EpochLossSum + loss,
                     EpochLossCount = state.EpochLossCount + 1,
                 };
+                bar.Advance(1, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"loss {state.EpochLossSum / state.EpochLossCount:F4}"));
                 bool stopNow = options.StopAfterSteps is long stop && state.GlobalStep >= stop;
                 if (stopNow || (config.CheckpointMinutes > 0 && sinceCheckpoint.Elapsed.TotalMinutes >= config.CheckpointMinutes))
                 {
@@ -160,7 +164,8 @@ public static class LcRecTrainer
             try
             {
                 // decoding runs the adapters unmerged: training continues after it
-                evaluation = RecommenderEvaluator.Evaluate(recommender, validationSamples, DataSplit.Valid, null, config.Seed, config.EvalBatchUsers, cancel: cancel);
+                bar.Finish();
+                evaluation = RecommenderEvaluator.Evaluate(recommender, validationSamples, DataSplit.Valid, null, config.Seed, config.EvalBatchUsers, options.Progress, cancel);
                 validLoss = ValidationLoss(model, validation, config);
             }
             catch (OperationCanceledException)
