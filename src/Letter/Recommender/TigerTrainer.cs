@@ -51,10 +51,7 @@ public static class TigerTrainer
         OutputPath.RequireFolder(runDirectory, "the run folder");
         var run = new TigerRunFolder(runDirectory);
         var log = options.Log;
-        if (index.ItemCount != data.ItemCount)
-            throw new LetterDataException(options.IndexFile ?? "index", null, $"has identifiers for {index.ItemCount} items, the dataset has {data.ItemCount}");
-
-        string indexHash = options.IndexFile is not null ? FileHash.Sha256(options.IndexFile) : FileHash.Sha256Text(index.ToJson());
+        string indexHash = TrainingIndex.CheckAndHash(index, data, options.IndexFile);
         var resumed = options.Resume && run.Exists ? run.ReadInfo() : null;
         if (resumed is not null)
         {
