@@ -47,6 +47,14 @@ public static class TokenizeCommand
         var skEpsilons = new Option<string?>("--sk-epsilons") { Description = "Sinkhorn epsilon per level, comma separated (default 0,...,0,0.003)" };
         var skIters = new Option<int>("--sk-iters") { Description = "Sinkhorn iterations", DefaultValueFactory = _ => Defaults.SinkhornIterations };
         var skRounds = new Option<int>("--sk-rounds") { Description = "Sinkhorn re-assignment rounds on colliding groups", DefaultValueFactory = _ => Defaults.SinkhornRounds };
+        var cfScore = new Option<string>("--cf-score")
+        {
+            Description = "Scoring inside the collaborative loss: dot (z_q . cf, the original's) or cosine (cos(z_q, cf) / --cf-temperature)",
+            DefaultValueFactory = _ => Defaults.CfScore == CfScore.Cosine ? "cosine" : "dot",
+        };
+        cfScore.AcceptOnlyFromAmong("dot", "cosine");
+        var cfTemperature = new Option<double>("--cf-temperature") { Description = "Temperature of the cosine CF score", DefaultValueFactory = _ => Defaults.CfTemperature };
+        var revive = new Option<bool>("--revive-dead-codes") { Description = "After every epoch, move codes no item chose onto random items' residuals (keeps level 1 from collapsing; docs/tokenizer.md)" };
         var original = new Option<bool>("--original-collisions") { Description = "Keep the original behaviour: stop after the Sinkhorn rounds, collisions may remain" };
         var restarts = new Option<int>("--kmeans-restarts") { Description = "Restarts of the size-constrained k-means", DefaultValueFactory = _ => Defaults.KMeansRestarts };
         var assignment = new Option<string>("--kmeans-assignment")
@@ -61,7 +69,7 @@ public static class TokenizeCommand
 
         var cmd = new Command("tokenize", "Train the LETTER tokenizer (RQ-VAE with collaborative and diversity regularization) and write collision-free identifiers");
         cmd.Arguments.Add(dir);
-        foreach (var o in new Option[] { semantic, cf, output, mode, alpha, beta, epochs, minEpochs, patience, evalEvery, seed, clusters, levels,
+        foreach (var o in new Option[] { semantic, cf, output, mode, alpha, beta, cfScore, cfTemperature, revive, epochs, minEpochs, patience, evalEvery, seed, clusters, levels,
                      codebookSize, latentDim, hidden, batchSize, lr, weightDecay, dropout, skEpsilons, skIters, skRounds, original, restarts, assignment, bf16, threads, quiet })
             cmd.Options.Add(o);
         cmd.SetAction(parse =>
@@ -84,6 +92,9 @@ public static class TokenizeCommand
                 Kind = m == "rkmeans" ? TokenizerKind.ResidualKMeans : TokenizerKind.RqVae,
                 Alpha = parse.GetValue(alpha) ?? modeAlpha,
                 Beta = parse.GetValue(beta) ?? modeBeta,
+                CfScore = parse.GetValue(cfScore) == "cosine" ? CfScore.Cosine : CfScore.DotProduct,
+                CfTemperature = parse.GetValue(cfTemperature),
+                ReviveDeadCodes = parse.GetValue(revive),
                 MaxEpochs = parse.GetValue(epochs),
                 MinEpochs = Math.Min(parse.GetValue(minEpochs), parse.GetValue(epochs)),
                 PlateauPatience = parse.GetValue(patience),

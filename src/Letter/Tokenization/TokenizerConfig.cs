@@ -12,6 +12,16 @@ public enum TokenizerKind
     ResidualKMeans,
 }
 
+/// <summary>How the collaborative loss scores an item's z_q against a CF vector.</summary>
+public enum CfScore
+{
+    /// <summary>Raw dot product z_q . cf, as the original rqvae.py CF_loss (paper eq. 4): its scale is free.</summary>
+    DotProduct,
+
+    /// <summary>cos(z_q, cf) / <see cref="TokenizerConfig.CfTemperature"/>: the loss no longer depends on the lengths of z_q and cf.</summary>
+    Cosine,
+}
+
 /// <summary>
 /// Every setting of the LETTER tokenizer. Defaults are the paper's / the original RQ-VAE/main.py's
 /// (HonghuiBao2000/LETTER 8d0154e), except the epoch budget: the original runs 20,000 GPU epochs,
@@ -35,6 +45,18 @@ public sealed record TokenizerConfig
 
     /// <summary>Weight of the collaborative (in-batch contrastive) loss; 0 disables it.</summary>
     public double Alpha { get; init; } = 0.02;
+
+    /// <summary>Scoring inside the collaborative loss (docs/tokenizer.md, "The first level").</summary>
+    public CfScore CfScore { get; init; } = CfScore.DotProduct;
+
+    /// <summary>Temperature of the cosine CF score (ignored for the dot product).</summary>
+    public double CfTemperature { get; init; } = 0.1;
+
+    /// <summary>
+    /// After every epoch, move each code that no item chose onto the residual of a random item
+    /// (<see cref="DeadCodeRevival"/>); false is the original's behaviour, where such codes stay unused.
+    /// </summary>
+    public bool ReviveDeadCodes { get; init; }
 
     /// <summary>Weight of the code diversity loss, added inside each level's loss as the original does; 0 disables it.</summary>
     public double Beta { get; init; } = 1e-4;
@@ -111,6 +133,7 @@ public sealed record TokenizerConfig
         if (Alpha < 0 || Beta < 0) throw new ArgumentOutOfRangeException(Alpha < 0 ? nameof(Alpha) : nameof(Beta), "must be >= 0");
         if (Beta > 0 && (Clusters < 2 || CodebookSizes.Any(k => k < 2 * Clusters)))
             throw new ArgumentOutOfRangeException(nameof(Clusters), "needs 2 <= clusters and at least 2 codes per cluster in every codebook");
+        if (!(CfTemperature > 0) || !double.IsFinite(CfTemperature)) throw new ArgumentOutOfRangeException(nameof(CfTemperature), "must be a positive finite number");
         if (BatchSize < 2) throw new ArgumentOutOfRangeException(nameof(BatchSize), "must be at least 2");
         if (MaxEpochs < 0 || MinEpochs < 0) throw new ArgumentOutOfRangeException(nameof(MaxEpochs), "must be >= 0");
         if (EvalEvery < 1) throw new ArgumentOutOfRangeException(nameof(EvalEvery), "must be >= 1");

@@ -11,9 +11,12 @@ public static class TokenizerLosses
     /// </summary>
     /// <param name="quantized">z_q [B, Dz]</param>
     /// <param name="cf">CF embeddings of the same items [B, Dz]</param>
-    public static Tensor Collaborative(Tensor quantized, Tensor cf)
+    /// <param name="score">dot product (the original) or cosine over <paramref name="temperature"/></param>
+    public static Tensor Collaborative(Tensor quantized, Tensor cf, CfScore score = CfScore.DotProduct, double temperature = 1)
     {
-        var logits = quantized.matmul(cf.t()); // [B, B]
+        var logits = score == CfScore.Cosine
+            ? nn.functional.normalize(quantized, dim: 1).matmul(nn.functional.normalize(cf, dim: 1).t()) / temperature
+            : quantized.matmul(cf.t()); // [B, B]
         var targets = arange(quantized.shape[0], dtype: ScalarType.Int64, device: quantized.device);
         return nn.functional.cross_entropy(logits, targets);
     }

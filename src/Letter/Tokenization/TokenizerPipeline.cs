@@ -66,7 +66,7 @@ public static class TokenizerPipeline
             CollisionSummary.Of(IndexStatistics.Compute(assignment.AfterSinkhorn, config.CodebookSizes)),
             assignment.SinkhornRoundsRun, CollisionSummary.Of(finalStats),
             assignment.Resolution?.ChangedAtLevel, assignment.Resolution?.ItemsChanged ?? 0, assignment.Resolution?.MeanExtraError ?? 0,
-            finalStats, alignment, cfNote);
+            finalStats, alignment, cfNote, training.Initial);
 
         new ItemIndex(assignment.Final).Save(Path.Combine(outDir, $"{name}.index.json"));
         TokenizerStore.Save(model, outDir);
@@ -159,12 +159,15 @@ public static class TokenizerPipeline
     private static string CurveToCsv(IReadOnlyList<EpochRecord> curve)
     {
         var inv = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder("epoch,loss,reconstruction,quantization,collaborative,diversity,clustering_seconds,seconds,collision_rate,codes_used\n");
+        var sb = new StringBuilder("epoch,loss,reconstruction,quantization,collaborative,diversity,clustering_seconds,seconds,collision_rate,codes_used,entropy_bits,latent_norm,quantized_norm,codes_revived\n");
         foreach (var r in curve)
             sb.AppendLine(string.Join(',', r.Epoch.ToString(inv), r.Loss.ToString("R", inv), r.Reconstruction.ToString("R", inv),
                 r.Quantization.ToString("R", inv), r.Collaborative.ToString("R", inv), r.Diversity.ToString("R", inv),
                 r.ClusteringSeconds.ToString("0.####", inv), r.Seconds.ToString("0.####", inv), r.CollisionRate?.ToString("R", inv) ?? "",
-                r.CodesUsed is null ? "" : string.Join(';', r.CodesUsed)));
+                r.CodesUsed is null ? "" : string.Join(';', r.CodesUsed),
+                r.EntropyBits is null ? "" : string.Join(';', r.EntropyBits.Select(b => b.ToString("0.####", inv))),
+                r.LatentNorm?.ToString("R", inv) ?? "", r.QuantizedNorm?.ToString("R", inv) ?? "",
+                r.CodesRevived is null ? "" : string.Join(';', r.CodesRevived)));
         return sb.ToString();
     }
 }

@@ -36,7 +36,8 @@ public sealed record TokenizerReport(
     double ResolutionMeanExtraError,
     IndexStatistics Statistics,
     CfAlignmentResult? CfAlignment,
-    string? CfNote)
+    string? CfNote,
+    CodeUsage? InitialUsage = null)
 {
     public string ToJson() => JsonSerializer.Serialize(this, TokenizerConfig.Json);
 
@@ -50,6 +51,8 @@ public sealed record TokenizerReport(
         sb.AppendLine(inv, $"- epochs run {EpochsRun} ({StopReason})");
         sb.AppendLine(inv, $"- time: codebook init {InitSeconds:0.0} s, training {TrainSeconds:0.0} s (median epoch {MedianEpochSeconds:0.000} s), assignment {AssignSeconds:0.0} s; peak resident memory {PeakResidentBytes / 1048576.0:0} MB");
         sb.AppendLine(inv, $"- reconstruction MSE {ReconstructionMse:0.000000}, quantization error ||z - z_q||^2 {QuantizationError:0.000000}");
+        if (InitialUsage is { } init)
+            sb.AppendLine(inv, $"- after codebook init: nearest codes use {string.Join(" / ", init.CodesUsed)} codes per level ({string.Join(" / ", init.EntropyBits.Select(b => b.ToString("0.00", inv)))} bits), collision rate {init.CollisionRate:0.0000}, mean ||z|| {init.LatentNorm:0.0000}");
         sb.AppendLine();
         sb.AppendLine("| identifiers | collision rate | distinct | largest group | items in collisions |");
         sb.AppendLine("| --- | --- | --- | --- | --- |");

@@ -9,7 +9,12 @@ using static TorchSharp.torch;
 namespace Letter.Tokenization;
 
 /// <summary>A trained tokenizer with its training history.</summary>
-public sealed record TrainingResult(RqVae Model, IReadOnlyList<EpochRecord> Curve, string StopReason, double InitSeconds, double TrainSeconds);
+/// <param name="Initial">the nearest-code identifiers right after codebook initialisation (null without a network)</param>
+public sealed record TrainingResult(RqVae Model, IReadOnlyList<EpochRecord> Curve, string StopReason, double InitSeconds, double TrainSeconds,
+    CodeUsage? Initial = null);
+
+/// <summary>Nearest-code identifiers of all items at one epoch (see <see cref="TokenizerTrainer.NearestCodeUsage"/>).</summary>
+public sealed record CodeUsage(double CollisionRate, int[] CodesUsed, double[] EntropyBits, double LatentNorm, double QuantizedNorm);
 
 /// <summary>
 /// Trains the LETTER RQ-VAE (original RQ-VAE/trainer.py): codebooks from size-constrained k-means
@@ -36,8 +41,11 @@ public static class TokenizerTrainer
         var clock = Stopwatch.StartNew();
         InitCodebooks(model, semantic, config);
         double initSeconds = clock.Elapsed.TotalSeconds;
-        if (config.Kind == TokenizerKind.ResidualKMeans || config.MaxEpochs == 0)
-            return new TrainingResult(model, [], config.Kind == TokenizerKind.ResidualKMeans ? "no network to train" : "max epochs 0", initSeconds, 0);
+        if (config.Kind == TokenizerKind.ResidualKMeans)
+            return new TrainingResult(model, [], "no network to train", initSeconds, 0);
+        var initial = NearestCodeUsage(model, semantic);
+        if (config.MaxEpochs == 0)
+            return new TrainingResult(model, [], "max epochs 0", initSeconds, 0, initial);
 
         var curve = new List<EpochRecord>();
         var optimizer = optim.AdamW(model.parameters(), config.LearningRate, weight_decay: config.WeightDecay);
@@ -47,6 +55,7 @@ public static class TokenizerTrainer
         double[]? epsilons = config.SinkhornInTraining ? config.SinkhornEpsilons : null;
         string stop = $"reached max epochs {config.MaxEpochs}";
         var trainClock = Stopwatch.StartNew();
+        var revival = config.ReviveDeadCodes ? new DeadCodeRevival(config.CodebookSizes, (ulong)config.Seed * 7_777_777UL + 5) : null;
         using var bar = new ProgressTask(progress, "tokenize", config.MaxEpochs);
         for (int epoch = 0; epoch < config.MaxEpochs; epoch++)
         {
@@ -73,7 +82,7 @@ public static class TokenizerTrainer
                     Tensor? cfLoss = null;
                     if (cfAll is not null)
                     {
-                        cfLoss = TokenizerLosses.Collaborative(q.Quantized, cfAll.index_select(0, ids));
+                        cfLoss = TokenizerLosses.Collaborative(q.Quantized, cfAll.index_select(0, ids), config.CfScore, config.CfTemperature);
                         loss = loss + config.Alpha * cfLoss;
                     }
                     double lossValue = loss.item<float>();
@@ -82,6 +91,7 @@ public static class TokenizerTrainer
                     optimizer.zero_grad();
                     loss.backward();
                     optimizer.step();
+                    revival?.Count(q.Codes);
                     sumLoss += lossValue;
                     sumRecon += recon.item<float>();
                     sumQuant += q.Loss.item<float>();
@@ -90,18 +100,22 @@ public static class TokenizerTrainer
                     batches++;
                 }
             }
-            (double Rate, int[] CodesUsed)? usage = null;
+            int[]? revived = revival?.Revive(model, x, epsilons, config.SinkhornIterations);
+            CodeUsage? usage = null;
             bool last = epoch + 1 == config.MaxEpochs;
             if ((epoch + 1) % config.EvalEvery == 0 || last) usage = NearestCodeUsage(model, semantic);
             curve.Add(new EpochRecord(epoch, sumLoss / batches, sumRecon / batches, sumQuant / batches, sumCf / batches,
-                sumDiv / batches, clusteringSeconds, epochClock.Elapsed.TotalSeconds, usage?.Rate, usage?.CodesUsed));
+                sumDiv / batches, clusteringSeconds, epochClock.Elapsed.TotalSeconds, usage?.CollisionRate, usage?.CodesUsed,
+                usage?.EntropyBits, usage?.LatentNorm, usage?.QuantizedNorm, revived));
             var r = curve[^1];
             var measured = curve.LastOrDefault(c => c.CollisionRate is not null);
             bar.Report(epoch + 1, string.Format(CultureInfo.InvariantCulture,
-                "loss {0:0.0000} recon {1:0.00000} quant {2:0.00000} cf {3:0.000} div {4:0.000} collisions {5} codes {6}",
+                "loss {0:0.0000} recon {1:0.00000} quant {2:0.00000} cf {3:0.000} div {4:0.000} collisions {5} codes {6} bits1 {7} |z_q| {8}",
                 r.Loss, r.Reconstruction, r.Quantization, r.Collaborative, r.Diversity,
                 measured?.CollisionRate?.ToString("0.0000", CultureInfo.InvariantCulture) ?? "-",
-                measured?.CodesUsed is { } used ? string.Join('/', used) : "-"));
+                measured?.CodesUsed is { } used ? string.Join('/', used) : "-",
+                measured?.EntropyBits is { } bits ? bits[0].ToString("0.00", CultureInfo.InvariantCulture) : "-",
+                measured?.QuantizedNorm?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-"));
             if (usage is not null && epoch + 1 >= config.MinEpochs && Plateaued(curve, config, out var why))
             {
                 stop = why;
@@ -111,7 +125,7 @@ public static class TokenizerTrainer
         if (curve.Count < config.MaxEpochs) bar.Stop(stop);
         else bar.Finish();
         model.eval();
-        return new TrainingResult(model, curve, stop, initSeconds, trainClock.Elapsed.TotalSeconds);
+        return new TrainingResult(model, curve, stop, initSeconds, trainClock.Elapsed.TotalSeconds, initial);
     }
 
     /// <summary>
@@ -161,12 +175,31 @@ public static class TokenizerTrainer
     public static float[][] Codebooks(RqVae model) =>
         Enumerable.Range(0, model.Quantizer.Levels).Select(model.Quantizer.CodebookValues).ToArray();
 
-    /// <summary>For the nearest-code identifiers of all items: 1 - distinct / N, and the distinct codes used per level.</summary>
-    public static (double Rate, int[] CodesUsed) NearestCodeUsage(RqVae model, FloatMatrix semantic)
+    /// <summary>The nearest-code identifiers of all items: their collision rate, codes used and entropy per level, mean ||z|| and ||z_q||.</summary>
+    public static CodeUsage NearestCodeUsage(RqVae model, FloatMatrix semantic)
     {
-        var latents = model.EncodeAll(semantic.Data, semantic.Rows);
-        var codes = IdentifierAssigner.Codes(latents, Enumerable.Range(0, semantic.Rows).ToArray(), Codebooks(model), model.LatentDim, null, 0);
+        int n = semantic.Rows, dim = model.LatentDim;
+        var latents = model.EncodeAll(semantic.Data, n);
+        var codebooks = Codebooks(model);
+        var codes = IdentifierAssigner.Codes(latents, Enumerable.Range(0, n).ToArray(), codebooks, dim, null, 0);
         var statistics = IndexStatistics.Compute(codes);
-        return (statistics.CollisionRate, statistics.PerLevel.Select(level => level.CodesUsed).ToArray());
+        double latentNorm = 0, quantizedNorm = 0;
+        var quantized = new double[dim];
+        for (int i = 0; i < n; i++)
+        {
+            Array.Clear(quantized);
+            for (int l = 0; l < codebooks.Length; l++)
+                for (int j = 0; j < dim; j++) quantized[j] += codebooks[l][codes[i][l] * dim + j];
+            double zz = 0, qq = 0;
+            for (int j = 0; j < dim; j++)
+            {
+                zz += (double)latents[i * dim + j] * latents[i * dim + j];
+                qq += quantized[j] * quantized[j];
+            }
+            latentNorm += Math.Sqrt(zz);
+            quantizedNorm += Math.Sqrt(qq);
+        }
+        return new CodeUsage(statistics.CollisionRate, statistics.PerLevel.Select(level => level.CodesUsed).ToArray(),
+            statistics.PerLevel.Select(level => level.EntropyBits).ToArray(), latentNorm / n, quantizedNorm / n);
     }
 }

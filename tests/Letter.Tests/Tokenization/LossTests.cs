@@ -18,6 +18,36 @@ public class LossTests
     }
 
     [Fact]
+    public void Collaborative_Cosine_EqualsHandComputedCrossEntropyOfCosinesOverTemperature()
+    {
+        float[,] zq = { { 3, 0 }, { 0.5f, 2 } };
+        float[,] cf = { { 2, 1 }, { -1, 1 } };
+        using var loss = TokenizerLosses.Collaborative(tensor(zq), tensor(cf), CfScore.Cosine, temperature: 0.5);
+        // Unit vectors: zq0 = [1, 0], zq1 = [0.5, 2] / sqrt(4.25); cf0 = [2, 1] / sqrt 5, cf1 = [-1, 1] / sqrt 2.
+        double c00 = 2 / Math.Sqrt(5), c01 = -1 / Math.Sqrt(2);
+        double c10 = (1 + 2) / Math.Sqrt(4.25 * 5), c11 = (-0.5 + 2) / Math.Sqrt(4.25 * 2);
+        double row0 = -c00 / 0.5 + Math.Log(Math.Exp(c00 / 0.5) + Math.Exp(c01 / 0.5));
+        double row1 = -c11 / 0.5 + Math.Log(Math.Exp(c10 / 0.5) + Math.Exp(c11 / 0.5));
+        Assert.Equal((row0 + row1) / 2, loss.item<float>(), 5);
+    }
+
+    [Fact]
+    public void Collaborative_Cosine_IgnoresTheLengthsOfZqAndCf_DotProductDoesNot()
+    {
+        float[,] zq = { { 1, 0.2f }, { 0.5f, 2 }, { -1, 1 } };
+        float[,] cf = { { 2, 1 }, { -1, 1 }, { 0.3f, -2 } };
+        // Rows rescaled by different positive factors: cosines are unchanged, dot products are not.
+        float[,] zqScaled = { { 10, 2 }, { 0.05f, 0.2f }, { -3, 3 } };
+        float[,] cfScaled = { { 0.2f, 0.1f }, { -7, 7 }, { 0.6f, -4 } };
+        using var cos = TokenizerLosses.Collaborative(tensor(zq), tensor(cf), CfScore.Cosine, 0.1);
+        using var cosScaled = TokenizerLosses.Collaborative(tensor(zqScaled), tensor(cfScaled), CfScore.Cosine, 0.1);
+        using var dot = TokenizerLosses.Collaborative(tensor(zq), tensor(cf));
+        using var dotScaled = TokenizerLosses.Collaborative(tensor(zqScaled), tensor(cfScaled));
+        Assert.Equal(cos.item<float>(), cosScaled.item<float>(), 4);
+        Assert.True(Math.Abs(dot.item<float>() - dotScaled.item<float>()) > 0.1);
+    }
+
+    [Fact]
     public void Diversity_TinyCodebook_MasksOwnCodeAndTargetsPositive()
     {
         float[,] codebook = { { 1, 0 }, { 0, 1 }, { 1, 1 }, { -1, 0 } };
