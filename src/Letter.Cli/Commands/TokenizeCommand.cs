@@ -44,7 +44,7 @@ public static class TokenizeCommand
         var lr = new Option<double>("--lr") { Description = "AdamW learning rate", DefaultValueFactory = _ => Defaults.LearningRate };
         var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay", DefaultValueFactory = _ => Defaults.WeightDecay };
         var dropout = new Option<double>("--dropout") { Description = "Dropout before every Linear layer", DefaultValueFactory = _ => Defaults.Dropout };
-        var skEpsilons = new Option<string?>("--sk-epsilons") { Description = "Sinkhorn epsilon per level, comma separated (default 0,...,0,0.003)" };
+        var skEpsilons = new Option<string?>("--sk-epsilons") { Description = "Sinkhorn epsilon per level, comma separated (default 0.003,0,...,0,0.003: the first and last levels balanced; the original LETTER's is 0,...,0,0.003)" };
         var skIters = new Option<int>("--sk-iters") { Description = "Sinkhorn iterations", DefaultValueFactory = _ => Defaults.SinkhornIterations };
         var skRounds = new Option<int>("--sk-rounds") { Description = "Sinkhorn re-assignment rounds on colliding groups", DefaultValueFactory = _ => Defaults.SinkhornRounds };
         var cfScore = new Option<string>("--cf-score")
@@ -110,7 +110,7 @@ public static class TokenizeCommand
                 Dropout = parse.GetValue(dropout),
                 SinkhornEpsilons = parse.GetValue(skEpsilons) is string e
                     ? PerLevel(e, levelCount, 0.0, "--sk-epsilons", s => double.Parse(s, CultureInfo.InvariantCulture))
-                    : Enumerable.Range(0, levelCount).Select(l => l == levelCount - 1 ? 0.003 : 0.0).ToArray(),
+                    : TokenizerConfig.DefaultSinkhornEpsilons(levelCount),
                 SinkhornIterations = parse.GetValue(skIters),
                 SinkhornRounds = parse.GetValue(skRounds),
                 ResolveCollisions = !parse.GetValue(original),

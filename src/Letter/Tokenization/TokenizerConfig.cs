@@ -86,8 +86,20 @@ public sealed record TokenizerConfig
 
     public double PlateauTolerance { get; init; } = 0.01;
 
-    /// <summary>Sinkhorn-Knopp epsilon per level (0 = plain nearest code at that level).</summary>
-    public double[] SinkhornEpsilons { get; init; } = [0, 0, 0, 0.003];
+    /// <summary>
+    /// Sinkhorn-Knopp epsilon per level (0 = plain nearest code at that level). The original balances
+    /// only the last level ([0, 0, 0, 0.003]); the default here balances the first level too, inside
+    /// training batches, which keeps level 1 from collapsing (docs/tokenizer.md, "The first level").
+    /// </summary>
+    public double[] SinkhornEpsilons { get; init; } = DefaultSinkhornEpsilons(4);
+
+    /// <summary>Epsilon 0.003 at the first and the last level, 0 between them.</summary>
+    public static double[] DefaultSinkhornEpsilons(int levels) =>
+        Enumerable.Range(0, levels).Select(l => l == 0 || l == levels - 1 ? 0.003 : 0.0).ToArray();
+
+    /// <summary>The original LETTER's epsilons: 0.003 at the last level only.</summary>
+    public static double[] OriginalSinkhornEpsilons(int levels) =>
+        Enumerable.Range(0, levels).Select(l => l == levels - 1 ? 0.003 : 0.0).ToArray();
 
     public int SinkhornIterations { get; init; } = 50;
 

@@ -54,6 +54,31 @@ public class QuantizerTests
     }
 
     [Fact]
+    public void Forward_SinkhornAtTheFirstLevel_SpreadsACrowdedBatchOverTheCodes_NearestDoesNot()
+    {
+        // 64 latents crowded near one corner of 8 codes: the nearest code is the same for almost all,
+        // the balanced assignment gives every code 64 / 8 = 8 items (the default's level-1 epsilon).
+        using var scope = NewDisposeScope();
+        var codebook = tensor(TinyTokenizer.Random(8, 4, 21).Data, [8, 4]);
+        var latent = codebook[0].unsqueeze(0) + 0.05f * tensor(TinyTokenizer.Random(64, 4, 22).Data, [64, 4]);
+        var nearest = ResidualQuantizer.Choose(latent, codebook, 0, 50).data<long>().ToArray();
+        var balanced = ResidualQuantizer.Choose(latent, codebook, 0.003, 50).data<long>().ToArray();
+        Assert.True(nearest.Distinct().Count() <= 2, $"nearest used {nearest.Distinct().Count()} codes");
+        var counts = balanced.GroupBy(c => c).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(8, counts.Count);
+        Assert.All(counts.Values, c => Assert.InRange(c, 6, 10));
+    }
+
+    [Fact]
+    public void DefaultSinkhornEpsilons_BalanceTheFirstAndLastLevels_TheOriginalOnlyTheLast()
+    {
+        Assert.Equal([0.003, 0, 0, 0.003], new TokenizerConfig().SinkhornEpsilons);
+        Assert.Equal([0.003, 0, 0.003], TokenizerConfig.DefaultSinkhornEpsilons(3));
+        Assert.Equal([0.003], TokenizerConfig.DefaultSinkhornEpsilons(1));
+        Assert.Equal([0, 0, 0, 0.003], TokenizerConfig.OriginalSinkhornEpsilons(4));
+    }
+
+    [Fact]
     public void Sinkhorn_Plan_RowsSumToOneColumnsBalanced()
     {
         using var d = tensor(TinyTokenizer.Random(12, 4, 5).Data, [12, 4]).abs();

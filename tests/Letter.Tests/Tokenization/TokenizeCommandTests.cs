@@ -64,6 +64,35 @@ public class TokenizeCommandTests
     }
 
     [Fact]
+    public void Tokenize_Defaults_BalanceTheFirstLevel_TheOriginalsEpsilonsAndTheNewOptionsAreReachable()
+    {
+        var (tmp, data, _) = Dataset();
+        using var _ = tmp;
+        string Config(string dir) => File.ReadAllText(Path.Combine(dir, "config.json")).Replace("\n", "").Replace(" ", "");
+        var (code, err) = Tokenize(data, tmp.File("default"));
+        Assert.True(code == 0, err);
+        Assert.Contains("\"sinkhorn_epsilons\":[0.003,0,0.003]", Config(tmp.File("default")));
+        Assert.Contains("\"cf_score\":\"dot_product\"", Config(tmp.File("default")));
+
+        (code, err) = Tokenize(data, tmp.File("original"), "--sk-epsilons", "0,0,0.003");
+        Assert.True(code == 0, err);
+        Assert.Contains("\"sinkhorn_epsilons\":[0,0,0.003]", Config(tmp.File("original")));
+
+        (code, err) = Tokenize(data, tmp.File("options"), "--cf-score", "cosine", "--cf-temperature", "0.2", "--revive-dead-codes");
+        Assert.True(code == 0, err);
+        var options = Config(tmp.File("options"));
+        Assert.Contains("\"cf_score\":\"cosine\"", options);
+        Assert.Contains("\"cf_temperature\":0.2", options);
+        Assert.Contains("\"revive_dead_codes\":true", options);
+        var curve = File.ReadAllText(Path.Combine(tmp.File("options"), "training-curve.csv")).Split('\n')[0];
+        Assert.EndsWith("entropy_bits,latent_norm,quantized_norm,codes_revived", curve);
+
+        (code, err) = Tokenize(data, tmp.File("bad"), "--cf-score", "cosine", "--cf-temperature", "0");
+        Assert.Equal(2, code);
+        Assert.Contains("CfTemperature", err);
+    }
+
+    [Fact]
     public void Tokenize_CfDimensionDiffersFromLatent_FailsWithOneLine()
     {
         var (tmp, data, _) = Dataset(cfCols: 5);
