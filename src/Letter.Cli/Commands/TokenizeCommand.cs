@@ -44,7 +44,12 @@ public static class TokenizeCommand
         var lr = new Option<double>("--lr") { Description = "AdamW learning rate", DefaultValueFactory = _ => Defaults.LearningRate };
         var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay", DefaultValueFactory = _ => Defaults.WeightDecay };
         var dropout = new Option<double>("--dropout") { Description = "Dropout before every Linear layer", DefaultValueFactory = _ => Defaults.Dropout };
-        var skEpsilons = new Option<string?>("--sk-epsilons") { Description = "Sinkhorn epsilon per level, comma separated (default 0.003,0,...,0,0.003: the first and last levels balanced; the original LETTER's is 0,...,0,0.003)" };
+        var skEpsilons = new Option<string?>("--sk-epsilons") { Description = "Sinkhorn epsilon per level, comma separated, as the original: in training batches and when colliding groups are re-coded (default 0,...,0,0.003)" };
+        var firstLevel = new Option<double>("--first-level-epsilon")
+        {
+            Description = "Sinkhorn epsilon for level 1 inside training batches only: keeps level 1 from collapsing (docs/tokenizer.md); 0 = the original's nearest code",
+            DefaultValueFactory = _ => Defaults.TrainingFirstLevelEpsilon,
+        };
         var skIters = new Option<int>("--sk-iters") { Description = "Sinkhorn iterations", DefaultValueFactory = _ => Defaults.SinkhornIterations };
         var skRounds = new Option<int>("--sk-rounds") { Description = "Sinkhorn re-assignment rounds on colliding groups", DefaultValueFactory = _ => Defaults.SinkhornRounds };
         var cfScore = new Option<string>("--cf-score")
@@ -69,7 +74,7 @@ public static class TokenizeCommand
 
         var cmd = new Command("tokenize", "Train the LETTER tokenizer (RQ-VAE with collaborative and diversity regularization) and write collision-free identifiers");
         cmd.Arguments.Add(dir);
-        foreach (var o in new Option[] { semantic, cf, output, mode, alpha, beta, cfScore, cfTemperature, revive, epochs, minEpochs, patience, evalEvery, seed, clusters, levels,
+        foreach (var o in new Option[] { semantic, cf, output, mode, alpha, beta, cfScore, cfTemperature, revive, firstLevel, epochs, minEpochs, patience, evalEvery, seed, clusters, levels,
                      codebookSize, latentDim, hidden, batchSize, lr, weightDecay, dropout, skEpsilons, skIters, skRounds, original, restarts, assignment, bf16, threads, quiet })
             cmd.Options.Add(o);
         cmd.SetAction(parse =>
@@ -110,7 +115,8 @@ public static class TokenizeCommand
                 Dropout = parse.GetValue(dropout),
                 SinkhornEpsilons = parse.GetValue(skEpsilons) is string e
                     ? PerLevel(e, levelCount, 0.0, "--sk-epsilons", s => double.Parse(s, CultureInfo.InvariantCulture))
-                    : TokenizerConfig.DefaultSinkhornEpsilons(levelCount),
+                    : Enumerable.Range(0, levelCount).Select(l => l == levelCount - 1 ? 0.003 : 0.0).ToArray(),
+                TrainingFirstLevelEpsilon = parse.GetValue(firstLevel),
                 SinkhornIterations = parse.GetValue(skIters),
                 SinkhornRounds = parse.GetValue(skRounds),
                 ResolveCollisions = !parse.GetValue(original),

@@ -60,7 +60,7 @@ public sealed record RunConfig
         Tokenizer = new TokenizerConfig
         {
             CodebookSizes = [32, 32, 32],
-            SinkhornEpsilons = TokenizerConfig.DefaultSinkhornEpsilons(3),
+            SinkhornEpsilons = [0, 0, 0.003],
             Clusters = 4,
             MaxEpochs = 150,
             MinEpochs = 40,

@@ -87,19 +87,28 @@ public sealed record TokenizerConfig
     public double PlateauTolerance { get; init; } = 0.01;
 
     /// <summary>
-    /// Sinkhorn-Knopp epsilon per level (0 = plain nearest code at that level). The original balances
-    /// only the last level ([0, 0, 0, 0.003]); the default here balances the first level too, inside
-    /// training batches, which keeps level 1 from collapsing (docs/tokenizer.md, "The first level").
+    /// Sinkhorn-Knopp epsilon per level (0 = plain nearest code at that level), as the original: used
+    /// inside training batches (with <see cref="TrainingFirstLevelEpsilon"/> at level 1) and when the
+    /// colliding groups are re-coded.
     /// </summary>
-    public double[] SinkhornEpsilons { get; init; } = DefaultSinkhornEpsilons(4);
+    public double[] SinkhornEpsilons { get; init; } = [0, 0, 0, 0.003];
 
-    /// <summary>Epsilon 0.003 at the first and the last level, 0 between them.</summary>
-    public static double[] DefaultSinkhornEpsilons(int levels) =>
-        Enumerable.Range(0, levels).Select(l => l == 0 || l == levels - 1 ? 0.003 : 0.0).ToArray();
+    /// <summary>
+    /// Sinkhorn epsilon for level 1 inside training batches only: every first-level code keeps winning
+    /// items, and so keeps its gradient, while the encoder moves the latents, which stops level 1 from
+    /// collapsing (docs/tokenizer.md, "The first level"). Identifiers are still nearest codes, and
+    /// colliding groups are re-coded with <see cref="SinkhornEpsilons"/> only. 0 is the original's
+    /// behaviour (nearest codes at level 1).
+    /// </summary>
+    public double TrainingFirstLevelEpsilon { get; init; } = 0.003;
 
-    /// <summary>The original LETTER's epsilons: 0.003 at the last level only.</summary>
-    public static double[] OriginalSinkhornEpsilons(int levels) =>
-        Enumerable.Range(0, levels).Select(l => l == levels - 1 ? 0.003 : 0.0).ToArray();
+    /// <summary>The epsilons used inside training batches: <see cref="SinkhornEpsilons"/> (when <see cref="SinkhornInTraining"/>) with level 1 balanced by <see cref="TrainingFirstLevelEpsilon"/>.</summary>
+    public double[] TrainingEpsilons()
+    {
+        var epsilons = SinkhornInTraining ? (double[])SinkhornEpsilons.Clone() : new double[SinkhornEpsilons.Length];
+        if (TrainingFirstLevelEpsilon > 0) epsilons[0] = TrainingFirstLevelEpsilon;
+        return epsilons;
+    }
 
     public int SinkhornIterations { get; init; } = 50;
 
@@ -141,6 +150,8 @@ public sealed record TokenizerConfig
         if (CodebookSizes.Any(k => k < 2)) throw new ArgumentOutOfRangeException(nameof(CodebookSizes), "each codebook needs at least 2 codes");
         if (SinkhornEpsilons.Length != CodebookSizes.Length)
             throw new ArgumentOutOfRangeException(nameof(SinkhornEpsilons), $"one epsilon per level ({CodebookSizes.Length}) is needed");
+        if (!(TrainingFirstLevelEpsilon >= 0) || !double.IsFinite(TrainingFirstLevelEpsilon))
+            throw new ArgumentOutOfRangeException(nameof(TrainingFirstLevelEpsilon), "must be a finite number >= 0");
         if (SinkhornEpsilons.Any(e => e < 0)) throw new ArgumentOutOfRangeException(nameof(SinkhornEpsilons), "must be >= 0");
         if (Alpha < 0 || Beta < 0) throw new ArgumentOutOfRangeException(Alpha < 0 ? nameof(Alpha) : nameof(Beta), "must be >= 0");
         if (Beta > 0 && (Clusters < 2 || CodebookSizes.Any(k => k < 2 * Clusters)))

@@ -52,7 +52,7 @@ public static class TokenizerTrainer
         using var x = tensor(semantic.Data, [n, semantic.Cols]);
         using var cfAll = config.Alpha > 0 ? tensor(cf!.Data, [n, cf.Cols]) : null;
         var generator = new Generator((ulong)config.Seed);
-        double[]? epsilons = config.SinkhornInTraining ? config.SinkhornEpsilons : null;
+        double[] epsilons = config.TrainingEpsilons();
         string stop = $"reached max epochs {config.MaxEpochs}";
         var trainClock = Stopwatch.StartNew();
         var revival = config.ReviveDeadCodes ? new DeadCodeRevival(config.CodebookSizes, (ulong)config.Seed * 7_777_777UL + 5) : null;

@@ -70,12 +70,14 @@ public class QuantizerTests
     }
 
     [Fact]
-    public void DefaultSinkhornEpsilons_BalanceTheFirstAndLastLevels_TheOriginalOnlyTheLast()
+    public void TrainingEpsilons_BalanceTheFirstLevel_AssignmentKeepsTheOriginals()
     {
-        Assert.Equal([0.003, 0, 0, 0.003], new TokenizerConfig().SinkhornEpsilons);
-        Assert.Equal([0.003, 0, 0.003], TokenizerConfig.DefaultSinkhornEpsilons(3));
-        Assert.Equal([0.003], TokenizerConfig.DefaultSinkhornEpsilons(1));
-        Assert.Equal([0, 0, 0, 0.003], TokenizerConfig.OriginalSinkhornEpsilons(4));
+        var config = new TokenizerConfig();
+        Assert.Equal([0, 0, 0, 0.003], config.SinkhornEpsilons); // colliding groups: the original's
+        Assert.Equal([0.003, 0, 0, 0.003], config.TrainingEpsilons());
+        Assert.Equal([0, 0, 0, 0.003], (config with { TrainingFirstLevelEpsilon = 0 }).TrainingEpsilons());
+        Assert.Equal([0.003, 0, 0, 0], (config with { SinkhornInTraining = false }).TrainingEpsilons());
+        Assert.Throws<ArgumentOutOfRangeException>(() => (config with { TrainingFirstLevelEpsilon = double.NaN }).Validate());
     }
 
     [Fact]

@@ -71,12 +71,13 @@ public class TokenizeCommandTests
         string Config(string dir) => File.ReadAllText(Path.Combine(dir, "config.json")).Replace("\n", "").Replace(" ", "");
         var (code, err) = Tokenize(data, tmp.File("default"));
         Assert.True(code == 0, err);
-        Assert.Contains("\"sinkhorn_epsilons\":[0.003,0,0.003]", Config(tmp.File("default")));
+        Assert.Contains("\"sinkhorn_epsilons\":[0,0,0.003]", Config(tmp.File("default")));
+        Assert.Contains("\"training_first_level_epsilon\":0.003", Config(tmp.File("default")));
         Assert.Contains("\"cf_score\":\"dot_product\"", Config(tmp.File("default")));
 
-        (code, err) = Tokenize(data, tmp.File("original"), "--sk-epsilons", "0,0,0.003");
+        (code, err) = Tokenize(data, tmp.File("original"), "--first-level-epsilon", "0");
         Assert.True(code == 0, err);
-        Assert.Contains("\"sinkhorn_epsilons\":[0,0,0.003]", Config(tmp.File("original")));
+        Assert.Contains("\"training_first_level_epsilon\":0,", Config(tmp.File("original")));
 
         (code, err) = Tokenize(data, tmp.File("options"), "--cf-score", "cosine", "--cf-temperature", "0.2", "--revive-dead-codes");
         Assert.True(code == 0, err);
