@@ -183,23 +183,21 @@ public static class TokenizerTrainer
         var codebooks = Codebooks(model);
         var codes = IdentifierAssigner.Codes(latents, Enumerable.Range(0, n).ToArray(), codebooks, dim, null, 0);
         var statistics = IndexStatistics.Compute(codes);
+        var quantized = TokenizerPipeline.Quantized(codes, codebooks, dim);
         double latentNorm = 0, quantizedNorm = 0;
-        var quantized = new double[dim];
         for (int i = 0; i < n; i++)
         {
-            Array.Clear(quantized);
-            for (int l = 0; l < codebooks.Length; l++)
-                for (int j = 0; j < dim; j++) quantized[j] += codebooks[l][codes[i][l] * dim + j];
-            double zz = 0, qq = 0;
-            for (int j = 0; j < dim; j++)
-            {
-                zz += (double)latents[i * dim + j] * latents[i * dim + j];
-                qq += quantized[j] * quantized[j];
-            }
-            latentNorm += Math.Sqrt(zz);
-            quantizedNorm += Math.Sqrt(qq);
+            latentNorm += Norm(latents.AsSpan(i * dim, dim));
+            quantizedNorm += Norm(quantized.Row(i));
         }
         return new CodeUsage(statistics.CollisionRate, statistics.PerLevel.Select(level => level.CodesUsed).ToArray(),
             statistics.PerLevel.Select(level => level.EntropyBits).ToArray(), latentNorm / n, quantizedNorm / n);
+    }
+
+    private static double Norm(ReadOnlySpan<float> v)
+    {
+        double sum = 0;
+        foreach (float x in v) sum += (double)x * x;
+        return Math.Sqrt(sum);
     }
 }
