@@ -10,6 +10,7 @@ namespace Letter.Recommender;
 /// <summary>How to evaluate a TIGER run folder; null settings take the run's own.</summary>
 /// <param name="MaxUsers">a fixed seeded sample of this many users, or null for all</param>
 /// <param name="MetricsFile">where the metrics go (default: the name <see cref="TigerRunFolder.MetricsFileFor"/> gives these settings)</param>
+/// <param name="Device">where the model is loaded and decodes (the CPU by default)</param>
 public sealed record RunEvaluationOptions(
     DataSplit Split = DataSplit.Test,
     int? MaxUsers = null,
@@ -18,7 +19,8 @@ public sealed record RunEvaluationOptions(
     bool Bf16 = false,
     int? BatchUsers = null,
     string? MetricsFile = null,
-    double? DecodeTemperature = null);
+    double? DecodeTemperature = null,
+    ComputeDevice Device = default);
 
 /// <summary>Evaluates a TIGER run folder's checkpoint and writes its metrics and per-user ranks beside it.</summary>
 public static class TigerRunEvaluation
@@ -31,7 +33,7 @@ public static class TigerRunEvaluation
         var info = run.ReadInfo();
         var dataset = LetterDataset.Load(info.DatasetDirectory, loadIndex: false);
         var users = info.TrainingUsers(dataset);
-        using var recommender = TigerRecommender.Load(runDirectory, options.Checkpoint);
+        using var recommender = TigerRecommender.Load(runDirectory, options.Checkpoint, options.Device);
         if (options.Beam is int beam) recommender.Beam = beam;
         var tiger = recommender.Tiger();
         if (options.Bf16) tiger.UseBf16();

@@ -28,6 +28,8 @@ public sealed record TigerTrainOptions
     public TextWriter? Log { get; init; }
     /// <summary>Where the epoch bars go (null: nowhere).</summary>
     public IProgress<ProgressUpdate>? Progress { get; init; }
+    /// <summary>Where the model, its optimizer state, the batches and validation's decoding live (the CPU by default).</summary>
+    public ComputeDevice Device { get; init; }
     /// <summary>Called after an epoch's last step, before its validation (a test seam for interrupts there).</summary>
     internal Action? BeforeValidation { get; init; }
 }
@@ -82,7 +84,7 @@ public static class TigerTrainer
         var popularity = LeaveOneOutSplit.TrainingPopularity(users, data.ItemCount);
 
         using var seed = new TorchSeed(config.Seed);
-        var model = new TigerModel(config, vocabulary.Size);
+        var model = new TigerModel(config, vocabulary.Size, options.Device); // the optimizer's state follows its parameters there
         long parameterCount = model.parameters().Sum(p => p.numel());
         var optimizer = TigerOptimizer.Create(model, config);
         var state = new TrainerState();
@@ -117,7 +119,9 @@ public static class TigerTrainer
         log?.WriteLine($"{split.Train.Count:N0} training samples of {users.Count:N0} users, {stepsPerEpoch} optimizer steps{accumulation} per epoch, " +
                        $"{validation.Count:N0} validation users, {parameterCount:N0} parameters, vocabulary {vocabulary.Size}, tau {config.Temperature}" +
                        (config.Batching == TigerBatching.Random ? ", random batches padded to their longest input" : ""));
-        log?.WriteLine($"{torch.get_num_threads()} threads, {(config.Bf16 ? "bf16" : "fp32")} products; {MklCpuDispatch.Status}");
+        log?.WriteLine(options.Device.IsCpu
+            ? $"{torch.get_num_threads()} threads, {(config.Bf16 ? "bf16" : "fp32")} products; {MklCpuDispatch.Status}"
+            : $"device {options.Device}, {(config.Bf16 ? "bf16" : "fp32")} products");
 
         using var recommender = TigerRecommender.Create(model, index, popularity, config.Beam);
         var sinceCheckpoint = Stopwatch.StartNew();
@@ -271,8 +275,8 @@ public static class TigerTrainer
             using var scope = NewDisposeScope();
             // dropout masks depend only on (seed, step, batch of the step): resuming replays them exactly
             model.Dropout.Reseed(unchecked((ulong)config.Seed * 1_000_003UL + (ulong)globalStep + ((ulong)m << 40)));
-            var ids = TigerBatch.StackPadded(inputs, batches[m]);
-            var labels = TigerBatch.Stack(targets, batches[m]);
+            var ids = TigerBatch.StackPadded(inputs, batches[m], model.Device);
+            var labels = TigerBatch.Stack(targets, batches[m], model.Device);
             var logits = model.Logits(ids, labels);
             var batchLoss = RankingGuidedLoss.Compute(logits, labels, config.Temperature);
             double weight = batches[m].Length / samples;

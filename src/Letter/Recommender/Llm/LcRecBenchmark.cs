@@ -81,7 +81,7 @@ public static class LcRecBenchmark
         samples = samples.Where(s => s.Tokens.Length == length).ToList(); // one length per batch (all equal with identifier-only histories)
         var trainable = LoraAdapters.Trainable(lc.Model, config.Lora).Select(p => p.Parameter).ToList();
         using var optimizer = optim.AdamW(trainable, config.LearningRate, weight_decay: config.WeightDecay);
-        using var dropout = new Generator();
+        using var dropout = new Generator(0, lc.Model.Device);
         foreach (var (_, layer) in lc.Model.Projections()) layer.SetDropoutGenerator(dropout);
         var all = Enumerable.Range(0, samples.Count).ToArray();
         var times = new List<double>();

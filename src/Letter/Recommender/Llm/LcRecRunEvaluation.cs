@@ -18,7 +18,7 @@ public static class LcRecRunEvaluation
         var info = run.ReadInfo();
         var dataset = LetterDataset.Load(info.DatasetDirectory, loadIndex: false);
         var users = info.TrainingUsers(dataset);
-        using var recommender = LcRecRecommender.Load(runDirectory, options.Checkpoint);
+        using var recommender = LcRecRecommender.Load(runDirectory, options.Checkpoint, device: options.Device);
         if (options.Beam is int beam) recommender.Beam = beam;
         var generator = recommender.LcRec();
         if (options.Bf16) generator.UseBf16();

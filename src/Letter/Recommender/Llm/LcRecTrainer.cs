@@ -25,6 +25,8 @@ public sealed record LcRecTrainOptions
     public IProgress<string>? Log { get; init; }
     /// <summary>Where the epoch and validation bars go (null: nowhere).</summary>
     public IProgress<Letter.Progress.ProgressUpdate>? Progress { get; init; }
+    /// <summary>Where the language model, its optimizer state, the batches and validation's decoding live (the CPU by default).</summary>
+    public ComputeDevice Device { get; init; }
 }
 
 /// <summary>What a training call ended with.</summary>
@@ -70,7 +72,7 @@ public static class LcRecTrainer
         if (resumed is not null && resumed.BaseModelFingerprint != fingerprint)
             throw new LetterDataException(baseModel, null, "differs from the base model the run was started with");
 
-        using var lc = Build(baseModel, index, config);
+        using var lc = Build(baseModel, index, config, options.Device); // the optimizer's state follows its parameters there
         var model = lc.Model;
         var users = TigerTrainer.SelectUsers(data.Users, options.MaxUsers ?? resumed?.MaxUsers, config.Seed);
         var split = LeaveOneOutSplit.Build(users, new SplitOptions(config.MaxHistory));
@@ -107,7 +109,7 @@ public static class LcRecTrainer
         }
 
         using var frozenRows = config.Lora.Embeddings == EmbeddingTraining.FreezeNewTokens ? FrozenRows.Capture(lc) : null;
-        using var dropout = new Generator();
+        using var dropout = new Generator(0, model.Device); // LoRA dropout's masks are drawn where the activations are
         foreach (var (_, layer) in model.Projections()) layer.SetDropoutGenerator(dropout);
         int stepsPerEpoch = TigerTrainer.OptimizerSteps(LengthBatcher.BatchCount(lengths, config.BatchSize), config.GradientAccumulation);
         long totalSteps = (long)stepsPerEpoch * config.Epochs;
@@ -206,14 +208,18 @@ public static class LcRecTrainer
         return new LcRecTrainResult(state, run.Directory);
     }
 
-    /// <summary>The base model with identifier tokens and LoRA adapters, as every run of this config starts (seeded).</summary>
-    public static LcRecModel Build(string baseModel, ItemIndex index, LcRecConfig config)
+    /// <summary>
+    /// The base model with identifier tokens and LoRA adapters, as every run of this config starts (seeded),
+    /// built on the CPU and then moved to <paramref name="device"/>.
+    /// </summary>
+    public static LcRecModel Build(string baseModel, ItemIndex index, LcRecConfig config, ComputeDevice device = default)
     {
         using var checkpoint = LlmCheckpoint.Load(baseModel);
         // constructing the modules draws initial weights (all overwritten); keep the host's generator state
         using var seed = new TorchSeed(config.Seed);
         var lc = LcRecModel.Create(checkpoint, index, config.Seed);
         LoraAdapters.Apply(lc.Model, config.Lora, config.Seed + 1);
+        lc.Model.to(device.ToTorch());
         return lc;
     }
 
@@ -262,7 +268,7 @@ public static class LcRecTrainer
         int prompt = samples[batch[0]].PromptLength;
         if (batch.Any(i => samples[i].Tokens.Length != length || samples[i].PromptLength != prompt))
             throw new ArgumentException("a batch must hold sequences of one length");
-        var ids = tensor(batch.SelectMany(i => samples[i].Tokens.Select(t => (long)t)).ToArray(), [batch.Length, length]);
+        var ids = tensor(batch.SelectMany(i => samples[i].Tokens.Select(t => (long)t)).ToArray(), [batch.Length, length], device: model.Device);
         var hidden = model.Hidden(ids.narrow(1, 0, length - 1));               // [B, T-1, D]: position t predicts token t+1
         if (mode == LcRecLoss.Response)
         {
