@@ -1,12 +1,12 @@
-using Letter.Collaborative;
 using Letter.Common;
 using Letter.Data;
-using Letter.Decoding;
 using Letter.Evaluation;
-using Letter.Recommender;
-using Letter.Recommender.Llm;
-using Letter.Tests.Recommender;
-using Letter.Tests.Recommender.Llm;
+using Letter.Generation;
+using Letter.Models.LcRec;
+using Letter.Models.SasRec;
+using Letter.Models.Tiger;
+using Letter.Tests.Models.LcRec;
+using Letter.Tests.Models.Tiger;
 using TorchSharp;
 using static TorchSharp.torch;
 
