@@ -2,9 +2,11 @@ using Letter.Common;
 using Letter.Data;
 using Letter.Evaluation;
 using Letter.Generation;
+using Letter.Kinds;
 using Letter.Models.LcRec;
 using Letter.Models.SasRec;
 using Letter.Models.Tiger;
+using Letter.Runs;
 using Letter.Tests.Models.LcRec;
 using Letter.Tests.Models.Tiger;
 using TorchSharp;
@@ -64,7 +66,9 @@ public sealed class DeviceDisciplineTests
             Decodes(recommender, data);
             recommender.Tiger().PadInputs = true; // the service's mixed-length batches: padded inputs and their masks
             Decodes(recommender, data);
-            var evaluation = TigerRunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Test, Device: Device));
+            var evaluation = RunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Test, Device: Device));
+            using var opened = OpenedRun.Open(run, device: Device);
+            Decodes(opened.Recommender, data);
             Assert.Equal(24, evaluation.Users);
         }
     }
@@ -89,6 +93,7 @@ public sealed class DeviceDisciplineTests
             Decodes(recommender, data);
             using var unmerged = LcRecRecommender.Load(run, merge: false, device: Device); // the adapters' own products
             Decodes(unmerged, data);
+            RunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Test, Device: Device)); // the kind's loader and teacher-forced loss
         }
     }
 
