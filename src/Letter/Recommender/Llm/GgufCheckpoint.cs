@@ -80,17 +80,34 @@ public static class GgufCheckpoint
         return result;
     }
 
-    public static SentencePieceTokenizer ReadTokenizer(GgufFile f)
+    /// <summary>
+    /// The vocabulary embedded in the file: "llama" (SentencePiece-style, scores) or "gpt2" (byte-level
+    /// BPE with merges, as LLaMA 3, Qwen and SmolLM GGUF files carry it); any other is refused by name.
+    /// </summary>
+    public static LlmTokenizer ReadTokenizer(GgufFile f)
     {
-        string model = f.Metadata.TryGetValue("tokenizer.ggml.model", out var m) ? (string)m : "llama";
-        if (model != "llama") throw new LetterDataException(f.Path, "tokenizer.ggml.model", $"is \"{model}\"; Letter reads the SentencePiece-style (\"llama\") vocabulary of a GGUF file");
+        string model = f.Metadata.TryGetValue("tokenizer.ggml.model", out var m) ? m as string ?? "" : "llama";
         var pieces = f.GetArray<string>("tokenizer.ggml.tokens");
-        var scores = f.Metadata.ContainsKey("tokenizer.ggml.scores") ? f.GetArray<float>("tokenizer.ggml.scores") : new float[pieces.Length];
         var types = f.Metadata.ContainsKey("tokenizer.ggml.token_type") ? f.GetArray<int>("tokenizer.ggml.token_type") : null;
-        if (scores.Length != pieces.Length || (types is not null && types.Length != pieces.Length))
-            throw new LetterDataException(f.Path, "tokenizer.ggml.scores", $"has {scores.Length} scores for {pieces.Length} tokens");
-        bool prefix = !f.Metadata.TryGetValue("tokenizer.ggml.add_space_prefix", out var asp) || asp is true;
-        return new SentencePieceTokenizer(pieces, scores, types, (int)(f.GetIntOrNull("tokenizer.ggml.bos_token_id") ?? 1),
-            (int)(f.GetIntOrNull("tokenizer.ggml.eos_token_id") ?? 2), prefix);
+        if (types is not null && types.Length != pieces.Length)
+            throw new LetterDataException(f.Path, "tokenizer.ggml.token_type", $"has {types.Length} types for {pieces.Length} tokens");
+        bool addBos = f.Metadata.TryGetValue("tokenizer.ggml.add_bos_token", out var ab) ? ab is true : model == "llama";
+        bool addEos = f.Metadata.TryGetValue("tokenizer.ggml.add_eos_token", out var ae) && ae is true;
+        int bos = (int)(f.GetIntOrNull("tokenizer.ggml.bos_token_id") ?? 1), eos = (int)(f.GetIntOrNull("tokenizer.ggml.eos_token_id") ?? 2);
+        switch (model)
+        {
+            case "llama":
+            {
+                var scores = f.Metadata.ContainsKey("tokenizer.ggml.scores") ? f.GetArray<float>("tokenizer.ggml.scores") : new float[pieces.Length];
+                if (scores.Length != pieces.Length)
+                    throw new LetterDataException(f.Path, "tokenizer.ggml.scores", $"has {scores.Length} scores for {pieces.Length} tokens");
+                bool prefix = !f.Metadata.TryGetValue("tokenizer.ggml.add_space_prefix", out var asp) || asp is true;
+                return new SentencePieceTokenizer(pieces, scores, types, bos, eos, prefix, addBos, addEos);
+            }
+            case "gpt2":
+                return GgufByteLevelVocabulary.Read(f, pieces, types, bos, eos, addBos, addEos);
+            default:
+                throw new LetterDataException(f.Path, "tokenizer.ggml.model", $"is \"{model}\"; Letter reads the GGUF vocabularies \"llama\" (SentencePiece-style) and \"gpt2\" (byte-level BPE)");
+        }
     }
 }
