@@ -164,7 +164,7 @@ public static class LoraAdapters
             if (tiedHead is not null)
             {
                 var embedding = model.EmbeddingWeight;
-                if (!tiedHead.shape.SequenceEqual(embedding.shape) || !tiedHead.to_type(embedding.dtype).equal(embedding).item<bool>())
+                if (!tiedHead.shape.SequenceEqual(embedding.shape) || !tiedHead.to_type(embedding.dtype).eq(embedding).all().item<bool>())
                     throw new LetterDataException(path, $"tensor {SafetensorsFile.Quote(tiedHeadKey!)}",
                         "differs from the embedding, but the base model ties its head to the embedding; Letter cannot untie them (train with ensure_weight_tying, or save the head equal to the embedding)");
             }
