@@ -6,7 +6,8 @@ namespace Letter.Models.LcRec;
 /// <summary>
 /// A GGUF "gpt2" vocabulary (byte-level BPE: tokenizer.ggml.tokens, .merges, .token_type, .pre) as the
 /// tokenizer.json it was converted from: control and user-defined tokens become added tokens, the
-/// pre-tokenizer is the one llama.cpp names in tokenizer.ggml.pre.
+/// pre-tokenizer is the one llama.cpp names in tokenizer.ggml.pre, and "qwen2" gets the NFC
+/// normalizer of the tokenizer.json it came from.
 /// </summary>
 internal static class GgufByteLevelVocabulary
 {
@@ -47,8 +48,10 @@ internal static class GgufByteLevelVocabulary
         {
             throw new LetterDataException(f.Path, "tokenizer.ggml.merges", e.Message);
         }
+        // Qwen's tokenizer.json normalizes to NFC (llama.cpp does not; Hugging Face's ids need it)
+        var normalizer = pre == "qwen2" ? HfNormalizer.Read(System.Text.Json.Nodes.JsonNode.Parse("""{"type": "NFC"}"""), f.Path, "tokenizer") : null;
         var decoder = HfDecoder.Read(System.Text.Json.Nodes.JsonNode.Parse("""{"type": "ByteLevel"}"""), f.Path, "tokenizer")!;
-        return new HfTokenizer(model, added, null, preTokenizer, decoder, addBos ? [bos] : [], addEos ? [eos] : [], bos, eos);
+        return new HfTokenizer(model, added, normalizer, preTokenizer, decoder, addBos ? [bos] : [], addEos ? [eos] : [], bos, eos);
     }
 
     private static string Split(string regex) =>
