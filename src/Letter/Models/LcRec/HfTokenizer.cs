@@ -138,7 +138,8 @@ public sealed class HfTokenizer : LlmTokenizer
     {
         try
         {
-            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new LetterDataException(path, null, "is not a JSON object");
+            return JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject
+                   ?? throw new LetterDataException(path, null, "is not a JSON object");
         }
         catch (JsonException e)
         {

@@ -115,7 +115,7 @@ public static class LoraAdapters
         JsonObject o;
         try
         {
-            o = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new LetterDataException(path, null, "is not a JSON object");
+            o = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject ?? throw new LetterDataException(path, null, "is not a JSON object");
         }
         catch (JsonException e)
         {
