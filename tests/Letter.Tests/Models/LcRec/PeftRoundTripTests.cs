@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Letter.Data;
-using Letter.Models.Tiger;
+using Letter.Training;
 using Letter.Formats;
 using Letter.Models.LcRec;
 using static TorchSharp.torch;
