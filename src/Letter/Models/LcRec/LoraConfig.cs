@@ -25,6 +25,7 @@ public sealed record LoraConfig
     public string? BaseModelName { get; init; }
 
     /// <summary>The factor on B A: alpha / r, or alpha / sqrt(r) with rsLoRA.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public double Scaling => UseRsLora ? Alpha / Math.Sqrt(Rank) : Alpha / Rank;
 
     public void Validate()
