@@ -47,6 +47,7 @@ public static class LcRecCheckpoint
         if (!Directory.Exists(folder)) throw new LetterDataException(folder, null, "is missing");
         var statePath = Path.Combine(folder, StateFile);
         if (!File.Exists(statePath)) throw new LetterDataException(statePath, null, "is missing: the checkpoint is incomplete");
+        LoraAdapters.CheckAgrees(folder, model.Model);
         LoraAdapters.LoadWeights(folder, model.Model);
         var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(statePath), Letter.Models.Tiger.TigerRunFolder.Json)
                     ?? throw new LetterDataException(statePath, null, "is empty");

@@ -176,6 +176,26 @@ public static class LoraAdapters
         }
     }
 
+    /// <summary>
+    /// Checks that a folder's adapter_config.json describes the adapters the model carries (targets,
+    /// rank, scaling): an adapter dropped into a run's checkpoint folder (one trained in Python, say)
+    /// must match the run's LoRA settings, or its weights would load under the wrong scale.
+    /// </summary>
+    public static void CheckAgrees(string folder, LlamaForCausalLM model)
+    {
+        var read = ReadConfig(folder);
+        var path = Path.Combine(folder, ConfigFile);
+        var carrying = model.Projections().Where(p => p.Layer.HasAdapter).ToList();
+        var targets = carrying.Select(p => p.Name[(p.Name.LastIndexOf('.') + 1)..]).Distinct().Order(StringComparer.Ordinal).ToArray();
+        if (!read.TargetModules.Distinct().Order(StringComparer.Ordinal).SequenceEqual(targets))
+            throw new LetterDataException(path, "target_modules", $"is {string.Join(", ", read.TargetModules)}; the run's model carries adapters on {string.Join(", ", targets)} (set the LoRA settings in the run's config.json to match)");
+        var first = carrying[0].Layer;
+        if (first.LoraA!.weight!.shape[0] != read.Rank)
+            throw new LetterDataException(path, "r", $"is {read.Rank}; the run's adapters have rank {first.LoraA.weight.shape[0]} (set the LoRA settings in the run's config.json to match)");
+        if (Math.Abs(first.Scaling - read.Scaling) > 1e-9 * Math.Max(1, Math.Abs(read.Scaling)))
+            throw new LetterDataException(path, "lora_alpha", $"and use_rslora give the scale {read.Scaling:G6}; the run's adapters use {first.Scaling:G6} (set the LoRA settings in the run's config.json to match)");
+    }
+
     /// <summary>A PEFT key as the model's parameter name: prefix, adapter name and modules_to_save wrapper removed.</summary>
     internal static string ParameterName(string key)
     {
