@@ -1,3 +1,4 @@
+using Letter.Common;
 using Letter.Data;
 using Letter.Runs;
 
@@ -29,8 +30,11 @@ public abstract class RecommenderKind
     /// <summary>The config a run of this kind was trained with, from its run record.</summary>
     public abstract TrainingSchedule ReadConfig(RunFolder run);
 
-    /// <summary>Loads a checkpoint of a run of this kind (the run's own files; a base model it names is read again).</summary>
-    public abstract RunModel Load(RunFolder run, CheckpointChoice checkpoint = CheckpointChoice.Best);
+    /// <summary>
+    /// Loads a checkpoint of a run of this kind (the run's own files; a base model it names is read again)
+    /// onto <paramref name="device"/>: the model is built on the CPU, moved there, and decodes there.
+    /// </summary>
+    public abstract RunModel Load(RunFolder run, CheckpointChoice checkpoint = CheckpointChoice.Best, ComputeDevice device = default);
 
     /// <summary>The users a run of this kind trained on.</summary>
     public IReadOnlyList<UserSequence> TrainingUsers(LetterDataset dataset, RunRecord record, TrainingSchedule config) =>

@@ -1,3 +1,4 @@
+using Letter.Common;
 using Letter.Data;
 using Letter.Evaluation;
 using Letter.Generation;
@@ -62,6 +63,7 @@ public sealed class LcRecKind : RecommenderKind
             MaxUsers = request.MaxUsers,
             IndexFile = request.IndexFile,
             StopAfterSteps = request.Train.StopAfterSteps,
+            Device = request.Device,
             LogLine = request.Train.Log,
             Progress = request.Train.Progress,
         });
@@ -76,9 +78,10 @@ public sealed class LcRecKind : RecommenderKind
     }
 
     /// <summary>Loads a checkpoint with its adapters merged into the base weights (decoding runs no extra products).</summary>
-    public override RunModel Load(RunFolder run, CheckpointChoice checkpoint = CheckpointChoice.Best) => Load(run, checkpoint, merge: true);
+    public override RunModel Load(RunFolder run, CheckpointChoice checkpoint = CheckpointChoice.Best, ComputeDevice device = default) =>
+        Load(run, checkpoint, merge: true, device);
 
-    public static RunModel Load(RunFolder run, CheckpointChoice checkpoint, bool merge)
+    public static RunModel Load(RunFolder run, CheckpointChoice checkpoint, bool merge, ComputeDevice device = default)
     {
         var folder = new LcRecRunFolder(run.Directory);
         var info = folder.ReadInfo();
@@ -87,7 +90,7 @@ public sealed class LcRecKind : RecommenderKind
         if (!Directory.Exists(adapter)) throw new LetterDataException(adapter, null, "is missing: the run has no checkpoint yet");
         if (!File.Exists(info.BaseModel) && !Directory.Exists(info.BaseModel))
             throw new LetterDataException(info.BaseModel, null, $"is missing: the run in {folder.Directory} was trained on this base model");
-        var lc = LcRecTrainer.Build(info.BaseModel, index, info.Config);
+        var lc = LcRecTrainer.Build(info.BaseModel, index, info.Config, device);
         try
         {
             LcRecCheckpoint.Load(adapter, lc);

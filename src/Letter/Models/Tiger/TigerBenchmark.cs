@@ -81,8 +81,8 @@ public static class TigerBenchmark
         {
             using var scope = NewDisposeScope();
             model.train();
-            var ids = TigerBatch.Stack(inputs, batch);
-            var labels = TigerBatch.Stack(targets, batch);
+            var ids = TigerBatch.Stack(inputs, batch, model.Device);
+            var labels = TigerBatch.Stack(targets, batch, model.Device);
             optimizer.zero_grad();
             var c = Stopwatch.StartNew();
             var loss = RankingGuidedLoss.Compute(model.Logits(ids, labels), labels, config.Temperature);

@@ -1,3 +1,4 @@
+using Letter.Common;
 using Letter.Data;
 using Letter.Evaluation;
 using Letter.Generation;
@@ -50,6 +51,7 @@ public sealed class TigerKind : RecommenderKind
             MaxUsers = request.MaxUsers,
             IndexFile = request.IndexFile,
             StopAfterSteps = request.Train.StopAfterSteps,
+            Device = request.Device,
             LogLine = request.Train.Log,
             Progress = request.Train.Progress,
         });
@@ -61,13 +63,13 @@ public sealed class TigerKind : RecommenderKind
 
     public override bool Bf16Products(TrainingSchedule config) => ((TigerConfig)config).Bf16;
 
-    public override RunModel Load(RunFolder run, CheckpointChoice checkpoint = CheckpointChoice.Best)
+    public override RunModel Load(RunFolder run, CheckpointChoice checkpoint = CheckpointChoice.Best, ComputeDevice device = default)
     {
         var folder = new TigerRunFolder(run.Directory);
         var info = folder.ReadInfo();
         var file = folder.CheckpointFile(checkpoint);
         if (!File.Exists(file)) throw new IO.LetterDataException(file, null, "is missing: the run has no trained checkpoint yet");
-        var model = new TigerModel(info.Config, info.VocabularySize);
+        var model = new TigerModel(info.Config, info.VocabularySize, device);
         try
         {
             TigerCheckpoint.Load(file, model);

@@ -33,6 +33,8 @@ public sealed record TigerTrainOptions
     public Action<string>? LogLine { get; init; }
     /// <summary>Called after an epoch's last step, before its validation (a test seam for interrupts there).</summary>
     internal Action? BeforeValidation { get; init; }
+    /// <summary>Where the model, its optimizer state, the batches and validation's decoding live (the CPU by default).</summary>
+    public ComputeDevice Device { get; init; }
 }
 
 /// <summary>What a training call ended with.</summary>
@@ -75,7 +77,7 @@ public static class TigerTrainer
         if (resumed is null) info.InitFrom?.CheckFits(config, indexHash, vocabulary.Size);
 
         var prepared = Trainer.Prepare(data, config, info.MaxUsers);
-        using var session = new TigerSession(run, info, index, config, vocabulary, prepared);
+        using var session = new TigerSession(run, info, index, config, vocabulary, prepared, options.Device);
         var result = Trainer.Run(session, run, config, prepared, () => session.BeginNewRun(data, index, prepared.Popularity, log), new TrainOptions
         {
             Resume = options.Resume,
