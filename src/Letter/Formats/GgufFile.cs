@@ -19,6 +19,7 @@ public sealed class GgufFile
 {
     private const uint Magic = 0x46554747; // "GGUF" little-endian
     public const int F32 = 0, F16 = 1, BF16 = 30;
+    private const int MaxDims = 4; // GGML_MAX_DIMS
 
     private GgufFile(string path, Dictionary<string, object> metadata, Dictionary<string, GgufTensorInfo> tensors, long dataStart)
     {
@@ -43,34 +44,60 @@ public sealed class GgufFile
             if (s.Length < 4 || r.ReadUInt32() != Magic) throw new LetterDataException(path, null, "is not a GGUF file (no GGUF magic)");
             uint version = r.ReadUInt32();
             if (version is not (2 or 3)) throw new LetterDataException(path, null, $"is GGUF version {version}; Letter reads versions 2 and 3");
-            long tensorCount = checked((long)r.ReadUInt64());
-            long kvCount = checked((long)r.ReadUInt64());
+            ulong tensorCount = r.ReadUInt64();
+            ulong kvCount = r.ReadUInt64();
             if (tensorCount > 1_000_000 || kvCount > 1_000_000) throw new LetterDataException(path, null, $"claims {tensorCount} tensors and {kvCount} metadata entries: the header is damaged");
             var metadata = new Dictionary<string, object>();
-            for (long i = 0; i < kvCount; i++)
+            for (ulong i = 0; i < kvCount; i++)
             {
                 string key = ReadString(r, path);
-                metadata[key] = ReadValue(r, r.ReadUInt32(), path, key);
+                var value = ReadValue(r, r.ReadUInt32(), path, key);
+                if (!metadata.TryAdd(key, value)) throw new LetterDataException(path, Quote(key), "appears twice in the metadata");
             }
             var tensors = new Dictionary<string, GgufTensorInfo>();
-            for (long i = 0; i < tensorCount; i++)
+            for (ulong i = 0; i < tensorCount; i++)
             {
                 string name = ReadString(r, path);
+                string record = $"tensor {Quote(name)}";
                 uint dims = r.ReadUInt32();
-                if (dims is 0 or > 8) throw new LetterDataException(path, $"tensor {name}", $"has {dims} dimensions");
+                if (dims is 0 or > MaxDims) throw new LetterDataException(path, record, $"has {dims} dimensions; GGUF allows 1 to {MaxDims}");
                 var ne = new long[dims];
-                for (int d = 0; d < dims; d++) ne[d] = checked((long)r.ReadUInt64());
+                for (int d = 0; d < dims; d++)
+                {
+                    ulong size = r.ReadUInt64();
+                    if (size > long.MaxValue) throw new LetterDataException(path, record, $"has dimension {d} of {size}, beyond any file");
+                    ne[d] = (long)size;
+                }
                 int type = (int)r.ReadUInt32();
-                long offset = checked((long)r.ReadUInt64());
-                tensors[name] = new GgufTensorInfo(name, ne.Reverse().ToArray(), type, offset);
+                ulong offset = r.ReadUInt64();
+                if (offset > long.MaxValue) throw new LetterDataException(path, record, $"has data offset {offset}, beyond any file");
+                var info = new GgufTensorInfo(name, ne.Reverse().ToArray(), type, (long)offset);
+                if (!tensors.TryAdd(name, info)) throw new LetterDataException(path, record, "appears twice in the tensor list");
             }
-            long alignment = metadata.TryGetValue("general.alignment", out var al) ? Convert.ToInt64(al) : 32;
+            long alignment = 32;
+            if (metadata.TryGetValue("general.alignment", out var al))
+            {
+                if (al is not uint a || a == 0 || (a & (a - 1)) != 0)
+                    throw new LetterDataException(path, "general.alignment", $"is {al}; GGUF needs a power of two (uint32)");
+                alignment = a;
+            }
             long dataStart = (s.Position + alignment - 1) / alignment * alignment;
             foreach (var t in tensors.Values)
             {
-                long bytes = t.Elements * ElementSize(t, path);
-                if (dataStart + t.Offset + bytes > s.Length)
-                    throw new LetterDataException(path, $"tensor {t.Name}", $"ends at byte {dataStart + t.Offset + bytes}, after the end of the file ({s.Length} bytes): the file is truncated");
+                string record = $"tensor {Quote(t.Name)}";
+                if (t.Offset % alignment != 0) throw new LetterDataException(path, record, $"starts at data offset {t.Offset}, not a multiple of the alignment {alignment}");
+                long bytes, end;
+                try
+                {
+                    bytes = checked(t.Shape.Aggregate(1L, (x, y) => x * y) * ElementSize(t, path));
+                    end = checked(dataStart + t.Offset + bytes);
+                }
+                catch (OverflowException)
+                {
+                    throw new LetterDataException(path, record, $"has dimensions [{string.Join(", ", t.Shape)}] at offset {t.Offset}, whose extent overflows");
+                }
+                if (end > s.Length)
+                    throw new LetterDataException(path, record, $"ends at byte {end}, after the end of the file ({s.Length} bytes): the file is truncated");
             }
             return new GgufFile(path, metadata, tensors, dataStart);
         }
@@ -84,7 +111,8 @@ public sealed class GgufFile
     {
         F32 => 4,
         F16 or BF16 => 2,
-        _ => throw new LetterDataException(path, $"tensor {t.Name}", $"has GGUF type {t.Type} (quantised); Letter reads f32, f16 and bf16 tensors"),
+        >= 2 and <= 41 => throw new LetterDataException(path, $"tensor {Quote(t.Name)}", $"has GGUF type {t.Type} (quantised); Letter reads f32, f16 and bf16 tensors"),
+        _ => throw new LetterDataException(path, $"tensor {Quote(t.Name)}", $"has GGUF type {t.Type}, which GGUF does not define"),
     };
 
     /// <summary>A tensor as float32, shaped outermost first.</summary>
@@ -105,15 +133,35 @@ public sealed class GgufFile
     public string GetString(string key) => Metadata.TryGetValue(key, out var v) && v is string s ? s
         : throw new LetterDataException(Path, key, "is missing from the metadata (or not a string)");
 
-    public long GetInt(string key) => Metadata.TryGetValue(key, out var v) && v is not string and not Array and not bool ? Convert.ToInt64(v)
-        : throw new LetterDataException(Path, key, "is missing from the metadata (or not a number)");
+    public long GetInt(string key) => Metadata.TryGetValue(key, out var v) && v is byte or sbyte or ushort or short or uint or int or long or (ulong and <= long.MaxValue) ? Convert.ToInt64(v)
+        : throw new LetterDataException(Path, key, Metadata.ContainsKey(key) ? $"is {Metadata[key]}, not an integer" : "is missing from the metadata");
+
+    /// <summary>An integer that must fit in an int (a size or a token id).</summary>
+    public int GetInt32(string key) => GetInt(key) is var v and >= int.MinValue and <= int.MaxValue ? (int)v
+        : throw new LetterDataException(Path, key, $"is {GetInt(key)}, too large");
+
+    public int? GetInt32OrNull(string key) => Metadata.ContainsKey(key) ? GetInt32(key) : null;
 
     public long? GetIntOrNull(string key) => Metadata.ContainsKey(key) ? GetInt(key) : null;
 
-    public double GetDouble(string key, double fallback) => Metadata.TryGetValue(key, out var v) ? Convert.ToDouble(v) : fallback;
+    public double GetDouble(string key, double fallback) => !Metadata.TryGetValue(key, out var v) ? fallback
+        : v is float or double or byte or sbyte or ushort or short or uint or int or ulong or long ? Convert.ToDouble(v)
+        : throw new LetterDataException(Path, key, $"is {v}, not a number");
 
-    public T[] GetArray<T>(string key) => Metadata.TryGetValue(key, out var v) && v is object[] a ? a.Select(x => (T)Convert.ChangeType(x, typeof(T))).ToArray()
-        : throw new LetterDataException(Path, key, "is missing from the metadata (or not an array)");
+    public T[] GetArray<T>(string key)
+    {
+        if (!Metadata.TryGetValue(key, out var v) || v is not object[] a) throw new LetterDataException(Path, key, "is missing from the metadata (or not an array)");
+        try
+        {
+            return a.Select(x => x is T t ? t : x is string or bool ? throw new InvalidCastException() : (T)Convert.ChangeType(x, typeof(T), System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        }
+        catch (Exception e) when (e is InvalidCastException or FormatException or OverflowException)
+        {
+            throw new LetterDataException(Path, key, $"holds values that are not {typeof(T).Name}");
+        }
+    }
+
+    private static string Quote(string text) => SafetensorsFile.Quote(text);
 
     private static string ReadString(BinaryReader r, string path)
     {

@@ -16,7 +16,20 @@ namespace Letter.Formats;
 /// </summary>
 public static class SafetensorsFile
 {
-    /// <summary>Every tensor of a file, in its own dtype, named as in the file.</summary>
+    // every dtype the format defines (safetensors' Dtype enum); Letter reads the first three
+    private static readonly string[] KnownDtypes =
+        ["F32", "F16", "BF16", "F64", "I64", "I32", "I16", "I8", "U64", "U32", "U16", "U8", "BOOL", "F8_E4M3", "F8_E5M2", "F8_E8M0", "E8M0", "F6_E2M3", "F6_E3M2", "F4", "C64"];
+
+    /// <summary>One tensor's header entry, checked.</summary>
+    private readonly record struct Entry(string Name, ScalarType Dtype, long[] Shape, long Begin, long End);
+
+    /// <summary>
+    /// Every tensor of a file, in its own dtype, named as in the file. The header is checked the way
+    /// the reference reader checks it (dtype a known name, shape non-negative integers whose size does
+    /// not overflow, data_offsets two integers spanning exactly the tensor's bytes inside the data,
+    /// no two tensors overlapping, no name twice); any fault is a <see cref="LetterDataException"/>
+    /// naming the file and the tensor.
+    /// </summary>
     public static Dictionary<string, Tensor> Read(string path)
     {
         if (!File.Exists(path)) throw new LetterDataException(path, null, "is missing");
@@ -29,44 +42,107 @@ public static class SafetensorsFile
             throw new LetterDataException(path, null, $"declares a header of {headerLength} bytes in a file of {s.Length}: it is truncated or not safetensors");
         var header = new byte[headerLength];
         s.ReadExactly(header);
-        JsonObject root;
+        long dataStart = 8 + (long)headerLength;
+        long dataLength = s.Length - dataStart;
+        var entries = ReadHeader(path, header, dataLength);
+        var result = new Dictionary<string, Tensor>();
         try
         {
-            root = JsonNode.Parse(header) as JsonObject ?? throw new LetterDataException(path, null, "has a header that is not a JSON object");
+            foreach (var e in entries)
+            {
+                var bytes = new byte[e.End - e.Begin];
+                s.Position = dataStart + e.Begin;
+                s.ReadExactly(bytes);
+                result[e.Name] = FromBytes(bytes, e.Dtype, e.Shape);
+            }
+        }
+        catch
+        {
+            foreach (var t in result.Values) t.Dispose();
+            throw;
+        }
+        return result;
+    }
+
+    private static List<Entry> ReadHeader(string path, byte[] header, long dataLength)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(header);
         }
         catch (JsonException e)
         {
             throw new LetterDataException(path, null, $"has a header that is not valid JSON ({e.Message})");
         }
-        long dataStart = 8 + (long)headerLength;
-        long dataLength = s.Length - dataStart;
-        var result = new Dictionary<string, Tensor>();
-        foreach (var (name, node) in root)
+        using var _ = doc;
+        if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new LetterDataException(path, null, "has a header that is not a JSON object");
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var entries = new List<Entry>();
+        foreach (var property in doc.RootElement.EnumerateObject())
         {
-            if (name == "__metadata__") continue;
-            if (node is not JsonObject entry || entry["dtype"] is not JsonValue dt || entry["shape"] is not JsonArray shapeNode || entry["data_offsets"] is not JsonArray offsets || offsets.Count != 2)
-                throw new LetterDataException(path, $"tensor {name}", "lacks dtype, shape or data_offsets");
-            var dtype = dt.GetValue<string>() switch
+            string name = property.Name;
+            string record = name == "__metadata__" ? "__metadata__" : $"tensor {Quote(name)}";
+            if (!names.Add(name)) throw new LetterDataException(path, record, "appears twice in the header");
+            var node = property.Value;
+            if (name == "__metadata__")
+            {
+                if (node.ValueKind != JsonValueKind.Object || node.EnumerateObject().Any(m => m.Value.ValueKind != JsonValueKind.String))
+                    throw new LetterDataException(path, record, "is not an object of strings");
+                continue;
+            }
+            if (node.ValueKind != JsonValueKind.Object || !node.TryGetProperty("dtype", out var dt) || !node.TryGetProperty("shape", out var shapeNode) ||
+                !node.TryGetProperty("data_offsets", out var offsets))
+                throw new LetterDataException(path, record, "lacks dtype, shape or data_offsets");
+            if (dt.ValueKind != JsonValueKind.String) throw new LetterDataException(path, record, $"has dtype {dt.GetRawText()}, which is not a dtype name such as \"F32\"");
+            string dtypeName = dt.GetString()!;
+            var dtype = dtypeName switch
             {
                 "F32" => ScalarType.Float32,
                 "F16" => ScalarType.Float16,
                 "BF16" => ScalarType.BFloat16,
-                var other => throw new LetterDataException(path, $"tensor {name}", $"has dtype {other}; Letter reads F32, F16 and BF16"),
+                _ when KnownDtypes.Contains(dtypeName) => throw new LetterDataException(path, record, $"has dtype {dtypeName}; Letter reads F32, F16 and BF16"),
+                _ => throw new LetterDataException(path, record, $"has dtype {Quote(dtypeName)}, which safetensors does not define"),
             };
-            var shape = shapeNode.Select(d => d!.GetValue<long>()).ToArray();
-            long begin = offsets[0]!.GetValue<long>(), end = offsets[1]!.GetValue<long>();
-            long expected = shape.Aggregate(1L, (a, b) => a * b) * ElementSize(dtype);
-            if (begin < 0 || end < begin || end - begin != expected)
-                throw new LetterDataException(path, $"tensor {name}", $"has data_offsets [{begin}, {end}) for {expected} bytes of shape [{string.Join(", ", shape)}]");
+            if (shapeNode.ValueKind != JsonValueKind.Array) throw new LetterDataException(path, record, "has a shape that is not a list");
+            var shape = new long[shapeNode.GetArrayLength()];
+            int d = 0;
+            foreach (var dim in shapeNode.EnumerateArray())
+            {
+                if (dim.ValueKind != JsonValueKind.Number || !dim.TryGetInt64(out var size) || size < 0)
+                    throw new LetterDataException(path, record, $"has shape {shapeNode.GetRawText()}: dimension {d} is not a non-negative integer");
+                shape[d++] = size;
+            }
+            long expected;
+            try
+            {
+                expected = checked(shape.Aggregate(1L, (a, b) => a * b) * ElementSize(dtype));
+            }
+            catch (OverflowException)
+            {
+                throw new LetterDataException(path, record, $"has shape {shapeNode.GetRawText()}, whose size in bytes overflows");
+            }
+            if (offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2 ||
+                offsets.EnumerateArray().Any(o => o.ValueKind != JsonValueKind.Number || !o.TryGetInt64(out var v) || v < 0))
+                throw new LetterDataException(path, record, $"has data_offsets {offsets.GetRawText()}, which are not two non-negative integers");
+            long begin = offsets[0].GetInt64(), end = offsets[1].GetInt64();
+            if (end < begin || end - begin != expected)
+                throw new LetterDataException(path, record, $"has data_offsets [{begin}, {end}) for {expected} bytes of shape {shapeNode.GetRawText()}");
             if (end > dataLength)
-                throw new LetterDataException(path, $"tensor {name}", $"ends at data byte {end}, after the end of the file's data ({dataLength} bytes): the file is truncated");
-            var bytes = new byte[end - begin];
-            s.Position = dataStart + begin;
-            s.ReadExactly(bytes);
-            result[name] = FromBytes(bytes, dtype, shape);
+                throw new LetterDataException(path, record, $"ends at data byte {end}, after the end of the file's data ({dataLength} bytes): the file is truncated");
+            entries.Add(new Entry(name, dtype, shape, begin, end));
         }
-        return result;
+        var sorted = entries.Where(e => e.End > e.Begin).OrderBy(e => e.Begin).ToList();
+        for (int i = 1; i < sorted.Count; i++)
+            if (sorted[i].Begin < sorted[i - 1].End)
+                throw new LetterDataException(path, $"tensor {Quote(sorted[i].Name)}", $"overlaps tensor {Quote(sorted[i - 1].Name)} in the data (bytes {sorted[i].Begin} to {sorted[i - 1].End})");
+        return entries;
     }
+
+    // names come from the file: quoted and escaped, never echoed raw
+    internal static string Quote(string text) => JsonSerializer.Serialize(text, QuoteOptions);
+
+    private static readonly JsonSerializerOptions QuoteOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Writes tensors (F32, F16 or BF16) atomically, sorted by name as the reference writer does.</summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)

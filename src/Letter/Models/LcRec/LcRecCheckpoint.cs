@@ -8,7 +8,8 @@ namespace Letter.Models.LcRec;
 
 /// <summary>
 /// A checkpoint folder of an LC-Rec run: the adapter in PEFT's layout (adapter_config.json,
-/// adapter_model.safetensors: LoRA matrices plus the embedding and head), trainer-state.json and, in
+/// adapter_model.safetensors: LoRA matrices plus the embedding and head), the tokenizer with the
+/// identifier tokens (tokenizer.json, tokenizer_config.json; Hugging Face bases), trainer-state.json and, in
 /// "last" checkpoints, optimizer.bin. Written to a temporary folder, then swapped in, so a crash
 /// leaves the previous checkpoint whole.
 /// </summary>
@@ -24,6 +25,8 @@ public static class LcRecCheckpoint
         if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         Directory.CreateDirectory(temp);
         LoraAdapters.Save(temp, model.Model, lora, baseModel);
+        // tokenizer.json / tokenizer_config.json with the identifier tokens, so AutoTokenizer gives PEFT the same ids (a GGUF base has none to write)
+        model.Tokenizer.TrySaveHuggingFace(temp);
         File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Letter.Models.Tiger.TigerRunFolder.Json));
         if (optimizer is not null)
         {
@@ -44,6 +47,7 @@ public static class LcRecCheckpoint
         if (!Directory.Exists(folder)) throw new LetterDataException(folder, null, "is missing");
         var statePath = Path.Combine(folder, StateFile);
         if (!File.Exists(statePath)) throw new LetterDataException(statePath, null, "is missing: the checkpoint is incomplete");
+        LoraAdapters.CheckAgrees(folder, model.Model);
         LoraAdapters.LoadWeights(folder, model.Model);
         var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(statePath), Letter.Models.Tiger.TigerRunFolder.Json)
                     ?? throw new LetterDataException(statePath, null, "is empty");

@@ -27,6 +27,7 @@ public sealed class LcRecKind : RecommenderKind
     [
         new("base", "lc-rec: the base language model, a Hugging Face folder (config.json, model.safetensors or shards, tokenizer.json) or a GGUF file (f32/f16)"),
         new("lora-embeddings", "lc-rec: what trains besides the LoRA adapters: all (embedding and head, the original's modules_to_save), freeze-new (the new identifier-token rows keep their initial values), frozen (adapters only)", ["all", "freeze-new", "frozen"]),
+        new("base-name", "lc-rec: the Hugging Face name of the base model (e.g. HuggingFaceTB/SmolLM2-135M) that adapter_config.json gives as base_model_name_or_path; default: the base model's absolute path"),
         new("loss", "lc-rec: response (the ranking-guided loss on the target identifier and EOS) or whole (every token of the prompt too, the original code's default)", ["response", "whole"]),
     ];
 
@@ -42,6 +43,7 @@ public sealed class LcRecKind : RecommenderKind
                     Embeddings = embeddings switch { "freeze-new" => EmbeddingTraining.FreezeNewTokens, "frozen" => EmbeddingTraining.Frozen, _ => EmbeddingTraining.All },
                 },
             };
+        if (options.TryGetValue("base-name", out var baseName)) c = c with { Lora = c.Lora with { BaseModelName = baseName } };
         c.Validate();
         return c;
     }

@@ -50,13 +50,13 @@ public sealed class LcRecModel : IDisposable
         return new LcRecModel(model, tokenizer, index, baseRows);
     }
 
-    /// <summary>BOS and the prompt of a history (cached by history).</summary>
+    /// <summary>The prompt of a history with the special tokens the tokenizer adds (BOS for LLaMA, none for Qwen), cached by history.</summary>
     public int[] PromptTokens(ReadOnlySpan<int> history)
     {
         var key = string.Join(',', history.ToArray());
         if (!_promptCache.TryGetValue(key, out var ids))
         {
-            ids = [Tokenizer.Bos, .. Tokenizer.Encode(LcRecPrompt.Format(Index, history))];
+            ids = Tokenizer.Encode(LcRecPrompt.Format(Index, history), addSpecialTokens: true);
             if (_promptCache.Count < 1_000_000) _promptCache[key] = ids;
         }
         return ids;

@@ -59,7 +59,7 @@ public sealed record LlamaConfig
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(path));
+            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
@@ -73,15 +73,27 @@ public sealed record LlamaConfig
             "Qwen2ForCausalLM" or "qwen2" => LlmArchitecture.Qwen2,
             _ => throw new LetterDataException(path, "architectures", $"names \"{arch}\"; Letter runs LlamaForCausalLM and Qwen2ForCausalLM"),
         };
-        if (o["rope_scaling"] is JsonObject scaling)
-            throw new LetterDataException(path, "rope_scaling", $"asks for rotary scaling \"{scaling["rope_type"] ?? scaling["type"]}\", which Letter does not implement");
-        int Int(string key, int fallback) => o[key] is JsonValue v ? v.GetValue<int>() : fallback;
-        double Dbl(string key, double fallback) => o[key] is JsonValue v ? v.GetValue<double>() : fallback;
-        bool Bool(string key, bool fallback) => o[key] is JsonValue v ? v.GetValue<bool>() : fallback;
+        if (o["rope_scaling"] is JsonObject scaling && (scaling["rope_type"] ?? scaling["type"])?.ToString() is var scalingType && scalingType != "default")
+            throw new LetterDataException(path, "rope_scaling", $"asks for rotary scaling \"{scalingType}\", which Letter does not implement");
+        double? ropeTheta = ReadRopeParameters(o["rope_parameters"], path);
+        T Value<T>(string key, Func<JsonValue, T> read)
+        {
+            try
+            {
+                return read((JsonValue)o[key]!);
+            }
+            catch (Exception e) when (e is InvalidOperationException or FormatException or InvalidCastException)
+            {
+                throw new LetterDataException(path, key, $"is {o[key]!.ToJsonString()}, not a {typeof(T).Name.ToLowerInvariant()}");
+            }
+        }
+        int Int(string key, int fallback) => o[key] is JsonValue ? Value(key, v => v.GetValue<int>()) : fallback;
+        double Dbl(string key, double fallback) => o[key] is JsonValue ? Value(key, v => v.GetValue<double>()) : fallback;
+        bool Bool(string key, bool fallback) => o[key] is JsonValue ? Value(key, v => v.GetValue<bool>()) : fallback;
         int FirstInt(string key, int fallback) => o[key] switch
         {
-            JsonArray arr when arr.Count > 0 => arr[0]!.GetValue<int>(),
-            JsonValue v => v.GetValue<int>(),
+            JsonArray arr when arr.Count > 0 && arr[0] is JsonValue first => first.TryGetValue<int>(out var i) ? i : throw new LetterDataException(path, key, "is not a list of integers"),
+            JsonValue => Value(key, v => v.GetValue<int>()),
             _ => fallback,
         };
         int heads = Int("num_attention_heads", 32);
@@ -96,7 +108,7 @@ public sealed record LlamaConfig
             NumKeyValueHeads = Int("num_key_value_heads", heads),
             HeadDim = o["head_dim"] is JsonValue hd ? hd.GetValue<int>() : null,
             RmsNormEps = Dbl("rms_norm_eps", 1e-6),
-            RopeTheta = Dbl("rope_theta", 10000),
+            RopeTheta = ropeTheta ?? Dbl("rope_theta", 10000),
             MaxPositionEmbeddings = Int("max_position_embeddings", 2048),
             TieWordEmbeddings = Bool("tie_word_embeddings", kind == LlmArchitecture.Qwen2),
             AttentionBias = kind == LlmArchitecture.Qwen2 || Bool("attention_bias", false),
@@ -113,6 +125,29 @@ public sealed record LlamaConfig
             throw new LetterDataException(path, null, e.Message);
         }
         return config;
+    }
+
+    /// <summary>
+    /// transformers v5's rope_parameters: {"rope_type": "default", "rope_theta": ...} is read (its theta
+    /// wins over a top-level rope_theta); any other rope type, per-layer-type parameters or a partial
+    /// rotary factor below 1 is refused by name.
+    /// </summary>
+    private static double? ReadRopeParameters(JsonNode? node, string path)
+    {
+        if (node is null) return null;
+        if (node is not JsonObject p) throw new LetterDataException(path, "rope_parameters", "is not an object");
+        if (p["rope_type"] is null && p.Count > 0 && p.All(kv => kv.Value is JsonObject))
+            throw new LetterDataException(path, "rope_parameters", $"holds parameters per layer type ({string.Join(", ", p.Select(kv => kv.Key))}), which Letter does not implement");
+        string type = p["rope_type"] is JsonValue t && t.TryGetValue<string>(out var name) ? name : "default";
+        if (type != "default") throw new LetterDataException(path, "rope_parameters.rope_type", $"is \"{type}\"; Letter implements only the default rotary embedding");
+        if (p["partial_rotary_factor"] is JsonValue f && f.TryGetValue<double>(out var factor) && factor != 1)
+            throw new LetterDataException(path, "rope_parameters.partial_rotary_factor", $"is {factor}; Letter rotates every dimension of a head");
+        foreach (var (key, _) in p)
+            if (key is not ("rope_type" or "rope_theta" or "partial_rotary_factor"))
+                throw new LetterDataException(path, $"rope_parameters.{key}", "is a rotary parameter Letter does not implement");
+        if (p["rope_theta"] is null) return null;
+        return p["rope_theta"] is JsonValue theta && theta.TryGetValue<double>(out var value) && value > 0 ? value
+            : throw new LetterDataException(path, "rope_parameters.rope_theta", "is not a positive number");
     }
 
     /// <summary>This config as a Hugging Face config.json.</summary>

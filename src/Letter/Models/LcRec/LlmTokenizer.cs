@@ -1,92 +1,73 @@
-using System.Text;
-
 namespace Letter.Models.LcRec;
 
 /// <summary>
 /// A language model's tokenizer plus tokens added to it (the identifier tokens <c>&lt;a_0&gt;</c> ...):
-/// added tokens are matched in the text first, as whole tokens, and the text between them goes
-/// through the base vocabulary.
+/// added tokens are matched in the text first, as whole tokens (leftmost, longest), and each piece of
+/// text between them is encoded on its own, as Hugging Face's tokenizers do.
 /// </summary>
 public abstract class LlmTokenizer
 {
-    private readonly List<string> _added = [];
-    private readonly Dictionary<string, int> _addedIds = new(StringComparer.Ordinal);
+    private readonly List<string> _addedLater = [];
 
-    /// <summary>Tokens of the base vocabulary (ids 0 .. BaseCount - 1).</summary>
+    protected LlmTokenizer(AddedVocabulary added) => Added = added;
+
+    /// <summary>The tokens matched whole: the file's special tokens and those added since.</summary>
+    protected AddedVocabulary Added { get; }
+
+    /// <summary>Tokens the tokenizer had when loaded (ids 0 .. BaseCount - 1, added ones of the file included).</summary>
     public abstract int BaseCount { get; }
     public abstract int Bos { get; }
     public abstract int Eos { get; }
-    /// <summary>Every token, added ones included.</summary>
-    public int Count => BaseCount + _added.Count;
-    public IReadOnlyList<string> AddedTokens => _added;
+    /// <summary>Every id in use, tokens added since loading included.</summary>
+    public int Count => Math.Max(BaseCount, Added.MaxId + 1);
+    /// <summary>Tokens added since loading, in order (the identifier tokens).</summary>
+    public IReadOnlyList<string> AddedTokens => _addedLater;
 
-    /// <summary>The base vocabulary's tokens of a piece of text with no added tokens in it.</summary>
-    /// <param name="atStart">the piece begins the text (SentencePiece prepends its space there)</param>
-    protected abstract void EncodeBase(string text, bool atStart, List<int> output);
+    /// <summary>The id of a token of the vocabulary written as text (added tokens aside), or null.</summary>
+    public abstract int? VocabularyId(string token);
 
-    /// <summary>The bytes of a base token.</summary>
-    protected abstract void DecodeBase(int id, List<byte> output);
+    /// <summary>The tokens of one piece of text that holds no added token; <paramref name="atStart"/>: it begins the text.</summary>
+    protected abstract void EncodePiece(string piece, bool atStart, List<int> output);
 
-    /// <summary>The id of a base token written as text, or null.</summary>
-    public abstract int? BaseTokenId(string token);
+    /// <summary>BOS / EOS around a sequence, as the tokenizer's post-processor or config says.</summary>
+    protected abstract int[] AddSpecialTokens(List<int> ids);
 
-    /// <summary>Adds tokens (ids from <see cref="Count"/> on); a token already present keeps its id.</summary>
+    /// <summary>The text of tokens (special tokens included, as Hugging Face's decode with skip_special_tokens = false).</summary>
+    public abstract string Decode(IEnumerable<int> ids);
+
+    /// <summary>
+    /// Adds tokens as Hugging Face's add_tokens does (special = false, normalized = false): a token
+    /// already known keeps its id, a new one takes the next id after the vocabulary and the added tokens.
+    /// </summary>
     public void AddTokens(IEnumerable<string> tokens)
     {
         foreach (var t in tokens)
         {
-            if (_addedIds.ContainsKey(t) || BaseTokenId(t) is not null) continue;
-            _addedIds[t] = BaseCount + _added.Count;
-            _added.Add(t);
+            if (Added.Find(t) is not null) continue;
+            int id = VocabularyId(t) ?? Count;
+            Added.Add(new AddedToken(t, id, Special: false));
+            _addedLater.Add(t);
         }
     }
 
-    public int TokenId(string token) => _addedIds.TryGetValue(token, out var id) ? id
-        : BaseTokenId(token) ?? throw new KeyNotFoundException($"\"{token}\" is not a token of this vocabulary");
+    public int TokenId(string token) => Added.Find(token)?.Id
+        ?? VocabularyId(token) ?? throw new KeyNotFoundException($"\"{token}\" is not a token of this vocabulary");
 
-    /// <summary>The tokens of <paramref name="text"/> (no BOS or EOS are added).</summary>
-    public int[] Encode(string text)
+    /// <summary>The tokens of <paramref name="text"/> without BOS or EOS.</summary>
+    public int[] Encode(string text) => Encode(text, addSpecialTokens: false);
+
+    /// <summary>The tokens of <paramref name="text"/>; with <paramref name="addSpecialTokens"/>, BOS / EOS as the tokenizer adds them.</summary>
+    public int[] Encode(string text, bool addSpecialTokens)
     {
         var output = new List<int>();
-        int pos = 0, start = 0;
-        while (pos < text.Length)
+        foreach (var segment in Added.Split(text, normalizedTokens: false))
         {
-            int matched = _added.Count == 0 || text[pos] != '<' ? 0 : MatchAdded(text, pos, out int id);
-            if (matched == 0)
-            {
-                pos++;
-                continue;
-            }
-            if (pos > start) EncodeBase(text[start..pos], start == 0, output);
-            output.Add(TokenIdAt(text, pos, matched));
-            pos += matched;
-            start = pos;
+            if (segment.Id >= 0) output.Add(segment.Id);
+            else EncodePiece(text.Substring(segment.Start, segment.Length), segment.Start == 0, output);
         }
-        if (pos > start) EncodeBase(text[start..pos], start == 0, output);
-        return output.ToArray();
+        return addSpecialTokens ? AddSpecialTokens(output) : output.ToArray();
     }
 
-    private int TokenIdAt(string text, int pos, int length) => _addedIds[text.Substring(pos, length)];
-
-    private int MatchAdded(string text, int pos, out int id)
-    {
-        int close = text.IndexOf('>', pos);
-        id = -1;
-        if (close < 0) return 0;
-        string candidate = text.Substring(pos, close - pos + 1);
-        if (!_addedIds.TryGetValue(candidate, out id)) return 0;
-        return candidate.Length;
-    }
-
-    /// <summary>The text of tokens (added tokens as written; SentencePiece's leading space removed).</summary>
-    public virtual string Decode(IEnumerable<int> ids)
-    {
-        var bytes = new List<byte>();
-        foreach (var id in ids)
-        {
-            if (id >= BaseCount && id < Count) bytes.AddRange(Encoding.UTF8.GetBytes(_added[id - BaseCount]));
-            else DecodeBase(id, bytes);
-        }
-        return Encoding.UTF8.GetString(bytes.ToArray());
-    }
+    /// <summary>Writes tokenizer.json and tokenizer_config.json with the added tokens into a folder; false when this tokenizer has no such form.</summary>
+    public virtual bool TrySaveHuggingFace(string folder) => false;
 }

@@ -19,6 +19,14 @@ public sealed record LoraConfig
     public double Dropout { get; init; } = 0.05;
     public string[] TargetModules { get; init; } = ["q_proj", "v_proj", "k_proj", "o_proj", "gate_proj", "down_proj", "up_proj"];
     public EmbeddingTraining Embeddings { get; init; } = EmbeddingTraining.All;
+    /// <summary>Rank-stabilised LoRA (Kalajzic 2023; PEFT's use_rslora): scaling alpha / sqrt(r) instead of alpha / r.</summary>
+    public bool UseRsLora { get; init; }
+    /// <summary>What adapter_config.json names as base_model_name_or_path (a Hugging Face model name); null: the base model's absolute path.</summary>
+    public string? BaseModelName { get; init; }
+
+    /// <summary>The factor on B A: alpha / r, or alpha / sqrt(r) with rsLoRA.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public double Scaling => UseRsLora ? Alpha / Math.Sqrt(Rank) : Alpha / Rank;
 
     public void Validate()
     {
@@ -26,5 +34,7 @@ public sealed record LoraConfig
         if (Alpha <= 0) throw new ArgumentOutOfRangeException(nameof(Alpha), "LoRA alpha must be positive");
         if (Dropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), "LoRA dropout must be in [0, 1)");
         if (TargetModules.Length == 0) throw new ArgumentOutOfRangeException(nameof(TargetModules), "LoRA needs at least one target module");
+        if (BaseModelName is { } name && (name.Length == 0 || name.Any(char.IsControl)))
+            throw new ArgumentOutOfRangeException(nameof(BaseModelName), "the base model name must be a non-empty name without control characters");
     }
 }

@@ -8,7 +8,8 @@ namespace Letter.Models.LcRec;
 /// <summary>
 /// A Linear with Hugging Face's parameter names (<c>weight</c> [out, in], optional <c>bias</c>) that can
 /// carry a LoRA adapter as PEFT names it: <c>lora_A.weight</c> [r, in], <c>lora_B.weight</c> [out, r],
-/// y = W x + b + (alpha / r) B A dropout(x) (Hu et al. 2021; peft/tuners/lora/layer.py Linear.forward).
+/// y = W x + b + s B A dropout(x), s = alpha / r, or alpha / sqrt(r) with rsLoRA (Hu et al. 2021;
+/// peft/tuners/lora/layer.py Linear.forward).
 /// </summary>
 public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 {
@@ -46,13 +47,15 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public Linear? LoraA => _loraA;
     public Linear? LoraB => _loraB;
     public bool HasAdapter => _loraA is not null;
+    /// <summary>The factor on B A.</summary>
+    public double Scaling => _scaling;
 
     /// <summary>
     /// Adds an adapter: A kaiming-uniform (a = sqrt(5)) from <paramref name="generator"/> (a CPU generator:
     /// the adapter is drawn on the CPU, so a seed gives the same adapter on every device), B zero, as PEFT
     /// initialises it; then moved to the device of the projection's weight.
     /// </summary>
-    public void AddAdapter(int rank, double alpha, double dropout, Generator generator)
+    public void AddAdapter(int rank, double alpha, double dropout, Generator generator, bool rsLora = false)
     {
         if (_loraA is not null) throw new InvalidOperationException("this projection already has an adapter");
         _loraA = nn.Linear(InFeatures, rank, hasBias: false, device: CPU, dtype: weight.dtype);
@@ -68,7 +71,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         _loraB.to(weight.device);
         register_module("lora_A", _loraA);
         register_module("lora_B", _loraB);
-        _scaling = alpha / rank;
+        _scaling = rsLora ? alpha / Math.Sqrt(rank) : alpha / rank;
         _dropout = dropout;
     }
 
@@ -76,7 +79,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public void SetDropoutGenerator(Generator? generator) => _dropoutGenerator = generator;
 
     /// <summary>
-    /// Folds the adapter into the weight (W += (alpha / r) B A) for decoding: B becomes zero, so the
+    /// Folds the adapter into the weight (W += s B A) for decoding: B becomes zero, so the
     /// output is unchanged, and the adapter's products are skipped from then on.
     /// </summary>
     public void Merge()

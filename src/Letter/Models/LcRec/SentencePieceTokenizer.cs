@@ -4,21 +4,25 @@ namespace Letter.Models.LcRec;
 
 /// <summary>
 /// A SentencePiece-style vocabulary with scores (as GGUF embeds LLaMA's): "▁" marks a space, a space
-/// is prepended to the text, adjacent pieces are merged greedily by the highest score of the merged
-/// piece (llama.cpp's llm_tokenizer_spm), and characters outside the vocabulary fall back to byte
-/// tokens <c>&lt;0xNN&gt;</c>.
+/// is prepended to each piece of text between added tokens (as LLaMA's legacy tokenizer and
+/// llama.cpp after a special token do), adjacent pieces are merged greedily by the highest score of
+/// the merged piece (llama.cpp's llm_tokenizer_spm), and characters outside the vocabulary fall back
+/// to byte tokens <c>&lt;0xNN&gt;</c>. Unknown, control and user-defined tokens are matched whole.
 /// </summary>
 public sealed class SentencePieceTokenizer : LlmTokenizer
 {
     private const char Space = '\u2581';
-    private const int ByteType = 6;
+    private const int UnknownType = 2, ControlType = 3, UserDefinedType = 4, ByteType = 6;
     private readonly string[] _pieces;
     private readonly float[] _scores;
     private readonly int[] _types;
     private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
     private readonly int[] _byteIds = new int[256];
+    private readonly bool _addBos;
+    private readonly bool _addEos;
 
-    public SentencePieceTokenizer(string[] pieces, float[] scores, int[]? types, int bos, int eos, bool addSpacePrefix = true)
+    public SentencePieceTokenizer(string[] pieces, float[] scores, int[]? types, int bos, int eos, bool addSpacePrefix = true, bool addBos = true, bool addEos = false)
+        : base(new AddedVocabulary())
     {
         _pieces = pieces;
         _scores = scores;
@@ -26,11 +30,15 @@ public sealed class SentencePieceTokenizer : LlmTokenizer
         Bos = bos;
         Eos = eos;
         AddSpacePrefix = addSpacePrefix;
+        _addBos = addBos;
+        _addEos = addEos;
         Array.Fill(_byteIds, -1);
         for (int i = 0; i < pieces.Length; i++)
         {
             _ids.TryAdd(pieces[i], i);
             if (IsByte(i)) _byteIds[Convert.ToInt32(pieces[i][3..5], 16)] = i;
+            else if (_types[i] is UnknownType or ControlType or UserDefinedType && pieces[i].Length > 0)
+                Added.Add(new AddedToken(pieces[i], i, Special: _types[i] != UserDefinedType));
         }
     }
 
@@ -41,12 +49,14 @@ public sealed class SentencePieceTokenizer : LlmTokenizer
 
     private bool IsByte(int id) => _types[id] == ByteType || (_pieces[id].Length == 6 && _pieces[id].StartsWith("<0x", StringComparison.Ordinal) && _pieces[id][5] == '>');
 
-    public override int? BaseTokenId(string token) => _ids.TryGetValue(token, out var id) ? id : null;
+    public override int? VocabularyId(string token) => _ids.TryGetValue(token, out var id) ? id : null;
 
-    protected override void EncodeBase(string text, bool atStart, List<int> output)
+    protected override int[] AddSpecialTokens(List<int> ids) => [.. _addBos ? [Bos] : Array.Empty<int>(), .. ids, .. _addEos ? [Eos] : Array.Empty<int>()];
+
+    protected override void EncodePiece(string text, bool atStart, List<int> output)
     {
         if (text.Length == 0) return;
-        var normal = (atStart && AddSpacePrefix ? " " + text : text).Replace(' ', Space);
+        var normal = (AddSpacePrefix ? " " + text : text).Replace(' ', Space);
         // symbols: one per Unicode character (surrogate pairs kept together)
         var symbols = new List<string>();
         for (int i = 0; i < normal.Length; i++)
@@ -83,21 +93,23 @@ public sealed class SentencePieceTokenizer : LlmTokenizer
         }
     }
 
-    protected override void DecodeBase(int id, List<byte> output)
-    {
-        if (id < 0 || id >= _pieces.Length) throw new ArgumentOutOfRangeException(nameof(id), $"token {id} is outside the vocabulary ({Count} tokens)");
-        if (id == Bos || id == Eos || _types[id] == 3) return; // control tokens decode to nothing
-        if (IsByte(id))
-        {
-            output.Add(Convert.ToByte(_pieces[id][3..5], 16));
-            return;
-        }
-        output.AddRange(Encoding.UTF8.GetBytes(_pieces[id].Replace(Space, ' ')));
-    }
-
+    /// <summary>The text of tokens: control tokens decode to nothing, bytes are gathered, the leading space of the prefix removed.</summary>
     public override string Decode(IEnumerable<int> ids)
     {
-        var text = base.Decode(ids);
+        var bytes = new List<byte>();
+        foreach (var id in ids)
+        {
+            if (id >= BaseCount && Added.Find(id) is { } added)
+            {
+                bytes.AddRange(Encoding.UTF8.GetBytes(added.Content));
+                continue;
+            }
+            if (id < 0 || id >= _pieces.Length) throw new ArgumentOutOfRangeException(nameof(ids), $"token {id} is outside the vocabulary ({Count} tokens)");
+            if (id == Bos || id == Eos || _types[id] == ControlType) continue;
+            if (IsByte(id)) bytes.Add(Convert.ToByte(_pieces[id][3..5], 16));
+            else bytes.AddRange(Encoding.UTF8.GetBytes(_pieces[id].Replace(Space, ' ')));
+        }
+        var text = Encoding.UTF8.GetString(bytes.ToArray());
         return AddSpacePrefix && text.StartsWith(' ') ? text[1..] : text;
     }
 }
