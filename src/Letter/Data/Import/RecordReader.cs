@@ -27,7 +27,11 @@ internal abstract class RecordReader : IDisposable
     public abstract IReadOnlyList<string>? ColumnNames { get; }
 
     /// <summary>What the reader knows of its columns, for error messages.</summary>
-    public virtual string ColumnHint => ColumnNames is { } names ? $"columns: {string.Join(", ", names)}" : "each record names its own fields";
+    public virtual string ColumnHint => ColumnNames is { } names ? $"columns: {ColumnList(names)}" : "each record names its own fields";
+
+    /// <summary>Column names as read, escaped (a header is input like any other) and at most 30 of them.</summary>
+    public static string ColumnList(IReadOnlyList<string> names) =>
+        string.Join(", ", names.Take(30).Select(n => Utf8Text.Show(n, 40))) + (names.Count > 30 ? $", ... ({names.Count} in all)" : "");
 
     /// <summary>
     /// A handle for the named column, or -1 when the table is known not to have it. Lists of values
