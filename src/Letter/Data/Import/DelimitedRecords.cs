@@ -148,8 +148,9 @@ internal sealed class DelimitedRecords : RecordReader
     {
         // a UTF-8 char never takes fewer bytes than chars, nor does a Latin-1 one
         if (_recordLength + bytes.Length > _record.Length) Array.Resize(ref _record, Math.Max(_record.Length * 2, _recordLength + bytes.Length));
-        var encoding = _latin1Fallback && !System.Text.Unicode.Utf8.IsValid(bytes) ? Encoding.Latin1 : Utf8Text.Encoding;
-        _recordLength += encoding.GetChars(bytes, _record.AsSpan(_recordLength));
+        _recordLength += _latin1Fallback && !System.Text.Unicode.Utf8.IsValid(bytes)
+            ? Encoding.Latin1.GetChars(bytes, _record.AsSpan(_recordLength))
+            : Utf8Text.GetChars(bytes, _record.AsSpan(_recordLength));
     }
 
     private void Append(string s)

@@ -71,7 +71,7 @@ internal sealed class GzipMembers : Stream
         if (!_window.Has(2) || _window.Peek(0) != 0x1f || _window.Peek(1) != 0x8b)
             throw at == 0
                 ? Error("is not gzip data")
-                : Error($"unexpected bytes at offset {at}, after the end of the gzip data (not another gzip member): {Quoted.Escape(_window.Available(16), 16)}");
+                : Error($"unexpected bytes at offset {at}, after the end of the gzip data (not another gzip member): {Quoted.Quote(_window.Available(16), 16)}");
         if (!_window.Has(10)) throw Truncated(at, "inside a gzip header");
         if (_window.Peek(2) != 8) throw Error($"the gzip member at offset {at} uses compression method {_window.Peek(2)}, not deflate (8)");
         byte flags = _window.Peek(3);

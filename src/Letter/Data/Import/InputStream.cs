@@ -66,6 +66,11 @@ internal sealed class InputStream : IDisposable
             }
         }
         bool gzip = magic.StartsWith((ReadOnlySpan<byte>)[0x1f, 0x8b]);
+        if (!gzip && path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
+        {
+            file.Dispose();
+            throw new LetterDataException(path, null, "is named .gz but does not start with the gzip magic bytes 1f 8b (a cut file, or not gzip)");
+        }
         return new InputStream(path, file, gzip ? new GzipMembers(file, path) : file);
     }
 

@@ -104,7 +104,7 @@ internal sealed class JsonLineRecords : RecordReader
                 var into = Fields.Reserve(r.HasValueSequence ? (int)r.ValueSequence.Length : r.ValueSpan.Length);
                 int n;
                 if (!r.ValueIsEscaped && !r.HasValueSequence)
-                    n = Utf8Text.Encoding.GetChars(r.ValueSpan, into);   // bytes that are not UTF-8 stay recognisable (Utf8Text)
+                    n = Utf8Text.GetChars(r.ValueSpan, into);   // bytes that are not UTF-8 stay recognisable (Utf8Text)
                 else
                     n = r.CopyString(into);
                 Fields.Commit(column, n, separator);

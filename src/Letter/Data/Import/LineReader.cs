@@ -114,7 +114,7 @@ internal sealed class LineReader(InputStream input)
         if (head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || head.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF])
             || head.StartsWith((ReadOnlySpan<byte>)[0x00, 0x00, 0xFE, 0xFF]))
             throw new LetterDataException(input.Path, null,
-                $"is UTF-16 or UTF-32 text (it starts with the byte-order mark {Quoted.Escape(head[..2])}); Letter reads UTF-8: convert it first (iconv -f UTF-16 -t UTF-8)");
+                $"is UTF-16 or UTF-32 text (it starts with the byte-order mark {Quoted.Quote(head[..2])}); Letter reads UTF-8: convert it first (iconv -f UTF-16 -t UTF-8)");
         int nul = head.IndexOf((byte)0);
         if (nul >= 0)
             throw new LetterDataException(input.Path, null,

@@ -64,7 +64,7 @@ internal sealed class PythonLiteralRecords : RecordReader
             if (line.Trim(" \t"u8).IsEmpty) continue;
             Line = _lines.LineNumber;
             if (_text.Length < line.Length) _text = new char[line.Length * 2];
-            _length = Utf8Text.Encoding.GetChars(line, _text);
+            _length = Utf8Text.GetChars(line, _text);
             _pos = _depth = _values = 0;
             Fields.Reset(_wanted.Count);
             try

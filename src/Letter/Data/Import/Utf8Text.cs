@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Text;
+using System.Text.Unicode;
 using Letter.IO;
 
 namespace Letter.Data.Import;
@@ -8,17 +10,30 @@ namespace Letter.Data.Import;
 /// into U+FFFD: each such byte becomes the lone surrogate U+DC80 + (byte - 0x80), as Python's
 /// <c>surrogateescape</c> does. Two ids that differ only in those bytes (<c>\xffA</c>, <c>\xfeA</c>)
 /// so stay different until the check where ids enter (<see cref="IsText"/>) refuses them, naming
-/// the bytes; valid text decodes exactly as before and as fast (the fallback runs only on bad bytes).
+/// the bytes; valid text decodes exactly as before and as fast.
 /// </summary>
 internal static class Utf8Text
 {
-    public static readonly Encoding Encoding = Create();
-
-    private static Encoding Create()
+    /// <summary>
+    /// Decodes UTF-8 into <paramref name="chars"/> (at least as long as <paramref name="bytes"/>),
+    /// each byte of an invalid sequence as U+DC80..U+DCFF; returns the number of chars written.
+    /// .NET's decoder fallbacks may not emit lone surrogates, so invalid sequences are handled here,
+    /// between runs that the vectorised transcoder decodes.
+    /// </summary>
+    public static int GetChars(ReadOnlySpan<byte> bytes, Span<char> chars)
     {
-        var e = (Encoding)new UTF8Encoding(false).Clone();
-        e.DecoderFallback = new EscapeBytes();
-        return e;
+        int written = 0;
+        while (true)
+        {
+            var status = Utf8.ToUtf16(bytes, chars[written..], out int read, out int n, replaceInvalidSequences: false);
+            written += n;
+            if (status == OperationStatus.Done) return written;
+            if (status != OperationStatus.InvalidData) throw new ArgumentException("the destination is shorter than the source", nameof(chars));
+            bytes = bytes[read..];
+            Rune.DecodeFromUtf8(bytes, out _, out int invalid);
+            for (int k = 0; k < Math.Max(1, invalid); k++) chars[written++] = (char)(0xDC00 + bytes[k]);
+            bytes = bytes[Math.Max(1, invalid)..];
+        }
     }
 
     /// <summary>Whether the chars are well-formed text: no lone surrogate, so no byte that was not UTF-8 either.</summary>
@@ -77,41 +92,5 @@ internal static class Utf8Text
             chars[i] = '\uFFFD';
         }
         return new string(chars);
-    }
-
-    private sealed class EscapeBytes : DecoderFallback
-    {
-        public override int MaxCharCount => 4;
-        public override DecoderFallbackBuffer CreateFallbackBuffer() => new Buffer();
-
-        private sealed class Buffer : DecoderFallbackBuffer
-        {
-            private byte[] _bytes = [];
-            private int _next;
-
-            public override bool Fallback(byte[] bytesUnknown, int index)
-            {
-                _bytes = bytesUnknown;
-                _next = 0;
-                return true;
-            }
-
-            public override char GetNextChar() => _next < _bytes.Length ? (char)(0xDC00 + _bytes[_next++]) : '\0';
-
-            public override bool MovePrevious()
-            {
-                if (_next == 0) return false;
-                _next--;
-                return true;
-            }
-
-            public override int Remaining => _bytes.Length - _next;
-
-            public override void Reset()
-            {
-                _bytes = [];
-                _next = 0;
-            }
-        }
     }
 }
