@@ -42,6 +42,12 @@ internal static class InteractionLoader
             if (i.IsEmpty) { bad.Add(r.File, r.Line, $"no item id (column {Quoted.Quote(columns.Item)})"); continue; }
             if (!Utf8Text.IsText(u)) { bad.Add(r.File, r.Line, NotText("user", u)); continue; }
             if (!Utf8Text.IsText(i)) { bad.Add(r.File, r.Line, NotText("item", i)); continue; }
+            if (r.ReplacesInvalidBytes && (u.Contains('\uFFFD') || i.Contains('\uFFFD')))
+            {
+                bad.Add(r.File, r.Line, $"{(u.Contains('\uFFFD') ? "user" : "item")} id {Quote(u.Contains('\uFFFD') ? u : i)} holds U+FFFD, " +
+                                        "which the Parquet reader puts in place of bytes that are not UTF-8: it may stand for several ids");
+                continue;
+            }
             if (u.IndexOfAny('\t', '\n', '\r') >= 0 || i.IndexOfAny('\t', '\n', '\r') >= 0)
             {
                 bad.Add(r.File, r.Line, "an id holds a tab or a line break (the id maps could not store it)");

@@ -59,6 +59,8 @@ internal sealed class ParquetRecords : RecordReader
 
     public override IReadOnlyList<string>? ColumnNames { get; }
 
+    public override bool ReplacesInvalidBytes => true;
+
     public override int Column(string name, string listSeparator = ", ")
     {
         int field = Array.FindIndex(_fields, f => f.Name == name);

@@ -39,6 +39,13 @@ internal abstract class RecordReader : IDisposable
     /// </summary>
     public abstract int Column(string name, string listSeparator = ", ");
 
+    /// <summary>
+    /// The reader's text decoding turns bytes that are not UTF-8 into U+FFFD (Parquet.Net does), so
+    /// an id holding U+FFFD may be several ids made one and is refused. The text readers keep such
+    /// bytes recognisable instead (<see cref="Utf8Text"/>).
+    /// </summary>
+    public virtual bool ReplacesInvalidBytes => false;
+
     public bool Next(BadRows bad)
     {
         if (!ReadNext(bad))

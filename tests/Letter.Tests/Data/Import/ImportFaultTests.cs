@@ -450,6 +450,34 @@ public class ImportFaultTests
         Assert.True(refused > 0);
     }
 
+    [Fact]
+    public async Task Parquet_ids_that_are_not_utf8_are_bad_rows_never_merged()
+    {
+        using var f = new ImportFixture();
+        var user = new Parquet.Schema.DataField<string>("user_id");
+        var item = new Parquet.Schema.DataField<string>("item_id");
+        var ms = new MemoryStream();
+        await using (var w = await Parquet.ParquetWriter.CreateAsync(new Parquet.Schema.ParquetSchema(user, item), ms,
+                         new Parquet.ParquetOptions { CompressionMethod = Parquet.CompressionMethod.None }))
+        {
+            using var g = w.CreateRowGroup();
+            await g.WriteAsync(user, new[] { "QQA", "RRA", "ok" });
+            await g.WriteAsync(item, new[] { "x", "y", "z" });
+        }
+        // the uncompressed pages hold the strings as they are: make "QQ" and "RR" bytes that are not UTF-8
+        var bytes = ms.ToArray();
+        for (int i = 0; i + 1 < bytes.Length; i++)
+        {
+            if (bytes[i] == 'Q' && bytes[i + 1] == 'Q') { bytes[i] = 0xFF; bytes[i + 1] = 0x41; }
+            if (bytes[i] == 'R' && bytes[i + 1] == 'R') { bytes[i] = 0xFE; bytes[i + 1] = 0x41; }
+        }
+        var path = f.WriteBytes("ids.parquet", bytes);
+        var r = f.Import(ImportFormat.Parquet, [path], new ImportOptions { KCore = 0 });
+        Assert.Equal(["ok: z"], r.Sequences());
+        Assert.Equal([1L, 2L], r.Report.FirstBadRows.Select(b => b.Line));
+        Assert.StartsWith("user id \"\uFFFDAA\" holds U+FFFD", r.Report.FirstBadRows[0].Problem);
+    }
+
     // ---- the output folder ----
 
     [Fact]
