@@ -3,6 +3,7 @@ using Letter.Common;
 using Letter.Data;
 using Letter.Generation;
 using Letter.Models.Tiger;
+using Letter.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -80,16 +81,13 @@ public static class LcRecBenchmark
         var samples = Enumerable.Range(0, batch).Select(u => LcRecTrainer.Encode(lc, new Sample(u, History(rng, lc.Index.ItemCount, historyItems), rng.Next(lc.Index.ItemCount)))).ToList();
         int length = samples[0].Tokens.Length;
         samples = samples.Where(s => s.Tokens.Length == length).ToList(); // one length per batch (all equal with identifier-only histories)
-        var trainable = LoraAdapters.Trainable(lc.Model, config.Lora).Select(p => p.Parameter).ToList();
-        using var optimizer = optim.AdamW(trainable, config.LearningRate, weight_decay: config.WeightDecay);
-        using var dropout = new Generator();
-        foreach (var (_, layer) in lc.Model.Projections()) layer.SetDropoutGenerator(dropout);
+        using var session = new LcRecSession(lc, config, samples);
         var all = Enumerable.Range(0, samples.Count).ToArray();
         var times = new List<double>();
         for (int s = 0; s < warmup + steps; s++)
         {
             var clock = Stopwatch.StartNew();
-            LcRecTrainer.Step(lc.Model, optimizer, trainable, samples, [all], config, config.LearningRate, s, dropout);
+            Trainer.Step(session, [all], config, config.LearningRate, s);
             if (s >= warmup) times.Add(clock.Elapsed.TotalSeconds);
         }
         times.Sort();
