@@ -15,7 +15,7 @@ namespace Letter.Data.Import;
 /// as Latin-1, as Python 3 reads them. Input cannot drive the parser past fixed limits: containers
 /// nest at most <see cref="MaxDepth"/> deep (the recursion is bounded by it), a record holds at most
 /// <see cref="MaxValues"/> values and a line at most <see cref="LineReader.MaxLineBytes"/>; a
-/// record beyond them is a bad row (an error with <c>--strict</c>).
+/// record beyond them is a bad row (an error in strict mode).
 /// </summary>
 internal sealed class PythonLiteralRecords : RecordReader
 {
