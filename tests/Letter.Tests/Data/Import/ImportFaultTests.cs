@@ -208,11 +208,12 @@ public class ImportFaultTests
         Assert.Equal(2, row.Line);
         Assert.StartsWith($"not a Python literal: values nest deeper than {PythonLiteralRecords.MaxDepth} levels at character ", row.Problem);
 
-        // through the CLI, strict: exit 2 naming the line
+        // through the CLI, strict, over a previous dataset: exit 2 naming the line, the dataset as it was
+        using var p = new Previous();
         var reviews = f.Write("reviews.json", """{"reviewerID": "R1", "asin": "B01", "overall": 5.0, "unixReviewTime": 1}""" + "\n");
-        var cli = CliRunner.Run("import", "amazon2014", reviews, meta, "--out", f.Folder("o"), "--k-core", "0", "--quiet", "--strict");
+        var cli = CliRunner.Run("import", "amazon2014", reviews, meta, "--out", p.Folder, "--k-core", "0", "--quiet", "--strict");
         AssertRefused(cli, meta, "line 2: not a Python literal: values nest deeper than 100 levels");
-        Assert.False(Directory.Exists(f.Folder("o")));
+        p.AssertUntouched();
         var lenient = CliRunner.Run("import", "amazon2014", reviews, meta, "--out", f.Folder("o"), "--k-core", "0", "--quiet");
         Assert.Equal(0, lenient.ExitCode);
         Assert.Contains($"{meta}: line 2: not a Python literal: values nest deeper than 100 levels", lenient.Stdout);
