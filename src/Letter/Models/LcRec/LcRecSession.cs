@@ -1,3 +1,4 @@
+using Letter.Common;
 using Letter.Data;
 using Letter.Generation;
 using Letter.Models.Tiger;
@@ -22,7 +23,7 @@ internal sealed class LcRecSession : TrainingSession
     private readonly string _baseModel;
     private readonly List<LcRecSequence> _train, _validation;
     private readonly List<int> _lengths;
-    private readonly Generator _dropout = new();
+    private readonly Generator _dropout; // LoRA dropout's masks are drawn where the activations are: on the model's device
     private readonly FrozenRows? _frozenRows;
     private readonly int[] _popularity;
     private readonly bool _ownsModel = true;
@@ -36,6 +37,7 @@ internal sealed class LcRecSession : TrainingSession
         _popularity = [];
         _ownsModel = false;
         Model = model;
+        _dropout = new Generator(0, model.Model.Device);
         _config = config;
         _train = samples;
         _validation = [];
@@ -49,6 +51,7 @@ internal sealed class LcRecSession : TrainingSession
     {
         _run = run;
         Model = model;
+        _dropout = new Generator(0, model.Model.Device);
         _config = config;
         _baseModel = baseModel;
         _popularity = data.Popularity;
@@ -103,7 +106,8 @@ internal sealed class LcRecSession : TrainingSession
         LcRecCheckpoint.Save(checkpoint == CheckpointChoice.Best ? _run.BestCheckpoint : _run.LastCheckpoint, Model, _config.Lora, _baseModel, state,
             withOptimizer ? Optimizer : null);
 
-    public override GenerativeRecommender LoadBest() => LcRecRecommender.Load(_run.Directory, CheckpointChoice.Best);
+    public override GenerativeRecommender LoadBest() =>
+        LcRecRecommender.Load(_run.Directory, CheckpointChoice.Best, device: ComputeDevice.Of(Model.Model.EmbeddingWeight));
 
     public override IEnumerable<string> Describe(int trainSamples, int users, int stepsPerEpoch, int validationUsers)
     {

@@ -25,8 +25,12 @@ public sealed record LcRecTrainOptions
     public long? StopAfterSteps { get; init; }
     /// <summary>One line per epoch and at start; null for silence.</summary>
     public IProgress<string>? Log { get; init; }
+    /// <summary>Progress lines as a callback; wins over <see cref="Log"/>.</summary>
+    public Action<string>? LogLine { get; init; }
     /// <summary>Where the epoch and validation bars go (null: nowhere).</summary>
     public IProgress<Letter.Progress.ProgressUpdate>? Progress { get; init; }
+    /// <summary>Where the language model, its optimizer state, the batches and validation's decoding live (the CPU by default).</summary>
+    public ComputeDevice Device { get; init; }
 }
 
 /// <summary>What a training call ended with.</summary>
@@ -49,7 +53,7 @@ public static class LcRecTrainer
         options ??= new LcRecTrainOptions();
         OutputPath.RequireFolder(runDirectory, "the run folder");
         var run = new LcRecRunFolder(runDirectory);
-        var log = options.Log;
+        Action<string>? log = options.LogLine ?? (options.Log is { } lines ? lines.Report : null);
         string indexHash = TrainingIndex.CheckAndHash(index, data, options.IndexFile);
         var resumed = options.Resume && run.Exists ? run.ReadInfo() : null;
         if (resumed is not null)
@@ -70,7 +74,8 @@ public static class LcRecTrainer
             throw new LetterDataException(baseModel, null, "differs from the base model the run was started with");
 
         var prepared = Trainer.Prepare(data, config, options.MaxUsers ?? resumed?.MaxUsers);
-        using var session = new LcRecSession(run, Build(baseModel, index, config), config, baseModel, prepared);
+        // the model is moved to the device before the session makes the optimizer, whose state follows its parameters
+        using var session = new LcRecSession(run, Build(baseModel, index, config, options.Device), config, baseModel, prepared);
         var result = Trainer.Run(session, run, config, prepared, () =>
         {
             Directory.CreateDirectory(run.Directory);
@@ -84,20 +89,24 @@ public static class LcRecTrainer
         {
             Resume = options.Resume,
             StopAfterSteps = options.StopAfterSteps,
-            Log = options.Log is { } lines ? lines.Report : null,
+            Log = log,
             Progress = options.Progress,
         }, cancel);
         return new LcRecTrainResult(result.State, result.RunDirectory);
     }
 
-    /// <summary>The base model with identifier tokens and LoRA adapters, as every run of this config starts (seeded).</summary>
-    public static LcRecModel Build(string baseModel, ItemIndex index, LcRecConfig config)
+    /// <summary>
+    /// The base model with identifier tokens and LoRA adapters, as every run of this config starts (seeded),
+    /// built on the CPU and then moved to <paramref name="device"/>.
+    /// </summary>
+    public static LcRecModel Build(string baseModel, ItemIndex index, LcRecConfig config, ComputeDevice device = default)
     {
         using var checkpoint = LlmCheckpoint.Load(baseModel);
         // constructing the modules draws initial weights (all overwritten); keep the host's generator state
         using var seed = new TorchSeed(config.Seed);
         var lc = LcRecModel.Create(checkpoint, index, config.Seed);
         LoraAdapters.Apply(lc.Model, config.Lora, config.Seed + 1);
+        lc.Model.to(device.ToTorch());
         return lc;
     }
 
@@ -117,7 +126,7 @@ public static class LcRecTrainer
         int prompt = samples[batch[0]].PromptLength;
         if (batch.Any(i => samples[i].Tokens.Length != length || samples[i].PromptLength != prompt))
             throw new ArgumentException("a batch must hold sequences of one length");
-        var ids = tensor(batch.SelectMany(i => samples[i].Tokens.Select(t => (long)t)).ToArray(), [batch.Length, length]);
+        var ids = tensor(batch.SelectMany(i => samples[i].Tokens.Select(t => (long)t)).ToArray(), [batch.Length, length], device: model.Device);
         var hidden = model.Hidden(ids.narrow(1, 0, length - 1));               // [B, T-1, D]: position t predicts token t+1
         if (mode == LcRecLoss.Response)
         {

@@ -28,6 +28,7 @@ internal sealed class TigerSession : TrainingSession
     private readonly int[]? _popularity;
     private readonly List<int[]>? _validationInputs, _validationTargets;
     private readonly long _parameters;
+    private readonly ComputeDevice _device;
     private GenerativeRecommender? _recommender;
 
     /// <summary>The step alone: a model and optimizer in memory with encoded samples (no run folder).</summary>
@@ -40,11 +41,17 @@ internal sealed class TigerSession : TrainingSession
         _lengths = _inputs.Select(i => i.Length).ToList();
         _config = config;
         Trainable = model.parameters().ToList();
+        _device = ComputeDevice.Of(Trainable[0]);
     }
 
-    /// <summary>A run: samples encoded, the model built under the run's seed (held until the session ends) and its optimizer.</summary>
-    internal TigerSession(TigerRunFolder run, TigerRunInfo info, ItemIndex index, TigerConfig config, TigerVocabulary vocabulary, TrainingData data)
+    /// <summary>
+    /// A run: samples encoded, the model built under the run's seed (held until the session ends) and moved
+    /// to <paramref name="device"/>, and its optimizer there.
+    /// </summary>
+    internal TigerSession(TigerRunFolder run, TigerRunInfo info, ItemIndex index, TigerConfig config, TigerVocabulary vocabulary, TrainingData data,
+        ComputeDevice device = default)
     {
+        _device = device;
         _run = run;
         _info = info;
         _index = index;
@@ -54,7 +61,7 @@ internal sealed class TigerSession : TrainingSession
         _lengths = _inputs.Select(i => i.Length).ToList();
         (_validationInputs, _validationTargets) = vocabulary.EncodeSamples(index, data.Validation);
         _seed = new TorchSeed(config.Seed);
-        _model = new TigerModel(config, vocabulary.Size);
+        _model = new TigerModel(config, vocabulary.Size, device); // before the optimizer, whose state follows its parameters
         _parameters = _model.parameters().Sum(p => p.numel());
         Optimizer = TigerOptimizer.Create(_model, config);
         Trainable = _model.parameters().ToList();
@@ -75,8 +82,8 @@ internal sealed class TigerSession : TrainingSession
 
     public override Tensor BatchLoss(int[] batch)
     {
-        var ids = TigerBatch.StackPadded(_inputs, batch);
-        var labels = TigerBatch.Stack(_targets, batch);
+        var ids = TigerBatch.StackPadded(_inputs, batch, _model.Device);
+        var labels = TigerBatch.Stack(_targets, batch, _model.Device);
         return RankingGuidedLoss.Compute(_model.Logits(ids, labels), labels, _config.Temperature);
     }
 
@@ -96,15 +103,15 @@ internal sealed class TigerSession : TrainingSession
     public override void Save(CheckpointChoice checkpoint, TrainerState state, bool withOptimizer) =>
         TigerCheckpoint.Save(checkpoint == CheckpointChoice.Best ? _run!.BestCheckpoint : _run!.LastCheckpoint, _model, state, withOptimizer ? Optimizer : null);
 
-    public override GenerativeRecommender LoadBest() => TigerRecommender.Load(_run!.Directory, CheckpointChoice.Best);
+    public override GenerativeRecommender LoadBest() => TigerRecommender.Load(_run!.Directory, CheckpointChoice.Best, _device);
 
     /// <summary>A new run: the initial weights (when asked) and the run's files.</summary>
-    internal void BeginNewRun(LetterDataset data, ItemIndex index, int[] popularity, TextWriter? log)
+    internal void BeginNewRun(LetterDataset data, ItemIndex index, int[] popularity, Action<string>? log)
     {
         if (_info!.InitFrom is { } initial)
         {
             initial.LoadInto(_model);
-            log?.WriteLine($"weights from {initial.Checkpoint}; optimizer, schedule and epochs start afresh");
+            log?.Invoke($"weights from {initial.Checkpoint}; optimizer, schedule and epochs start afresh");
         }
         Directory.CreateDirectory(_run!.Directory);
         _run.WriteInfo(_info with { Parameters = _parameters });
@@ -119,7 +126,9 @@ internal sealed class TigerSession : TrainingSession
         yield return $"{trainSamples:N0} training samples of {users:N0} users, {stepsPerEpoch} optimizer steps{accumulation} per epoch, " +
                      $"{validationUsers:N0} validation users, {_parameters:N0} parameters, vocabulary {VocabularySize}, tau {_config.Temperature}" +
                      (_config.Batching == TigerBatching.Random ? ", random batches padded to their longest input" : "");
-        yield return $"{torch.get_num_threads()} threads, {(_config.Bf16 ? "bf16" : "fp32")} products; {MklCpuDispatch.Status}";
+        yield return _device.IsCpu
+            ? $"{torch.get_num_threads()} threads, {(_config.Bf16 ? "bf16" : "fp32")} products; {MklCpuDispatch.Status}"
+            : $"device {_device}, {(_config.Bf16 ? "bf16" : "fp32")} products";
     }
 
     public override void Dispose()
