@@ -56,7 +56,7 @@ public sealed class IdMaps
             int tab = text.LastIndexOf('\t');
             if (tab <= 0) throw new LetterDataException(file, $"line {line}", "expected 'original id<TAB>dense id'");
             if (!int.TryParse(text.AsSpan(tab + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var dense) || dense != ids.Count)
-                throw new LetterDataException(file, $"line {line}", $"dense id must be {ids.Count} (ids in order from 0), found '{text[(tab + 1)..]}'");
+                throw new LetterDataException(file, $"line {line}", $"dense id must be {ids.Count} (ids in order from 0), found '{Quoted.Escape(text[(tab + 1)..])}'");
             ids.Add(text[..tab]);
         }
         return ids.ToArray();

@@ -23,7 +23,7 @@ public static class InteractionsReader
                 JsonInput.Read(file, ref r);
                 if (r.TokenType == JsonTokenType.EndObject) break;
                 var user = r.GetString()!;
-                var record = $"user \"{user}\"";
+                var record = $"user {Quoted.Quote(user)}";
                 if (!ids.Add(user)) throw new LetterDataException(file, record, "user id appears twice");
                 JsonInput.Expect(file, ref r, JsonTokenType.StartArray, record, "a list of item ids");
                 items.Clear();
@@ -36,7 +36,7 @@ public static class InteractionsReader
                         throw new LetterDataException(file, at, $"item id must be an integer, found {JsonInput.Describe(ref r)}");
                     if (!r.TryGetInt32(out var item))
                         throw new LetterDataException(file, at,
-                            $"item id must be an integer, found {Encoding.UTF8.GetString(r.ValueSpan)}");
+                            $"item id must be an integer, found {Quoted.Escape(r.ValueSpan)}");
                     if (item < 0) throw new LetterDataException(file, at, $"item id {item} is negative");
                     items.Add(item);
                 }
@@ -54,7 +54,7 @@ public static class InteractionsReader
         foreach (var u in users)
             for (int p = 0; p < u.Items.Length; p++)
                 if (u.Items[p] >= itemCount)
-                    throw new LetterDataException(file, $"user \"{u.UserId}\", position {p}",
+                    throw new LetterDataException(file, $"user {Quoted.Quote(u.UserId)}, position {p}",
                         string.Create(CultureInfo.InvariantCulture,
                             $"item id {u.Items[p]} is out of range [0, {itemCount}) ({source} has {itemCount} items)"));
     }

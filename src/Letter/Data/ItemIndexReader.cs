@@ -28,7 +28,7 @@ public static class ItemIndexReader
                 if (r.TokenType == JsonTokenType.EndObject) break;
                 var key = r.GetString()!;
                 var id = JsonInput.ItemKey(file, key);
-                var record = $"item \"{key}\"";
+                var record = $"item {Quoted.Quote(key)}";
                 JsonInput.Expect(file, ref r, JsonTokenType.StartArray, record, "a list of identifier tokens");
                 row.Clear();
                 letters.Clear();
@@ -40,7 +40,7 @@ public static class ItemIndexReader
                         throw new LetterDataException(file, record, $"identifier tokens must be strings, found {JsonInput.Describe(ref r)}");
                     var token = r.GetString()!;
                     if (!TryParseToken(token, out var letter, out var code))
-                        throw new LetterDataException(file, record, $"token \"{token}\" is not of the form \"<a_12>\"");
+                        throw new LetterDataException(file, record, $"token {Quoted.Quote(token)} is not of the form \"<a_12>\"");
                     letters.Add(letter);
                     row.Add(code);
                 }
@@ -53,7 +53,7 @@ public static class ItemIndexReader
                     for (int l = 0; l < row.Count; l++)
                         if (letters[l] != prefixes[l])
                             throw new LetterDataException(file, record,
-                                $"token {l + 1} uses level letter '{letters[l]}', earlier identifiers use '{prefixes[l]}'");
+                                $"token {l + 1} uses level letter '{Quoted.Escape(letters[l].ToString())}', earlier identifiers use '{Quoted.Escape(prefixes[l].ToString())}'");
                 ids.Add(id);
                 codes.Add(row.ToArray());
             }

@@ -24,7 +24,7 @@ public static class ItemTextReader
                 if (r.TokenType == JsonTokenType.EndObject) break;
                 var key = r.GetString()!;
                 var id = JsonInput.ItemKey(file, key);
-                var record = $"item \"{key}\"";
+                var record = $"item {Quoted.Quote(key)}";
                 JsonInput.Expect(file, ref r, JsonTokenType.StartObject, record, "an object of fields");
                 string? title = null, description = null, categories = null, brand = null;
                 while (true)

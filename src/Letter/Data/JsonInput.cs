@@ -25,7 +25,13 @@ internal static class JsonInput
             var problem = "malformed JSON";
             if (reader.IsFinalBlock && reader.BytesConsumed >= bytes.Length - 1)
                 problem += " (the file ends too early: truncated?)";
-            throw new LetterDataException(file, where, $"{problem}: {FirstSentence(e.Message)}");
+            throw new LetterDataException(file, where, $"{problem}: {Quoted.Escape(FirstSentence(e.Message), 200)}");
+        }
+        catch (InvalidOperationException)
+        {
+            // Utf8JsonReader.GetString on bytes that are not UTF-8 or an escaped lone surrogate
+            long line = 1 + bytes.AsSpan(0, (int)Math.Min(reader.BytesConsumed, bytes.Length)).Count((byte)'\n');
+            throw new LetterDataException(file, $"line {line}", "a string is not text: it holds bytes that are not UTF-8 or an escaped lone surrogate (\\uD800-\\uDFFF without its pair)");
         }
     }
 
@@ -46,7 +52,7 @@ internal static class JsonInput
     public static int ItemKey(string file, string key)
     {
         if (!int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-            throw new LetterDataException(file, $"item \"{key}\"", "item id is not a non-negative integer");
+            throw new LetterDataException(file, $"item {Quoted.Quote(key)}", "item id is not a non-negative integer");
         return id;
     }
 
@@ -67,8 +73,8 @@ internal static class JsonInput
 
     public static string Describe(ref Utf8JsonReader reader) => reader.TokenType switch
     {
-        JsonTokenType.String => $"the string \"{reader.GetString()}\"",
-        JsonTokenType.Number => $"the number {System.Text.Encoding.UTF8.GetString(reader.ValueSpan)}",
+        JsonTokenType.String => $"the string {Quoted.Quote(reader.HasValueSequence ? System.Buffers.BuffersExtensions.ToArray(reader.ValueSequence) : reader.ValueSpan)}",
+        JsonTokenType.Number => $"the number {Quoted.Escape(reader.ValueSpan)}",
         JsonTokenType.StartObject => "an object",
         JsonTokenType.StartArray => "an array",
         JsonTokenType.True or JsonTokenType.False => "a boolean",

@@ -36,7 +36,7 @@ public static class ConfigJson
             }
             catch (JsonException e)
             {
-                throw new LetterDataException(file, e.LineNumber is long l ? $"line {l + 1}" : null, $"malformed JSON: {e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]}");
+                throw new LetterDataException(file, e.LineNumber is long l ? $"line {l + 1}" : null, $"malformed JSON: {Quoted.Escape(e.Message.Split(" Path:")[0].Split(" LineNumber:")[0], 200)}");
             }
             if (node is not JsonObject obj) throw new LetterConfigException($"{file}: the config must be a JSON object");
             CheckKeys(file, obj, typeof(T), "");
@@ -48,7 +48,7 @@ public static class ConfigJson
             foreach (var (path, text) in overrides)
             {
                 if (!settings.TryGetValue(path, out var setting))
-                    throw new LetterConfigException($"unknown setting '{path}'");
+                    throw new LetterConfigException($"unknown setting '{Quoted.Escape(path)}'");
                 SetPath(merged, path, ParseValue(setting, text));
             }
         }
@@ -58,8 +58,8 @@ public static class ConfigJson
         }
         catch (JsonException e)
         {
-            var at = e.Path is { Length: > 2 } p ? $" at '{p[2..]}'" : "";
-            throw new LetterConfigException($"{source}: bad value{at}: {e.Message.Split(" Path:")[0]}");
+            var at = e.Path is { Length: > 2 } p ? $" at '{Quoted.Escape(p[2..])}'" : "";
+            throw new LetterConfigException($"{source}: bad value{at}: {Quoted.Escape(e.Message.Split(" Path:")[0], 200)}");
         }
     }
 
@@ -92,7 +92,7 @@ public static class ConfigJson
         {
             if (!known.TryGetValue(key, out var property))
                 throw new LetterConfigException(
-                    $"{file}: unknown key '{prefix}{key}' (known keys here: {string.Join(", ", known.Keys)})");
+                    $"{file}: unknown key '{Quoted.Escape(prefix + key)}' (known keys here: {string.Join(", ", known.Keys)})");
             if (IsSection(property.PropertyType) && value is JsonObject child)
                 CheckKeys(file, child, property.PropertyType, $"{prefix}{key}.");
         }
@@ -153,11 +153,11 @@ public static class ConfigJson
         }
         catch (FormatException e)
         {
-            throw new LetterConfigException($"setting '{setting.Path}': '{text}' is not a valid {Describe(t)} ({e.Message})");
+            throw new LetterConfigException($"setting '{setting.Path}': '{Quoted.Escape(text)}' is not a valid {Describe(t)} ({Quoted.Escape(e.Message, 200)})");
         }
         catch (OverflowException)
         {
-            throw new LetterConfigException($"setting '{setting.Path}': '{text}' is out of range");
+            throw new LetterConfigException($"setting '{setting.Path}': '{Quoted.Escape(text)}' is out of range");
         }
         throw new LetterConfigException($"setting '{setting.Path}' cannot be set from the command line");
     }

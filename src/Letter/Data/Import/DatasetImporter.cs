@@ -6,7 +6,8 @@ namespace Letter.Data.Import;
 /// <c>letter import</c>: reads a source in one of the <see cref="ImportFormat"/>s, applies the
 /// shared preprocessing (<see cref="ImportOptions"/>) and writes a dataset folder in Letter's
 /// layout with id maps and a report. Reads stream; memory follows the distinct users and items
-/// plus 16 bytes per interaction.
+/// plus 16 bytes per interaction. The folder is replaced as a whole or not at all
+/// (<see cref="StagedFolder"/>): an import that fails at any point leaves the previous dataset as it was.
 /// </summary>
 public static class DatasetImporter
 {
@@ -14,12 +15,16 @@ public static class DatasetImporter
     {
         request.Options.Validate();
         if (string.IsNullOrWhiteSpace(request.Name) || request.Name.IndexOfAny(['/', '\\']) >= 0 || request.Name.StartsWith('.'))
-            throw new LetterConfigException($"dataset name '{request.Name}' must be a plain file-name prefix");
+            throw new LetterConfigException($"dataset name {Quoted.Quote(request.Name)} must be a plain file-name prefix");
+        OutputPath.RequireFolder(request.OutputDirectory, "the dataset folder");
         if (Directory.Exists(request.OutputDirectory)
             && Directory.GetFiles(request.OutputDirectory, "*.inter.json").Select(Path.GetFileName)
                 .FirstOrDefault(f => f != $"{request.Name}.inter.json") is { } other)
             throw new LetterDataException(request.OutputDirectory, null,
-                $"already holds another dataset ({other}); a dataset folder holds one, so write to a new folder");
+                $"already holds another dataset ({Quoted.Escape(other)}); a dataset folder holds one, so write to a new folder");
+        var written = DatasetWriter.FileNames(request.Name).Append(ImportReport.FileName(request.Name)).ToArray();
+        // checked before any input is read: a folder where a file goes fails at once, not after an hour
+        using (StagedFolder.Create(request.OutputDirectory, written)) { }
         var plan = request.Format switch
         {
             ImportFormat.Csv or ImportFormat.Tsv or ImportFormat.JsonLines or ImportFormat.Parquet => GenericFormats.Plan(request),
@@ -65,7 +70,8 @@ public static class DatasetImporter
             throw new LetterDataException(plan.Interactions[0].Path, null,
                 $"no interactions are left after filtering ({before.Users} users, {before.Items} items before it; " +
                 $"k-core {options.KCore} removed {filtered.Counts.KCore}, items without text {filtered.Counts.ItemsWithoutText})");
-        var folder = DatasetWriter.Write(request.OutputDirectory, request.Name, filtered, table);
+        using var staged = StagedFolder.Create(request.OutputDirectory, written);
+        DatasetWriter.Write(staged.Path, request.Name, filtered, table);
         var c = filtered.Counts;
         var report = new ImportReport
         {
@@ -83,9 +89,11 @@ public static class DatasetImporter
             Before = before,
             After = new ImportCounts(filtered.UserIndex.Length, filtered.ItemIndex.Length, filtered.Sequences.Sum(s => (long)s.Length)),
             ItemsWithText = table.Text is { } text ? filtered.ItemIndex.Count(i => ItemTextLoader.HasText(text[i])) : 0,
-            Dataset = folder.Directory,
+            Dataset = request.OutputDirectory,
         };
-        AtomicFile.WriteAllText(Path.Combine(folder.Directory, ImportReport.FileName(request.Name)), report.ToJson());
+        StagedFolder.Step("write report");
+        AtomicFile.WriteAllText(Path.Combine(staged.Path, ImportReport.FileName(request.Name)), report.ToJson());
+        staged.Commit();
         return report;
     }
 }

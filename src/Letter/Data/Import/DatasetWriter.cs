@@ -9,21 +9,30 @@ namespace Letter.Data.Import;
 /// Writes an imported dataset in Letter's layout, byte for byte as the synthetic dataset writes
 /// it: <c>NAME.inter.json</c> (one user a line), <c>NAME.item.json</c> (indented, only the fields
 /// an item has; written when any item has text), and the id maps <c>NAME.user2id</c> and
-/// <c>NAME.item2id</c>. Every file goes through a temporary file and a rename.
+/// <c>NAME.item2id</c>, into a new folder that <see cref="StagedFolder"/> then puts in place (so an
+/// older import's <c>NAME.item.json</c> does not survive an import without text).
 /// </summary>
 internal static class DatasetWriter
 {
+    /// <summary>The files an import writes or, for the item text, may leave out.</summary>
+    public static IEnumerable<string> FileNames(string name)
+    {
+        var folder = new DatasetFolder("", name);
+        return new[] { folder.InterFile, folder.ItemFile, IdMaps.UserFile(folder), IdMaps.ItemFile(folder) }.Select(f => Path.GetFileName(f));
+    }
+
     public static DatasetFolder Write(string directory, string name, FilteredInteractions data, InteractionTable table)
     {
-        Directory.CreateDirectory(directory);
         var folder = new DatasetFolder(directory, name);
+        StagedFolder.Step("write interactions");
         AtomicFile.Write(folder.InterFile, s => WriteInter(s, data.Sequences));
         var text = table.Text;
+        StagedFolder.Step("write item text");
         if (text is not null && data.ItemIndex.Any(i => ItemTextLoader.HasText(text[i])))
             AtomicFile.Write(folder.ItemFile, s => WriteItems(s, data.ItemIndex.Select(i => text[i]).ToArray()));
-        else if (File.Exists(folder.ItemFile))
-            File.Delete(folder.ItemFile);  // an older import's text would not match these items
+        StagedFolder.Step("write user ids");
         AtomicFile.Write(IdMaps.UserFile(folder), s => WriteMap(s, data.UserIndex.Select(u => table.Users[u])));
+        StagedFolder.Step("write item ids");
         AtomicFile.Write(IdMaps.ItemFile(folder), s => WriteMap(s, data.ItemIndex.Select(i => table.Items[i])));
         return folder;
     }

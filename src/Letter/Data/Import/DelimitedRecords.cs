@@ -9,8 +9,11 @@ namespace Letter.Data.Import;
 /// <c>::</c> and <c>|</c> files). With <c>quotes</c>, a field may be wrapped in double quotes, with
 /// <c>""</c> for a quote inside and separators and line breaks allowed within (RFC 4180); unquoted
 /// fields are trimmed of surrounding spaces. Without a header, columns are named by position from 1.
-/// Text is UTF-8; with <c>latin1Fallback</c> a line that is not valid UTF-8 is read as Latin-1
-/// (older MovieLens files).
+/// Text is UTF-8 (bytes that are not stay recognisable, <see cref="Utf8Text"/>); with
+/// <c>latin1Fallback</c> a line that is not valid UTF-8 is read as Latin-1 (older MovieLens files).
+/// A line longer than <see cref="LineReader.MaxLineBytes"/> is a bad row; a quoted field still open
+/// at the end of the file, or open over more than that many bytes, is an error naming the line where
+/// it opens: every line after an unclosed quote would otherwise vanish into one field.
 /// </summary>
 internal sealed class DelimitedRecords : RecordReader
 {
@@ -18,13 +21,12 @@ internal sealed class DelimitedRecords : RecordReader
     private readonly LineReader _lines;
     private readonly string _separator;
     private readonly bool _quotes;
-    private static readonly UTF8Encoding Utf8 = new(false, throwOnInvalidBytes: false);
     private readonly bool _latin1Fallback;
     private readonly string[]? _header;
     private char[] _record = new char[1024];
     private int _recordLength;
     private readonly List<(int Start, int Length, bool Quoted)> _spans = [];
-    private bool _pending;
+    private bool _pending, _tooLong;
 
     /// <param name="typedHeader">RecBole's header names carry a type after a colon (<c>user_id:token</c>); the type is dropped.</param>
     public DelimitedRecords(string path, string separator, bool header, bool quotes, bool latin1Fallback = false,
@@ -38,10 +40,15 @@ internal sealed class DelimitedRecords : RecordReader
         _latin1Fallback = latin1Fallback;
         if (header)
         {
-            if (!ReadRecord())
+            try
+            {
+                if (!ReadRecord()) throw new LetterDataException(path, null, "the file is empty (expected a header line)");
+                if (_tooLong) throw new LetterDataException(path, "line 1", $"the header line is longer than {LineReader.MaxLineBytes >> 20} MiB");
+            }
+            catch
             {
                 _input.Dispose();
-                throw new LetterDataException(path, null, "the file is empty (expected a header line)");
+                throw;
             }
             _header = _spans.Select(Text).Select(n => typedHeader && n.IndexOf(':') is var c and > 0 ? n[..c] : n).ToArray();
         }
@@ -67,6 +74,11 @@ internal sealed class DelimitedRecords : RecordReader
     {
         while (ReadRecord())
         {
+            if (_tooLong)
+            {
+                bad.Add(File, Line, $"the line is longer than {LineReader.MaxLineBytes >> 20} MiB");
+                continue;
+            }
             if (_recordLength == 0) continue;  // blank lines separate nothing
             Fields.Reset(_spans.Count);
             for (int i = 0; i < _spans.Count; i++) SetField(i, _spans[i]);
@@ -103,22 +115,31 @@ internal sealed class DelimitedRecords : RecordReader
     private bool ReadRecord()
     {
         _recordLength = 0;
-        _pending = false;
+        _pending = _tooLong = false;
         long first = 0;
         while (_lines.TryRead(out var line))
         {
             if (!_pending) first = _lines.LineNumber;
-            else Append("\n");
+            if (_lines.LineTooLong || _recordLength + line.Length > LineReader.MaxLineBytes)
+            {
+                if (_pending)
+                    throw new LetterDataException(File, $"line {first}",
+                        $"a quoted field that opens here is still open after {LineReader.MaxLineBytes >> 20} MiB (a quote that is never closed?)");
+                _tooLong = true;
+                break;
+            }
+            if (_pending) Append("\n");
             Append(line);
-            if (Split()) break;
+            if (Split())
+            {
+                _pending = false;
+                break;
+            }
             _pending = true;
         }
-        if (_pending)
-        {
-            // the file ended inside a quoted field: keep what there is, as one last record
-            _pending = false;
-            Split(force: true);
-        }
+        if (_pending && !_tooLong)
+            throw new LetterDataException(File, $"line {first}",
+                "the file ends inside a quoted field that opens here (a quote that is never closed, or a cut file)");
         Line = first;
         return first > 0;
     }
@@ -127,8 +148,9 @@ internal sealed class DelimitedRecords : RecordReader
     {
         // a UTF-8 char never takes fewer bytes than chars, nor does a Latin-1 one
         if (_recordLength + bytes.Length > _record.Length) Array.Resize(ref _record, Math.Max(_record.Length * 2, _recordLength + bytes.Length));
-        var encoding = _latin1Fallback && !System.Text.Unicode.Utf8.IsValid(bytes) ? Encoding.Latin1 : Utf8;
-        _recordLength += encoding.GetChars(bytes, _record.AsSpan(_recordLength));
+        _recordLength += _latin1Fallback && !System.Text.Unicode.Utf8.IsValid(bytes)
+            ? Encoding.Latin1.GetChars(bytes, _record.AsSpan(_recordLength))
+            : Utf8Text.GetChars(bytes, _record.AsSpan(_recordLength));
     }
 
     private void Append(string s)
@@ -139,7 +161,7 @@ internal sealed class DelimitedRecords : RecordReader
     }
 
     /// <summary>Splits the record; false when it ends inside a quoted field (another line follows).</summary>
-    private bool Split(bool force = false)
+    private bool Split()
     {
         _spans.Clear();
         var text = _record.AsSpan(0, _recordLength);
@@ -154,12 +176,7 @@ internal sealed class DelimitedRecords : RecordReader
                 while (true)
                 {
                     int q = text[i..].IndexOf('"');
-                    if (q < 0)
-                    {
-                        if (!force) return false;
-                        _spans.Add((start + 1, text.Length - start - 1, true));
-                        return true;
-                    }
+                    if (q < 0) return false;
                     i += q;
                     if (i + 1 < text.Length && text[i + 1] == '"') { i += 2; continue; }
                     break;

@@ -12,6 +12,7 @@ internal sealed record TextSource(string Column, ItemField Field, string ListSep
 /// Reads item records into <see cref="InteractionTable.Text"/>, only for items that occur in the
 /// interactions (so memory follows the items used, not the catalogue). Several columns for one
 /// field are joined by a space (categories by a comma and a space); a later record of the same item replaces an earlier one.
+/// Unlike ids, text may hold bytes that were not UTF-8: they are written as U+FFFD.
 /// </summary>
 internal static class ItemTextLoader
 {
@@ -22,7 +23,7 @@ internal static class ItemTextLoader
         {
             int c = r.Column(s.Column, s.ListSeparator);
             if (c < 0)
-                throw new IO.LetterDataException(r.File, null, $"has no text column '{s.Column}' ({r.ColumnHint})");
+                throw new IO.LetterDataException(r.File, null, $"has no text column {IO.Quoted.Quote(s.Column)} ({r.ColumnHint})");
             return c;
         }).ToArray();
         table.Text ??= new ItemText?[table.Items.Count];
@@ -31,7 +32,7 @@ internal static class ItemTextLoader
         while (r.Next(bad))
         {
             var key = r.Field(id);
-            if (key.IsEmpty) { bad.Add(r.File, r.Line, $"no item id (column '{idColumn}')"); continue; }
+            if (key.IsEmpty) { bad.Add(r.File, r.Line, $"no item id (column {IO.Quoted.Quote(idColumn)})"); continue; }
             int item = table.Items.Find(key);
             if (item < 0) continue;
             foreach (var p in parts) p.Clear();
@@ -39,7 +40,8 @@ internal static class ItemTextLoader
             {
                 if (!r.Has(columns[s])) continue;
                 var value = r.Field(columns[s]);
-                var text = sources[s].Clean is { } clean ? clean(value.ToString()).Trim() : value.Trim().ToString();
+                // text is not looked up, so a byte that is not UTF-8 may become U+FFFD here (Utf8Text)
+                var text = Utf8Text.Replace(sources[s].Clean is { } clean ? clean(value.ToString()).Trim() : value.Trim().ToString());
                 if (text.Length == 0) continue;
                 var sb = parts[(int)sources[s].Field];
                 if (sb.Length > 0) sb.Append(sources[s].Field == ItemField.Categories ? ", " : " ");

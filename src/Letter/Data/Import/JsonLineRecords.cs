@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Letter.IO;
 
 namespace Letter.Data.Import;
 
@@ -38,6 +39,12 @@ internal sealed class JsonLineRecords : RecordReader
     {
         while (_lines.TryRead(out var line))
         {
+            if (_lines.LineTooLong)
+            {
+                Line = _lines.LineNumber;
+                bad.Add(File, Line, $"the line is longer than {LineReader.MaxLineBytes >> 20} MiB");
+                continue;
+            }
             if (line.Trim(" \t"u8).IsEmpty) continue;
             Line = _lines.LineNumber;
             Fields.Reset(_wanted.Count);
@@ -78,7 +85,13 @@ internal sealed class JsonLineRecords : RecordReader
         {
             var message = e.Message;
             int cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-            problem = $"malformed JSON: {(cut > 0 ? message[..cut] : message).Trim().TrimEnd('.')}";
+            problem = $"malformed JSON: {Quoted.Escape((cut > 0 ? message[..cut] : message).Trim().TrimEnd('.'), 200)}";
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            // Utf8JsonReader's refusal of an escaped lone surrogate (\udc00) in a field read
+            problem = "a string is not text: it holds an escaped lone surrogate (\\uD800-\\uDFFF without its pair) or bytes that are not UTF-8";
             return false;
         }
     }
@@ -88,7 +101,12 @@ internal sealed class JsonLineRecords : RecordReader
         switch (r.TokenType)
         {
             case JsonTokenType.String:
-                int n = r.CopyString(Fields.Reserve(r.HasValueSequence ? (int)r.ValueSequence.Length : r.ValueSpan.Length));
+                var into = Fields.Reserve(r.HasValueSequence ? (int)r.ValueSequence.Length : r.ValueSpan.Length);
+                int n;
+                if (!r.ValueIsEscaped && !r.HasValueSequence)
+                    n = Utf8Text.GetChars(r.ValueSpan, into);   // bytes that are not UTF-8 stay recognisable (Utf8Text)
+                else
+                    n = r.CopyString(into);
                 Fields.Commit(column, n, separator);
                 break;
             case JsonTokenType.Number or JsonTokenType.True or JsonTokenType.False:

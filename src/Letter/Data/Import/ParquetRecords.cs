@@ -8,7 +8,11 @@ namespace Letter.Data.Import;
 /// <summary>
 /// Records of a Parquet file, one row group in memory at a time. Columns are read by name: strings
 /// as they are, numbers as their invariant text, timestamps as Unix seconds. Nested and list
-/// columns are not supported. <see cref="RecordReader.Line"/> is the 1-based row number.
+/// columns are not supported. <see cref="RecordReader.Line"/> is the 1-based row number. A damaged
+/// file is one <see cref="LetterDataException"/> naming the file and what is wrong: the frame
+/// (magic bytes, footer length) is checked before Parquet.Net reads it, since a footer length of
+/// 2^31 - 1 would otherwise be allocated, and any failure of Parquet.Net on bad bytes (Thrift errors,
+/// impossible sizes) is reported as damage rather than escaping as an internal error.
 /// </summary>
 internal sealed class ParquetRecords : RecordReader
 {
@@ -30,27 +34,39 @@ internal sealed class ParquetRecords : RecordReader
         {
             throw new LetterDataException(path, null, "file not found");
         }
+        catch (UnauthorizedAccessException)
+        {
+            throw new LetterDataException(path, null, "permission denied");
+        }
         try
         {
+            CheckFrame(path, _stream);
             _reader = ParquetReader.CreateAsync(_stream).GetAwaiter().GetResult();
+            _fields = _reader.Schema.GetDataFields();
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or ArgumentException)
+        catch (Exception e) when (e is not LetterDataException)
         {
             _stream.Dispose();
-            throw new LetterDataException(path, null, $"not a readable Parquet file: {e.Message}");
+            throw new LetterDataException(path, null, $"not a readable Parquet file (damaged footer or schema): {Describe(e)}");
         }
-        _fields = _reader.Schema.GetDataFields();
+        catch
+        {
+            _stream.Dispose();
+            throw;
+        }
         ColumnNames = _fields.Select(f => f.Name).ToArray();
     }
 
     public override IReadOnlyList<string>? ColumnNames { get; }
+
+    public override bool ReplacesInvalidBytes => true;
 
     public override int Column(string name, string listSeparator = ", ")
     {
         int field = Array.FindIndex(_fields, f => f.Name == name);
         if (field < 0) return -1;
         if (_fields[field].IsArray)
-            throw new LetterDataException(File, $"column '{name}'", "list columns are not supported; store the text as one string");
+            throw new LetterDataException(File, $"column {Quoted.Quote(name)}", "list columns are not supported; store the text as one string");
         int i = _wanted.IndexOf(field);
         if (i >= 0) return i;
         _wanted.Add(field);
@@ -66,7 +82,9 @@ internal sealed class ParquetRecords : RecordReader
         {
             _rowBase += _rows;
             if (++_group >= _reader.RowGroupCount) return false;
-            using var group = _reader.OpenRowGroupReader(_group);
+            using var group = OpenGroup(_group);
+            if (group.RowCount is < 0 or > int.MaxValue)
+                throw new LetterDataException(File, $"row group {_group}", $"damaged: it claims {group.RowCount} rows");
             _rows = (int)group.RowCount;
             _row = 0;
             _columns = _wanted.Select(f => ReadColumn(group, _fields[f], _rows)).ToArray();
@@ -102,14 +120,55 @@ internal sealed class ParquetRecords : RecordReader
                 _ when type == typeof(bool) => Read<bool>(group, field, rows, v => v ? "true" : "false"),
                 _ when type == typeof(DateTime) => Read<DateTime>(group, field, rows,
                     v => (new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc)).ToUnixTimeMilliseconds() / 1000.0).ToString("R", CultureInfo.InvariantCulture)),
-                _ => throw new LetterDataException(File, $"column '{field.Name}'", $"unsupported column type {type.Name}"),
+                _ => throw new LetterDataException(File, $"column {Quoted.Quote(field.Name)}", $"unsupported column type {type.Name}"),
             };
         }
-        catch (Exception e) when (e is not LetterDataException && e is IOException or InvalidDataException or NotSupportedException or InvalidOperationException)
+        catch (Exception e) when (e is not LetterDataException)
         {
-            throw new LetterDataException(File, $"row group {_group}, column '{field.Name}'", $"cannot be read: {e.Message}");
+            throw new LetterDataException(File, $"row group {_group}, column {Quoted.Quote(field.Name)}", $"damaged, cannot be read: {Describe(e)}");
         }
     }
+
+    private ParquetRowGroupReader OpenGroup(int index)
+    {
+        try
+        {
+            return _reader.OpenRowGroupReader(index);
+        }
+        catch (Exception e) when (e is not LetterDataException)
+        {
+            throw new LetterDataException(File, $"row group {index}", $"damaged, cannot be read: {Describe(e)}");
+        }
+    }
+
+    /// <summary>
+    /// The file's frame: "PAR1" at both ends and a footer length that fits between them. Parquet.Net
+    /// allocates the footer length it reads before it looks at the footer.
+    /// </summary>
+    private static void CheckFrame(string path, FileStream stream)
+    {
+        long length = stream.Length;
+        Span<byte> head = stackalloc byte[4], tail = stackalloc byte[8];
+        if (length < 12) throw new LetterDataException(path, null, $"not a Parquet file: {length} bytes, fewer than a Parquet frame's 12");
+        stream.ReadExactly(head);
+        stream.Position = length - 8;
+        stream.ReadExactly(tail);
+        stream.Position = 0;
+        if (!head.SequenceEqual("PAR1"u8))
+            throw new LetterDataException(path, null, $"not a Parquet file: it starts with {Quoted.Quote(head)}, not \"PAR1\"");
+        if (!tail[4..].SequenceEqual("PAR1"u8))
+            throw new LetterDataException(path, null, $"truncated or damaged Parquet file: it ends with {Quoted.Quote(tail[4..])}, not \"PAR1\" (offset {length - 4})");
+        long footer = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(tail);
+        if (footer == 0 || footer > length - 12)
+            throw new LetterDataException(path, null, $"damaged Parquet file: its footer length {footer} (at offset {length - 8}) does not fit in the file's {length} bytes");
+    }
+
+    /// <summary>What went wrong inside Parquet.Net, escaped: its messages can quote the file's bytes.</summary>
+    private static string Describe(Exception e) => e switch
+    {
+        OutOfMemoryException => "a size in the file is far larger than the file (damaged metadata)",
+        _ => $"{e.GetType().Name}: {Quoted.Escape(e.Message, 200)}",
+    };
 
     private static string?[] Read<T>(ParquetRowGroupReader group, DataField field, int rows, Func<T, string> text) where T : struct
     {

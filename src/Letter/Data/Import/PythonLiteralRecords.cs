@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Letter.IO;
 
 namespace Letter.Data.Import;
 
@@ -11,16 +12,24 @@ namespace Letter.Data.Import;
 /// else (a name, a call, an operator) is a bad row. Top-level keys asked for with
 /// <see cref="Column"/> are kept as <see cref="JsonLineRecords"/> keeps them. Runs of <c>\xNN</c>
 /// escapes that form valid UTF-8 are decoded as UTF-8 (Python 2 wrote UTF-8 bytes that way), others
-/// as Latin-1, as Python 3 reads them.
+/// as Latin-1, as Python 3 reads them. Input cannot drive the parser past fixed limits: containers
+/// nest at most <see cref="MaxDepth"/> deep (the recursion is bounded by it), a record holds at most
+/// <see cref="MaxValues"/> values and a line at most <see cref="LineReader.MaxLineBytes"/>; a
+/// record beyond them is a bad row (an error in strict mode).
 /// </summary>
 internal sealed class PythonLiteralRecords : RecordReader
 {
+    /// <summary>The deepest nesting of lists, tuples, sets and dicts read; the Amazon metadata nests 3 deep.</summary>
+    public const int MaxDepth = 100;
+
+    /// <summary>The most values one record may hold (each costs an object), so a long line of <c>0,0,0,...</c> cannot take gigabytes.</summary>
+    public const int MaxValues = 1_000_000;
+
     private readonly InputStream _input;
     private readonly LineReader _lines;
     private readonly List<(string Name, string Separator)> _wanted = [];
-    private readonly UTF8Encoding _utf8 = new(false, throwOnInvalidBytes: false);
     private char[] _text = new char[1024];
-    private int _length, _pos;
+    private int _length, _pos, _depth, _values;
     private readonly StringBuilder _string = new();
     private readonly List<byte> _escapedBytes = [];
 
@@ -46,11 +55,17 @@ internal sealed class PythonLiteralRecords : RecordReader
     {
         while (_lines.TryRead(out var line))
         {
+            if (_lines.LineTooLong)
+            {
+                Line = _lines.LineNumber;
+                bad.Add(File, Line, $"the line is longer than {LineReader.MaxLineBytes >> 20} MiB");
+                continue;
+            }
             if (line.Trim(" \t"u8).IsEmpty) continue;
             Line = _lines.LineNumber;
             if (_text.Length < line.Length) _text = new char[line.Length * 2];
-            _length = _utf8.GetChars(line, _text);
-            _pos = 0;
+            _length = Utf8Text.GetChars(line, _text);
+            _pos = _depth = _values = 0;
             Fields.Reset(_wanted.Count);
             try
             {
@@ -87,6 +102,7 @@ internal sealed class PythonLiteralRecords : RecordReader
     {
         SkipSpace();
         Expect('{');
+        _depth = 1;
         SkipSpace();
         while (Peek() != '}')
         {
@@ -123,6 +139,7 @@ internal sealed class PythonLiteralRecords : RecordReader
     private object? Value()
     {
         SkipSpace();
+        if (++_values > MaxValues) throw Error($"the record holds more than {MaxValues:N0} values");
         char c = Peek();
         switch (c)
         {
@@ -144,15 +161,16 @@ internal sealed class PythonLiteralRecords : RecordReader
                 "True" or "true" => true,
                 "False" or "false" => false,
                 "None" or "null" => null,
-                _ => throw Error($"'{word}' is not a literal", start),
+                _ => throw Error($"{Quoted.Quote(word, 40)} is not a literal", start),
             };
         }
         if (char.IsAsciiDigit(c) || c is '-' or '+' or '.') return Number();
-        throw Error(_pos >= _length ? "the line ends inside a value" : $"unexpected '{c}'");
+        throw Error(_pos >= _length ? "the line ends inside a value" : $"unexpected {Quoted.Quote(c.ToString())}");
     }
 
     private object DictOrSet()
     {
+        Enter();
         _pos++;
         SkipSpace();
         var dict = new Dictionary<object, object?>();
@@ -176,11 +194,13 @@ internal sealed class PythonLiteralRecords : RecordReader
             else if (Peek() != '}') throw Error("expected ',' or '}'");
         }
         _pos++;
+        _depth--;
         return set is null ? dict : set;
     }
 
     private List<object?> Sequence(char close)
     {
+        Enter();
         var list = new List<object?>();
         SkipSpace();
         while (Peek() != close)
@@ -191,7 +211,14 @@ internal sealed class PythonLiteralRecords : RecordReader
             else if (Peek() != close) throw Error($"expected ',' or '{close}'");
         }
         _pos++;
+        _depth--;
         return list;
+    }
+
+    /// <summary>One level deeper; the limit keeps the recursion of <see cref="Value"/> within a fixed stack.</summary>
+    private void Enter()
+    {
+        if (++_depth > MaxDepth) throw Error($"values nest deeper than {MaxDepth} levels");
     }
 
     private PythonNumber Number()
@@ -203,7 +230,7 @@ internal sealed class PythonLiteralRecords : RecordReader
         var s = new string(_text, start, _pos - start);
         if (!double.TryParse(s.Replace("_", ""), NumberStyles.Float, CultureInfo.InvariantCulture, out _)
             && !(s.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || s.EndsWith('L') || s.EndsWith('j')))
-            throw Error($"'{s}' is not a number", start);
+            throw Error($"{Quoted.Quote(s, 40)} is not a number", start);
         return new PythonNumber(s);
     }
 
@@ -281,7 +308,12 @@ internal sealed class PythonLiteralRecords : RecordReader
             case 'f': _string.Append('\f'); break;
             case 'v': _string.Append('\v'); break;
             case 'u': _string.Append((char)Hex(4)); break;
-            case 'U': _string.Append(char.ConvertFromUtf32(Hex(8))); break;
+            case 'U':
+                int code = Hex(8);
+                if (code > 0x10FFFF) throw Error($"bad escape: \\U{code:x8} is beyond Unicode", _pos - 10);
+                if (code is >= 0xD800 and <= 0xDFFF) _string.Append((char)code);  // a lone surrogate, as Python keeps it
+                else _string.Append(char.ConvertFromUtf32(code));
+                break;
             case >= '0' and <= '7':
                 int v = e - '0';
                 for (int i = 0; i < 2 && _pos < _length && _text[_pos] is >= '0' and <= '7'; i++) v = v * 8 + (_text[_pos++] - '0');

@@ -27,13 +27,24 @@ internal abstract class RecordReader : IDisposable
     public abstract IReadOnlyList<string>? ColumnNames { get; }
 
     /// <summary>What the reader knows of its columns, for error messages.</summary>
-    public virtual string ColumnHint => ColumnNames is { } names ? $"columns: {string.Join(", ", names)}" : "each record names its own fields";
+    public virtual string ColumnHint => ColumnNames is { } names ? $"columns: {ColumnList(names)}" : "each record names its own fields";
+
+    /// <summary>Column names as read, escaped (a header is input like any other) and at most 30 of them.</summary>
+    public static string ColumnList(IReadOnlyList<string> names) =>
+        string.Join(", ", names.Take(30).Select(n => Utf8Text.Show(n, 40))) + (names.Count > 30 ? $", ... ({names.Count} in all)" : "");
 
     /// <summary>
     /// A handle for the named column, or -1 when the table is known not to have it. Lists of values
     /// (JSON arrays, Python lists) are joined by <paramref name="listSeparator"/>.
     /// </summary>
     public abstract int Column(string name, string listSeparator = ", ");
+
+    /// <summary>
+    /// The reader's text decoding turns bytes that are not UTF-8 into U+FFFD (Parquet.Net does), so
+    /// an id holding U+FFFD may be several ids made one and is refused. The text readers keep such
+    /// bytes recognisable instead (<see cref="Utf8Text"/>).
+    /// </summary>
+    public virtual bool ReplacesInvalidBytes => false;
 
     public bool Next(BadRows bad)
     {

@@ -116,7 +116,7 @@ public class FormatImportTests
         var csv = f.Write("i.csv", "user_id,item_id\na,1\nb,\n");
         var r = CliRunner.Run("import", "csv", csv, "--out", f.Folder("o"), "--strict", "--k-core", "0", "--quiet");
         Assert.Equal(2, r.ExitCode);
-        Assert.Equal($"letter: {csv}: line 3: no item id (column 'item_id')", Assert.Single(r.ErrorLines));
+        Assert.Equal($"letter: {csv}: line 3: no item id (column \"item_id\")", Assert.Single(r.ErrorLines));
         var usage = CliRunner.Run("import", "csv", csv, "--out", f.Folder("o"), "--text-cols", "name=colour");
         Assert.Equal(2, usage.ExitCode);
         Assert.Contains("--text-cols", usage.Stderr);

@@ -57,6 +57,6 @@ public class PythonLiteralTests
         var bad = Assert.Single(r.Report.FirstBadRows);
         Assert.Equal(meta, bad.File);
         Assert.Equal(2, bad.Line);
-        Assert.Contains("'__import__' is not a literal", bad.Problem);
+        Assert.Contains("\"__import__\" is not a literal", bad.Problem);
     }
 }

@@ -32,7 +32,7 @@ public class TableImportTests
         Assert.Equal(2, r.Report.Dropped.BadRows);
         Assert.Equal([4L, 6L], r.Report.FirstBadRows.Select(b => b.Line));
         Assert.Contains("no item id", r.Report.FirstBadRows[0].Problem);
-        Assert.Contains("'soon'", r.Report.FirstBadRows[1].Problem);
+        Assert.Contains("time \"soon\" is not a number or a date", r.Report.FirstBadRows[1].Problem);
         // the report is written beside the dataset
         Assert.True(File.Exists(Path.Combine(r.Directory, "ds.import.json")));
     }
@@ -143,7 +143,7 @@ public class TableImportTests
         var path = f.Write("i.csv", "u,i\n1,2\n");
         var e = Assert.Throws<LetterDataException>(() => f.Import(ImportFormat.Csv, [path], NoCore));
         Assert.Equal(path, e.File);
-        Assert.Contains("'user_id'", e.Problem);
-        Assert.Contains("columns: u, i", e.Problem);
+        Assert.Contains("has no user id column \"user_id\"", e.Problem);
+        Assert.Contains("(columns: \"u\", \"i\")", e.Problem);
     }
 }
