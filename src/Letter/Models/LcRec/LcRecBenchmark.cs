@@ -1,3 +1,4 @@
+using Letter.Formats;
 using System.Diagnostics;
 using Letter.Common;
 using Letter.Data;
@@ -114,4 +115,52 @@ public static class LcRecBenchmark
 
     /// <summary>The process's peak resident memory (VmHWM), MB.</summary>
     public static long PeakRssMb() => TigerBenchmark.PeakRssMb();
+
+    /// <summary>
+    /// LC-Rec timings: 'step:BATCH:HISTORY_ITEMS' (a training step) and 'beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16]' (beam search);
+    /// --base may be random:smollm2-135m or random:qwen2.5-0.5b (random weights of that shape, stories260K's tokenizer for the prompts).
+    /// </summary>
+    internal static void Run(string spec, string baseModel, ItemIndex index, LcRecConfig config, TextWriter output)
+    {
+        var opts = System.Text.Json.JsonSerializerOptions.Default;
+        LlmTokenizer? tokenizer = null;
+        if (baseModel.StartsWith("random:", StringComparison.Ordinal))
+        {
+            var gguf = PromptTokenizerFile();
+            if (!File.Exists(gguf)) throw new ArgumentException($"a random base model spells its prompts with a GGUF file's vocabulary: set LETTER_PROMPT_TOKENIZER (no {gguf})");
+            tokenizer = GgufCheckpoint.ReadTokenizer(GgufFile.Read(gguf));
+        }
+        using var checkpoint = Base(baseModel, tokenizer!, config.Seed);
+        foreach (var part in spec.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var f = part.Split(':');
+            using var lc = LcRecModel.Create(LlmCheckpoint.FromTensors(checkpoint.Source, checkpoint.Config, checkpoint.Tensors, FreshTokenizer(checkpoint, baseModel, tokenizer)), index, config.Seed);
+            LoraAdapters.Apply(lc.Model, config.Lora, config.Seed + 1);
+            if (f[0] == "step" && f.Length == 3)
+                output.WriteLine(System.Text.Json.JsonSerializer.Serialize(TrainStep(lc, config, baseModel, int.Parse(f[1]), int.Parse(f[2])), opts));
+            else if (f[0] == "beam" && f.Length >= 3 && f.Skip(3).All(x => x == "bf16" || int.TryParse(x, out _)))
+            {
+                bool bf16 = f.Skip(3).Contains("bf16");
+                int batchUsers = f.Skip(3).Where(x => x != "bf16").Select(int.Parse).DefaultIfEmpty(config.EvalBatchUsers).First();
+                output.WriteLine(System.Text.Json.JsonSerializer.Serialize(Beam(lc, baseModel, int.Parse(f[1]), int.Parse(f[2]), config.Beam, batchUsers, bf16), opts));
+            }
+            else throw new ArgumentException($"--benchmark: cannot read '{part}' (use step:BATCH:HISTORY_ITEMS or beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16])");
+        }
+    }
+
+    /// <summary>The GGUF file whose vocabulary spells a random model's prompts: LETTER_PROMPT_TOKENIZER, else ../shared's stories260K.</summary>
+    private static string PromptTokenizerFile() =>
+        Environment.GetEnvironmentVariable("LETTER_PROMPT_TOKENIZER") ?? Path.Combine("..", "shared", "models", "stories260K", "stories260K.gguf");
+
+    /// <summary>A tokenizer without added tokens for each model built (identifier tokens are added per model).</summary>
+    private static LlmTokenizer FreshTokenizer(LlmCheckpoint checkpoint, string baseModel, LlmTokenizer? randomTokenizer)
+    {
+        if (randomTokenizer is not null)
+        {
+            return GgufCheckpoint.ReadTokenizer(GgufFile.Read(PromptTokenizerFile()));
+        }
+        using var again = LlmCheckpoint.Load(baseModel);
+        return again.Tokenizer ?? throw new ArgumentException($"{baseModel} has no tokenizer");
+    }
+
 }

@@ -25,6 +25,8 @@ public sealed record LcRecTrainOptions
     public long? StopAfterSteps { get; init; }
     /// <summary>One line per epoch and at start; null for silence.</summary>
     public IProgress<string>? Log { get; init; }
+    /// <summary>Progress lines as a callback; wins over <see cref="Log"/>.</summary>
+    public Action<string>? LogLine { get; init; }
     /// <summary>Where the epoch and validation bars go (null: nowhere).</summary>
     public IProgress<Letter.Progress.ProgressUpdate>? Progress { get; init; }
     /// <summary>Where the language model, its optimizer state, the batches and validation's decoding live (the CPU by default).</summary>
@@ -51,7 +53,7 @@ public static class LcRecTrainer
         options ??= new LcRecTrainOptions();
         OutputPath.RequireFolder(runDirectory, "the run folder");
         var run = new LcRecRunFolder(runDirectory);
-        var log = options.Log;
+        Action<string>? log = options.LogLine ?? (options.Log is { } lines ? lines.Report : null);
         string indexHash = TrainingIndex.CheckAndHash(index, data, options.IndexFile);
         var resumed = options.Resume && run.Exists ? run.ReadInfo() : null;
         if (resumed is not null)
@@ -87,7 +89,7 @@ public static class LcRecTrainer
         {
             Resume = options.Resume,
             StopAfterSteps = options.StopAfterSteps,
-            Log = options.Log is { } lines ? lines.Report : null,
+            Log = log,
             Progress = options.Progress,
         }, cancel);
         return new LcRecTrainResult(result.State, result.RunDirectory);

@@ -106,12 +106,12 @@ internal sealed class TigerSession : TrainingSession
     public override GenerativeRecommender LoadBest() => TigerRecommender.Load(_run!.Directory, CheckpointChoice.Best, _device);
 
     /// <summary>A new run: the initial weights (when asked) and the run's files.</summary>
-    internal void BeginNewRun(LetterDataset data, ItemIndex index, int[] popularity, TextWriter? log)
+    internal void BeginNewRun(LetterDataset data, ItemIndex index, int[] popularity, Action<string>? log)
     {
         if (_info!.InitFrom is { } initial)
         {
             initial.LoadInto(_model);
-            log?.WriteLine($"weights from {initial.Checkpoint}; optimizer, schedule and epochs start afresh");
+            log?.Invoke($"weights from {initial.Checkpoint}; optimizer, schedule and epochs start afresh");
         }
         Directory.CreateDirectory(_run!.Directory);
         _run.WriteInfo(_info with { Parameters = _parameters });

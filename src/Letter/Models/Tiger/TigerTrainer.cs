@@ -29,6 +29,8 @@ public sealed record TigerTrainOptions
     public TextWriter? Log { get; init; }
     /// <summary>Where the epoch bars go (null: nowhere).</summary>
     public IProgress<ProgressUpdate>? Progress { get; init; }
+    /// <summary>Progress lines as a callback (a host that does not hold a TextWriter); wins over <see cref="Log"/>.</summary>
+    public Action<string>? LogLine { get; init; }
     /// <summary>Called after an epoch's last step, before its validation (a test seam for interrupts there).</summary>
     internal Action? BeforeValidation { get; init; }
     /// <summary>Where the model, its optimizer state, the batches and validation's decoding live (the CPU by default).</summary>
@@ -51,7 +53,7 @@ public static class TigerTrainer
         options ??= new TigerTrainOptions();
         OutputPath.RequireFolder(runDirectory, "the run folder");
         var run = new TigerRunFolder(runDirectory);
-        var log = options.Log;
+        Action<string>? log = options.LogLine ?? (options.Log is { } writer ? writer.WriteLine : null);
         string indexHash = TrainingIndex.CheckAndHash(index, data, options.IndexFile);
         var resumed = options.Resume && run.Exists ? run.ReadInfo() : null;
         if (resumed is not null)
@@ -60,7 +62,7 @@ public static class TigerTrainer
                 throw new LetterDataException(options.IndexFile ?? run.IndexFile, null, $"differs from the index the run in {run.Directory} was started with (SHA-256 {resumed.IndexSha256[..12]}...)");
             config = resumed.Config;
             if (options.InitFrom is not null)
-                log?.WriteLine($"the initial weights are ignored when resuming: the run continues from its own checkpoints{(resumed.InitFrom is { } i ? $" (it started from {i.Checkpoint})" : "")}");
+                log?.Invoke($"the initial weights are ignored when resuming: the run continues from its own checkpoints{(resumed.InitFrom is { } i ? $" (it started from {i.Checkpoint})" : "")}");
         }
         else
         {
@@ -80,7 +82,7 @@ public static class TigerTrainer
         {
             Resume = options.Resume,
             StopAfterSteps = options.StopAfterSteps,
-            Log = log is null ? null : log.WriteLine,
+            Log = log,
             Progress = options.Progress,
             BeforeValidation = options.BeforeValidation,
         }, cancel);
