@@ -38,6 +38,7 @@ public static class TrainCommand
         var budget = new Option<double?>("--time-budget") { Description = "Training minutes not to exceed: no epoch starts that, judged by the last one, would end later (0 = none); the final choice on all validation users comes after it" };
         var threads = new Option<int?>("--threads") { Description = $"Torch threads ({Defaults(c => c.Threads)})" };
         var benchmark = new Option<string?>("--benchmark") { Description = "Instead of training, time the kind's training step and beam search. tiger: 'step:HISTORY_ITEMS,...' and/or 'beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16]' (e.g. step:20,7 beam:256:7 beam:256:7:128:bf16), 'trie' (building the prefix trie); lc-rec: 'step:BATCH:HISTORY_ITEMS', 'beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16]'" };
+        var device = DeviceOption.Create();
         var recommender = new Option<string>("--recommender") { Description = "The recommender kind: " + string.Join("; ", kinds.All.Select(k => $"{k.Name}: {k.Description}")), DefaultValueFactory = _ => KindRegistry.DefaultKind };
         recommender.AcceptOnlyFromAmong([.. kinds.Names]);
         // every kind's own options; each is refused for the kinds that do not read it
@@ -50,7 +51,7 @@ public static class TrainCommand
             if (o.Spec.Values is { Count: > 0 } values && o.Option is Option<string?> text) text.AcceptOnlyFromAmong([.. values]);
         var cmd = new Command("train", "Train a generative recommender (" + string.Join(", ", kinds.Names) + ") on a dataset and its item identifiers");
         cmd.Arguments.Add(dir);
-        foreach (var o in new Option[] { index, output, resume, initFrom, epochs, seed, temperature, batch, accumulate, lr, beam, maxUsers, validUsers, patience, selectBy, budget, threads, benchmark, recommender })
+        foreach (var o in new Option[] { index, output, resume, initFrom, epochs, seed, temperature, batch, accumulate, lr, beam, maxUsers, validUsers, patience, selectBy, budget, threads, benchmark, recommender, device })
             cmd.Options.Add(o);
         foreach (var o in kindOptions) cmd.Options.Add(o.Option);
         cmd.SetAction((parse, invocationCancel) =>
@@ -58,6 +59,7 @@ public static class TrainCommand
             using var interrupt = Interrupt.Listen(invocationCancel);
             var cancel = interrupt.Token;
             var kind = kinds.Find(parse.GetValue(recommender)!, "--recommender");
+            var computeDevice = DeviceOption.Read(parse, device);
             // the kind's own options that were given; another kind's are refused, not dropped
             var given = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var o in kindOptions)
@@ -106,7 +108,7 @@ public static class TrainCommand
             var runFolder = kind.Folder(parse.GetValue(output)!);
             // a resumed run's config wins, so do its threads and precision
             var runtime = parse.GetValue(resume) && runFolder.Exists ? kind.ReadConfig(runFolder) : config;
-            LetterRuntime.Apply(new RuntimeOptions(runtime.Threads, Fp32Products: !kind.Bf16Products(runtime)));
+            LetterRuntime.Apply(new RuntimeOptions(runtime.Threads, Fp32Products: !kind.Bf16Products(runtime), Device: computeDevice));
             try
             {
                 var result = kind.Train(new KindTrainRequest
@@ -119,6 +121,7 @@ public static class TrainCommand
                     IndexFile = indexFile,
                     MaxUsers = parse.GetValue(maxUsers),
                     InitFrom = parse.GetValue(initFrom),
+                    Device = computeDevice,
                     Train = new TrainOptions { Resume = parse.GetValue(resume), Log = Console.Error.WriteLine, Progress = ConsoleProgress.Instance },
                 }, cancel);
                 var chosen = result.State.Selection is { } f

@@ -33,6 +33,9 @@ public sealed record RunConfig
     /// <summary>Also tokenize with the plain RQ-VAE (alpha = beta = 0) and train TIGER on it, for comparison.</summary>
     public bool CompareRqVae { get; init; }
 
+    /// <summary>Where the recommender trains and decodes: cpu, cuda or cuda:N (run-only: results agree up to float rounding).</summary>
+    public Letter.Common.ComputeDevice Device { get; init; }
+
     /// <summary>Evaluate on a fixed seeded sample of this many test users (null: all).</summary>
     public int? EvalMaxUsers { get; init; }
 

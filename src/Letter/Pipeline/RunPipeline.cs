@@ -201,15 +201,15 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
         // the stage's own protocol, with this run's evaluation settings (a change of them alone re-runs only this)
         void Evaluate(string dir)
         {
-            applyRuntime?.Invoke(new RuntimeOptions(config.Threads, Fp32Products: !kind.Bf16Products(config)));
+            applyRuntime?.Invoke(new RuntimeOptions(config.Threads, Fp32Products: !kind.Bf16Products(config), Device: _config.Device));
             RunEvaluation.Evaluate(dir, new RunEvaluationOptions(DataSplit.Test, _config.EvalMaxUsers, config.Beam,
-                BatchUsers: config.EvalBatchUsers, MetricsFile: new RunFolder(dir).MetricsFile), progress, cancel, _kinds);
+                BatchUsers: config.EvalBatchUsers, MetricsFile: new RunFolder(dir).MetricsFile, Device: _config.Device), progress, cancel, _kinds);
         }
         var inputs = new Dictionary<string, string>(section.Inputs) { ["interactions"] = data.Folder.InterFile, ["index"] = index.File };
         Stage(name, section.StageSettings, inputs, ["metrics.json"],
             (dir, resume) =>
             {
-                applyRuntime?.Invoke(new RuntimeOptions(config.Threads, Fp32Products: !kind.Bf16Products(config)));
+                applyRuntime?.Invoke(new RuntimeOptions(config.Threads, Fp32Products: !kind.Bf16Products(config), Device: _config.Device));
                 kind.Train(new KindTrainRequest
                 {
                     Data = data,
@@ -218,6 +218,7 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
                     RunDirectory = dir,
                     Options = section.Options,
                     IndexFile = index.File,
+                    Device = _config.Device,
                     Train = new TrainOptions { Resume = resume && new RunFolder(dir).Exists, Log = log.WriteLine, Progress = progress },
                 }, cancel);
                 cancel.ThrowIfCancellationRequested();

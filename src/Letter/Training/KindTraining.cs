@@ -28,4 +28,6 @@ public sealed record KindTrainRequest
     /// <summary>A run folder or checkpoint of the same kind whose weights the new run starts from (kinds that support it).</summary>
     public string? InitFrom { get; init; }
     public TrainOptions Train { get; init; } = new();
+    /// <summary>Where the model trains (the host has checked it is usable, see LetterRuntime).</summary>
+    public Common.ComputeDevice Device { get; init; }
 }

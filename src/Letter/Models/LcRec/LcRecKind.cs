@@ -61,6 +61,7 @@ public sealed class LcRecKind : RecommenderKind
             MaxUsers = request.MaxUsers,
             IndexFile = request.IndexFile,
             StopAfterSteps = request.Train.StopAfterSteps,
+            Device = request.Device,
             LogLine = request.Train.Log,
             Progress = request.Train.Progress,
             Device = request.Train.Device,

@@ -51,6 +51,7 @@ public sealed class TigerKind : RecommenderKind
             MaxUsers = request.MaxUsers,
             IndexFile = request.IndexFile,
             StopAfterSteps = request.Train.StopAfterSteps,
+            Device = request.Device,
             LogLine = request.Train.Log,
             Progress = request.Train.Progress,
             Device = request.Train.Device,
