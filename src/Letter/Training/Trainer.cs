@@ -23,8 +23,6 @@ public sealed record TrainOptions
     public IProgress<ProgressUpdate>? Progress { get; init; }
     /// <summary>Called after an epoch's last step, before its validation (a test seam for interrupts there).</summary>
     public Action? BeforeValidation { get; init; }
-    /// <summary>Where a kind builds the model, its optimizer state, the batches and validation's decoding (the CPU by default).</summary>
-    public ComputeDevice Device { get; init; }
 }
 
 /// <summary>What a training call ended with.</summary>

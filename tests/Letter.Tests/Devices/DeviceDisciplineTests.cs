@@ -99,8 +99,8 @@ public sealed class DeviceDisciplineTests
     }
 
     /// <summary>
-    /// Each kind of the registry through the hosts' path (RecommenderKind.Train with the device in
-    /// TrainOptions, OpenedRun.Open, RunEvaluation): a step, a resume to the end of an epoch with
+    /// Each kind of the registry through the hosts' path (RecommenderKind.Train with the request's
+    /// device, OpenedRun.Open, RunEvaluation): a step, a resume to the end of an epoch with
     /// validation, every decoding path of the run opened on the device, and its evaluation.
     /// </summary>
     [SharedDataFact("models", "stories260K", "stories260K.gguf")]
@@ -119,13 +119,13 @@ public sealed class DeviceDisciplineTests
             var run = tmp.File(kind.Name);
             KindTrainRequest Request(TrainOptions train) => new()
             {
-                Data = data, Index = data.Index!, Config = config, RunDirectory = run, Train = train,
+                Data = data, Index = data.Index!, Config = config, RunDirectory = run, Train = train, Device = Device,
                 Options = kindOptions.GetValueOrDefault(kind.Name) ?? new Dictionary<string, string>(),
             };
             using (new StrayTensorTrap())
             {
-                Assert.Equal(1, kind.Train(Request(new TrainOptions { StopAfterSteps = 1, Device = Device })).State.GlobalStep);
-                Assert.True(kind.Train(Request(new TrainOptions { Resume = true, Device = Device })).State.Finished, kind.Name);
+                Assert.Equal(1, kind.Train(Request(new TrainOptions { StopAfterSteps = 1 })).State.GlobalStep);
+                Assert.True(kind.Train(Request(new TrainOptions { Resume = true })).State.Finished, kind.Name);
                 using var opened = OpenedRun.Open(run, device: Device);
                 Assert.Same(kind, opened.Kind);
                 Decodes(opened.Recommender, data);

@@ -64,7 +64,6 @@ public sealed class LcRecKind : RecommenderKind
             Device = request.Device,
             LogLine = request.Train.Log,
             Progress = request.Train.Progress,
-            Device = request.Train.Device,
         });
         return new TrainResult(result.State, result.RunDirectory);
     }

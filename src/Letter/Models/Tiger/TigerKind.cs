@@ -54,7 +54,6 @@ public sealed class TigerKind : RecommenderKind
             Device = request.Device,
             LogLine = request.Train.Log,
             Progress = request.Train.Progress,
-            Device = request.Train.Device,
         });
         return new TrainResult(result.State, result.RunDirectory);
     }
