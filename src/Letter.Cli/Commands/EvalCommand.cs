@@ -1,8 +1,6 @@
 using System.CommandLine;
 using Letter.Data;
 using Letter.Evaluation;
-using Letter.Models.Tiger;
-using Letter.Models.LcRec;
 
 using Letter.Cli.Progress;
 

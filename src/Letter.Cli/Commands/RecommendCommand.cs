@@ -4,8 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Letter.Data;
 using Letter.Generation;
-using Letter.Models.Tiger;
-using Letter.Models.LcRec;
 
 using Letter.Common;
 using Letter.Kinds;

@@ -22,8 +22,8 @@ public static class RunCommand
         {
             var config = ConfigJson.Load(new RunConfig(), parse.GetValue(configFile), settings.Overrides(parse));
             // one decision (and at most one line) for both stages that can run in bf16; the effective precision is what the stages record
-            if ((config.Tokenizer.Bf16 || config.Tiger.Bf16) && !HostCpu.Bf16(true, "run (tokenizer.bf16, tiger.bf16)", parse.InvocationConfiguration.Error))
-                config = config with { Tokenizer = config.Tokenizer with { Bf16 = false }, Tiger = config.Tiger with { Bf16 = false } };
+            if (config.AnyBf16 && !HostCpu.Bf16(true, "run (tokenizer.bf16, tiger.bf16)", parse.InvocationConfiguration.Error))
+                config = config.WithoutBf16();
             var output = parse.InvocationConfiguration.Output;
             using var cancel = Interrupt.Listen();
             var summary = new RunPipeline(config, output, ConsoleProgress.Instance, LetterRuntime.Apply).Run(cancel.Token);

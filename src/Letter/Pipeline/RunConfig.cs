@@ -107,6 +107,12 @@ public sealed record RunConfig
         }
     }
 
+    /// <summary>Whether any stage asks for bfloat16 products (the host checks the CPU pays for it).</summary>
+    public bool AnyBf16 => Tokenizer.Bf16 || Tiger.Bf16;
+
+    /// <summary>Every stage in fp32 (the host's answer on a CPU without native bf16).</summary>
+    public RunConfig WithoutBf16() => this with { Tokenizer = Tokenizer with { Bf16 = false }, Tiger = Tiger with { Bf16 = false } };
+
     /// <summary>The stage configs with the run's seed applied.</summary>
     public RunConfig WithSeedApplied() => this with
     {

@@ -70,6 +70,21 @@ public class LayeringTests
         Assert.All(namespaces, n => Assert.Contains(known, k => n == k || n.StartsWith(k + ".", StringComparison.Ordinal)));
     }
 
+    /// <summary>The recommender kinds' own namespaces: hosts reach them only through Letter.Kinds and Letter.Training.</summary>
+    internal static readonly string[] KindInternals = ["Letter.Models.Tiger", "Letter.Models.LcRec"];
+
+    [Fact]
+    public void The_CLI_uses_no_recommender_kind_directly()
+    {
+        var result = Types.InAssembly(typeof(Letter.Cli.CliApp).Assembly)
+            .ShouldNot().HaveDependencyOnAny(KindInternals).GetResult();
+        Assert.True(result.IsSuccessful, $"CLI types that use a kind's internals: {string.Join(", ", result.FailingTypeNames ?? [])}");
+        // the check sees such a use: the library's own registry lists the kinds
+        var registry = Types.InAssembly(typeof(Letter.Kinds.KindRegistry).Assembly).That().HaveName("KindRegistry")
+            .ShouldNot().HaveDependencyOnAny(KindInternals).GetResult();
+        Assert.False(registry.IsSuccessful);
+    }
+
     [Fact]
     public void The_library_does_not_write_to_the_console()
     {
