@@ -7,6 +7,7 @@ using Letter.Models.LcRec;
 using Letter.Models.SasRec;
 using Letter.Models.Tiger;
 using Letter.Runs;
+using Letter.Training;
 using Letter.Tests.Models.LcRec;
 using Letter.Tests.Models.Tiger;
 using TorchSharp;
@@ -94,6 +95,42 @@ public sealed class DeviceDisciplineTests
             using var unmerged = LcRecRecommender.Load(run, merge: false, device: Device); // the adapters' own products
             Decodes(unmerged, data);
             RunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Test, Device: Device)); // the kind's loader and teacher-forced loss
+        }
+    }
+
+    /// <summary>
+    /// Each kind of the registry through the hosts' path (RecommenderKind.Train with the request's
+    /// device, OpenedRun.Open, RunEvaluation): a step, a resume to the end of an epoch with
+    /// validation, every decoding path of the run opened on the device, and its evaluation.
+    /// </summary>
+    [SharedDataFact("models", "stories260K", "stories260K.gguf")]
+    public void EveryRegisteredKind_TrainsAStepAndDecodes_OnTheConfiguredDevice()
+    {
+        // the kinds' own options a run needs (LC-Rec's base language model)
+        var kindOptions = new Dictionary<string, Dictionary<string, string>> { ["lc-rec"] = new() { ["base"] = Stories.Path } };
+        using var tmp = new TempDir();
+        var data = LetterDataset.Load(TinyTiger.WriteRuleDataset(tmp.File("data").Also(Directory.CreateDirectory), users: 12, items: 12, length: 6));
+        using var threads = new OneThread();
+        Assert.Equal(["tiger", "lc-rec"], KindRegistry.Default.Names);
+        foreach (var kind in KindRegistry.Default.All)
+        {
+            var config = kind.DefaultConfig with { Epochs = 1, BatchSize = 8, GradientAccumulation = 1, MaxHistory = 3, ValidationUsers = 0, Beam = 4,
+                EvalBatchUsers = 16, CheckpointMinutes = 0 };
+            var run = tmp.File(kind.Name);
+            KindTrainRequest Request(TrainOptions train) => new()
+            {
+                Data = data, Index = data.Index!, Config = config, RunDirectory = run, Train = train, Device = Device,
+                Options = kindOptions.GetValueOrDefault(kind.Name) ?? new Dictionary<string, string>(),
+            };
+            using (new StrayTensorTrap())
+            {
+                Assert.Equal(1, kind.Train(Request(new TrainOptions { StopAfterSteps = 1 })).State.GlobalStep);
+                Assert.True(kind.Train(Request(new TrainOptions { Resume = true })).State.Finished, kind.Name);
+                using var opened = OpenedRun.Open(run, device: Device);
+                Assert.Same(kind, opened.Kind);
+                Decodes(opened.Recommender, data);
+                Assert.Equal(12, RunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Test, Device: Device)).Users);
+            }
         }
     }
 
