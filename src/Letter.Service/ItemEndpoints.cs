@@ -1,0 +1,83 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace Letter.Service;
+
+/// <summary><c>POST /v1/items</c>: new items get identifiers from the run's trained tokenizer without retraining.</summary>
+internal static class ItemEndpoints
+{
+    internal static async Task<IResult> AddItems(HttpContext ctx, ModelHost host)
+    {
+        using var doc = await RequestBody.ReadJson(ctx, host);
+        var root = RequestParser.Object(doc.RootElement, "body");
+        RequestParser.OnlyKnown(root, "", "embedding", "text", "title", "items");
+        var entries = new List<(JsonElement Obj, string Prefix)>();
+        if (root.TryGetProperty("items", out var list))
+        {
+            if (root.TryGetProperty("embedding", out _) || root.TryGetProperty("text", out _))
+                throw new BadRequestException("items", null, "give either one item (embedding or text, title) or 'items' (several), not both");
+            if (list.ValueKind != JsonValueKind.Array) throw RequestParser.Wrong("items", list, "a list of {embedding, title}");
+            int n = list.GetArrayLength();
+            if (n == 0 || n > host.Options.MaxNewItems) throw new BadRequestException("items", $"{n} items", $"add 1 to {host.Options.MaxNewItems} items per request");
+            int i = 0;
+            foreach (var e in list.EnumerateArray())
+            {
+                var prefix = $"items[{i++}]";
+                RequestParser.Object(e, prefix);
+                RequestParser.OnlyKnown(e, prefix, "embedding", "text", "title");
+                entries.Add((e, prefix));
+            }
+        }
+        else entries.Add((root, ""));
+
+        var parsed = new List<(float[]? Embedding, string? Text, string? Title, string Prefix)>();
+        foreach (var (e, prefix) in entries)
+        {
+            bool hasEmbedding = e.TryGetProperty("embedding", out var emb), hasText = e.TryGetProperty("text", out var txt);
+            if (hasEmbedding == hasText)
+                throw new BadRequestException(RequestParser.Path(prefix, "embedding"), null,
+                    "give the new item's embedding (a list of numbers) or, when the run has a text encoder, its text: exactly one of them");
+            float[]? vector = null;
+            string? text = null;
+            if (hasEmbedding) vector = RequestParser.Floats(emb, RequestParser.Path(prefix, "embedding"));
+            else
+            {
+                if (txt.ValueKind != JsonValueKind.String) throw RequestParser.Wrong(RequestParser.Path(prefix, "text"), txt, "a string");
+                text = txt.GetString()!;
+                if (text.Trim().Length == 0 || text.Length > 20_000)
+                    throw new BadRequestException(RequestParser.Path(prefix, "text"), RequestParser.Raw(txt), "the text must hold 1 to 20000 characters");
+            }
+            string? title = null;
+            if (e.TryGetProperty("title", out var t) && t.ValueKind != JsonValueKind.Null)
+            {
+                if (t.ValueKind != JsonValueKind.String) throw RequestParser.Wrong(RequestParser.Path(prefix, "title"), t, "a string");
+                title = t.GetString()!;
+                if (title.Length > 1000) throw new BadRequestException(RequestParser.Path(prefix, "title"), title[..40] + "...", "a title has at most 1000 characters");
+            }
+            parsed.Add((vector, text, title, prefix));
+        }
+        var m = ServedModels.Current(host);
+        try
+        {
+            var run = m.Run;
+            if (run.TokenizerDirectory is null)
+                throw new ConflictException(RequestParser.Path(parsed[0].Prefix, parsed[0].Embedding is null ? "text" : "embedding"), null, run.TokenizerUnavailable!);
+            foreach (var (vector, text, _, prefix) in parsed)
+                if (vector is null && run.TextOptions is null)
+                    throw new ConflictException(RequestParser.Path(prefix, "text"), null, run.TextUnavailable!);
+                else if (vector is not null && vector.Length != run.TokenizerInputDim)
+                    throw new BadRequestException(RequestParser.Path(prefix, "embedding"), $"{vector.Length} numbers",
+                        $"the embedding has {vector.Length} numbers, the run's tokenizer reads {run.TokenizerInputDim}");
+        }
+        finally { m.Release(); }
+
+        var added = await host.AddItemsAsync(parsed.Select(p => (p.Embedding, p.Text, p.Title ?? "")).ToList(), ctx.RequestAborted);
+        var now = ServedModels.Current(host);
+        try
+        {
+            var infos = added.Select(a => LookupEndpoints.Describe(now, a.Item)).ToList();
+            return Results.Created($"/v1/items/{infos[0].Item}", new NewItemsResponse(infos, ServedModels.Info(now)));
+        }
+        finally { now.Release(); }
+    }
+}
