@@ -191,7 +191,7 @@ internal sealed class DecodeQueue : IDisposable
             }
             catch (Exception e)
             {
-                _metrics.Error("decode");
+                _metrics.Refused("decode");
                 foreach (var j in jobs) j.Done.TrySetException(e);
             }
             finally

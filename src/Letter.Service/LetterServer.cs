@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using OpenTelemetry.Metrics;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -29,10 +29,17 @@ public static class LetterServer
         {
             k.Limits.MaxRequestBodySize = options.MaxBodyBytes + 1L; // we refuse past the limit ourselves, with a 400 that says so
             k.AddServerHeader = false;
+            // Kestrel answers what it refuses itself with an empty body (no hook gives it one): let URLs up to
+            // this size reach the application, which refuses those over MaxUrlBytes with problem details
+            k.Limits.MaxRequestLineSize = Math.Max(k.Limits.MaxRequestLineSize, WireLimits.KestrelRequestLineBytes);
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownSeconds));
         builder.Services.AddSingleton(options);
+        builder.Services.AddMetrics();
         builder.Services.AddSingleton<ServiceMetrics>();
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter(ServiceMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Diagnostics", "System.Runtime")
+            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         builder.Services.AddSingleton<ModelHost>();
         builder.Services.AddHostedService<InitialLoad>();
         builder.Services.AddProblemDetails();
@@ -48,23 +55,12 @@ public static class LetterServer
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        var metrics = app.Services.GetRequiredService<ServiceMetrics>();
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             StatusCodeSelector = _ => StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePages();
-        app.Use(async (ctx, next) =>
-        {
-            long start = Stopwatch.GetTimestamp();
-            try { await next(ctx); }
-            finally
-            {
-                var endpoint = (ctx.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
-                int status = ctx.RequestAborted.IsCancellationRequested && !ctx.Response.HasStarted ? 499 : ctx.Response.StatusCode;
-                metrics.Request(endpoint, status, Stopwatch.GetElapsedTime(start).TotalSeconds);
-            }
-        });
+        app.Use(WireLimits.RefuseLongUrls(options));
         Map(app);
         return app;
     }
@@ -109,8 +105,7 @@ public static class LetterServer
             try { return Results.Ok(new Health("ready", Model: ServedModels.Info(m))); }
             finally { m.Release(); }
         }).Produces<Health>().Produces<Health>(503);
-        app.MapGet("/metrics", (ServiceMetrics metrics) => Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8", Encoding.UTF8))
-            .WithTags("operations").WithSummary("Prometheus metrics");
+        app.MapPrometheusScrapingEndpoint("/metrics").WithTags("operations").WithSummary("Prometheus metrics (OpenTelemetry's exporter)");
 
         app.MapPost("/admin/reload", (HttpContext ctx, ModelHost host) => Problems.Handle(ctx, host, () => AdminEndpoints.Reload(ctx, host)))
             .WithTags("admin").WithSummary("Load the run folder again and swap it in (no request fails)")

@@ -38,7 +38,7 @@ internal static partial class LookupEndpoints
         {
             var match = TokenPattern().Match(parts[i]);
             if (!match.Success)
-                throw new BadRequestException("identifier", text, $"'{parts[i]}' is not an identifier token such as <a_12> (give the tokens as <a_12><b_3>... or a_12,b_3,...)");
+                throw new BadRequestException("identifier", text, $"{Letter.IO.Quoted.Quote(parts[i])} is not an identifier token such as <a_12> (give the tokens as <a_12><b_3>... or a_12,b_3,...)");
             tokens[i] = $"<{match.Groups[1].Value}_{int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)}>";
         }
         var m = ServedModels.Current(host);

@@ -16,7 +16,7 @@ internal static class RecommendEndpoints
         {
             if (model.Run.Users is null) throw new BadRequestException(RequestParser.Path(prefix, "user"), q.User, model.Run.UsersUnavailable!);
             if (!model.Run.Users.TryGetValue(q.User, out history!))
-                throw new BadRequestException(RequestParser.Path(prefix, "user"), q.User, $"user '{q.User}' is not in the run's dataset");
+                throw new BadRequestException(RequestParser.Path(prefix, "user"), q.User, $"user {Letter.IO.Quoted.Quote(q.User)} is not in the run's dataset");
         }
         else
         {

@@ -21,6 +21,13 @@ internal static class RequestBody
             {
                 throw new BadRequestException("body", $"> {limit} bytes", $"the body is over the size limit of {limit} bytes");
             }
+            // a reset (IOException: Kestrel's ConnectionResetException), a close before the declared length
+            // (Kestrel: "Unexpected end of request content"), or the request aborted while we waited
+            catch (Exception e) when (e is IOException or OperationCanceledException
+                || (e is BadHttpRequestException && (ctx.RequestAborted.IsCancellationRequested || e.Message.Contains("Unexpected end", StringComparison.Ordinal))))
+            {
+                throw new ClientGoneException($"while sending its body ({buffer.Length} bytes read)", e);
+            }
             if (n == 0) break;
             buffer.Write(chunk, 0, n);
             if (buffer.Length > limit) throw new BadRequestException("body", $"> {limit} bytes", $"the body is over the size limit of {limit} bytes");

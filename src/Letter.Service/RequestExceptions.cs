@@ -6,6 +6,8 @@ public class RequestException(int status, string field, string? value, string de
     public int Status { get; } = status;
     public string Field { get; } = field;
     public string? Value { get; } = value;
+    /// <summary>Field and value are already escaped for display (they held bytes that are not text); otherwise they are escaped when shown.</summary>
+    public bool Escaped { get; init; }
 }
 
 public sealed class BadRequestException(string field, string? value, string detail) : RequestException(400, field, value, detail);
@@ -13,3 +15,6 @@ public sealed class BadRequestException(string field, string? value, string deta
 public sealed class ConflictException(string field, string? value, string detail) : RequestException(409, field, value, detail);
 
 public sealed class ServiceUnavailableException(string detail) : Exception(detail);
+
+/// <summary>The client closed the connection or reset it before its request was read or answered: nobody to answer.</summary>
+public sealed class ClientGoneException(string detail, Exception? inner = null) : Exception(detail, inner);

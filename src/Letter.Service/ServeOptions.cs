@@ -12,6 +12,8 @@ public sealed record ServeOptions
     public int Threads { get; init; } = 2;
     public bool Bf16 { get; init; }
     public int MaxBodyBytes { get; init; } = 1 << 20;
+    /// <summary>Longest request target (path and query) answered; longer ones get a 414 with problem details.</summary>
+    public int MaxUrlBytes { get; init; } = 8 * 1024;
     public int MaxK { get; init; } = 100;
     public int MaxBeam { get; init; } = 200;
     public int MaxBatchRequests { get; init; } = 256;
