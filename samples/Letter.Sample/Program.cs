@@ -8,9 +8,9 @@
 using Letter.Common;
 using Letter.Data;
 using Letter.Data.Synthetic;
-using Letter.Decoding;
+using Letter.Generation;
 using Letter.Embeddings;
-using Letter.Recommender;
+using Letter.Models.Tiger;
 using Letter.Tokenization;
 
 // The host, not the library, decides process-wide settings: libtorch's threads and kernels.

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Letter.Decoding;
+using Letter.Generation;
 
 namespace Letter.Service;
 

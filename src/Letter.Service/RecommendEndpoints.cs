@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Letter.Decoding;
+using Letter.Generation;
 using Microsoft.AspNetCore.Http;
 
 namespace Letter.Service;

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Letter.Data;
-using Letter.Decoding;
+using Letter.Generation;
 using Letter.IO;
-using Letter.Recommender;
+using Letter.Models.Tiger;
 using Letter.Tokenization;
 
 namespace Letter.Service;

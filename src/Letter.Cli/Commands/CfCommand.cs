@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
-using Letter.Collaborative;
+using Letter.Models.SasRec;
 using Letter.Data;
 using Letter.IO;
 
 using Letter.Cli.Progress;
 
 using Letter.Common;
+using Letter.Formats;
 
 namespace Letter.Cli.Commands;
 

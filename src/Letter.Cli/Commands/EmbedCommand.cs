@@ -3,6 +3,7 @@ using Letter.Data;
 using Letter.Embeddings;
 
 using Letter.Cli.Progress;
+using Letter.Formats;
 
 namespace Letter.Cli.Commands;
 
@@ -61,7 +62,7 @@ public static class EmbedCommand
                 (result.EmptyTexts > 0 ? $"; {result.EmptyTexts} items have no text (embedded as the empty string)" : ""));
             if (parse.GetValue(compare) is { } reference)
             {
-                var expected = IO.NpyFile.Read(reference).RequireRows(result.Embeddings.Rows, reference, "the reference");
+                var expected = Formats.NpyFile.Read(reference).RequireRows(result.Embeddings.Rows, reference, "the reference");
                 if (expected.Cols != result.Embeddings.Cols)
                     throw new IO.LetterDataException(reference, null, $"has {expected.Cols} columns, the embeddings have {result.Embeddings.Cols}");
                 parse.InvocationConfiguration.Output.WriteLine($"against {reference}: {RowCosine.Compare(result.Embeddings, expected)}");

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using Letter.Data;
 using Letter.Evaluation;
-using Letter.Recommender;
-using Letter.Recommender.Llm;
+using Letter.Models.Tiger;
+using Letter.Models.LcRec;
 
 using Letter.Cli.Progress;
 

@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Letter.Data;
-using Letter.Decoding;
-using Letter.Recommender;
-using Letter.Recommender.Llm;
+using Letter.Generation;
+using Letter.Models.Tiger;
+using Letter.Models.LcRec;
 
 using Letter.Common;
 

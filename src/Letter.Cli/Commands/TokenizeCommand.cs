@@ -8,6 +8,7 @@ using Letter.Tokenization;
 using Letter.Cli.Progress;
 
 using Letter.Common;
+using Letter.Formats;
 
 namespace Letter.Cli.Commands;
 

@@ -1,11 +1,12 @@
 using System.CommandLine;
 using Letter.Data;
-using Letter.Recommender;
-using Letter.Recommender.Llm;
+using Letter.Models.Tiger;
+using Letter.Models.LcRec;
 
 using Letter.Cli.Progress;
 
 using Letter.Common;
+using Letter.Formats;
 
 namespace Letter.Cli.Commands;
 

@@ -1,3 +1,4 @@
+using Letter.Formats;
 namespace Letter.Data;
 
 public sealed record SequenceLengths(int Min, double Median, double Mean, int Max);
@@ -21,7 +22,7 @@ public sealed record EmbeddingFileInfo(string File, int Rows, int Cols)
     public static IReadOnlyList<EmbeddingFileInfo> CheckAll(LetterDataset data) =>
         Directory.GetFiles(data.Folder.Directory, "*.npy").Order(StringComparer.Ordinal).Select(path =>
         {
-            var m = IO.NpyFile.Read(path).RequireRows(data.ItemCount, path, "an item embedding file");
+            var m = Formats.NpyFile.Read(path).RequireRows(data.ItemCount, path, "an item embedding file");
             return new EmbeddingFileInfo(Path.GetFileName(path), m.Rows, m.Cols);
         }).ToList();
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Letter.Data;
+using Letter.Formats;
 using Letter.IO;
 using Letter.Progress;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Letter.Common;
 using Letter.Data;
-using Letter.Decoding;
+using Letter.Generation;
 using Letter.IO;
 using Letter.Progress;
 

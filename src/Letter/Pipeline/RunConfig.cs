@@ -1,6 +1,6 @@
-using Letter.Collaborative;
+using Letter.Models.SasRec;
 using Letter.Embeddings;
-using Letter.Recommender;
+using Letter.Models.Tiger;
 using Letter.Tokenization;
 
 namespace Letter.Pipeline;
@@ -47,7 +47,7 @@ public sealed record RunConfig
     public RecommenderKind Recommender { get; init; } = RecommenderKind.Tiger;
     /// <summary>LC-Rec's base language model: a Hugging Face folder or a GGUF file (needed with recommender lc-rec).</summary>
     public string? BaseModel { get; init; }
-    public Letter.Recommender.Llm.LcRecConfig LcRec { get; init; } = new();
+    public Letter.Models.LcRec.LcRecConfig LcRec { get; init; } = new();
 
     /// <summary>Settings sized for 2 cores on the built-in dataset: the demo's configuration.</summary>
     public static RunConfig Demo(string dataDir, string outDir, int seed) => new()

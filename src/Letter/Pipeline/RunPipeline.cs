@@ -1,14 +1,15 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Letter.Collaborative;
+using Letter.Models.SasRec;
 using Letter.Common;
 using Letter.Data;
 using Letter.Embeddings;
 using Letter.Evaluation;
+using Letter.Formats;
 using Letter.IO;
 using Letter.Progress;
-using Letter.Recommender;
-using Letter.Recommender.Llm;
+using Letter.Models.Tiger;
+using Letter.Models.LcRec;
 using Letter.Tokenization;
 
 namespace Letter.Pipeline;

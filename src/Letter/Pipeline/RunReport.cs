@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Letter.Data;
 using Letter.IO;
-using Letter.Recommender;
+using Letter.Models.Tiger;
 using Letter.Tokenization;
 using static Letter.Reporting.ReportDocument;
 
@@ -120,7 +120,7 @@ public static class RunReport
     {
         var run = new TigerRunFolder(dir);
         if (!File.Exists(run.CurveFile)) return;
-        var curve = LetterJson.Deserialize<List<Recommender.EpochRecord>>(File.ReadAllText(run.CurveFile))!;
+        var curve = LetterJson.Deserialize<List<Models.Tiger.EpochRecord>>(File.ReadAllText(run.CurveFile))!;
         if (curve.Count == 0) return;
         doc.Add(new Heading($"Recommender training ({stage})"));
         double[] x = curve.Select(e => (double)e.Epoch).ToArray();

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Letter.Common;
-using Letter.Recommender;
+using Letter.Models.Tiger;
 
 namespace Letter.Pipeline;
 

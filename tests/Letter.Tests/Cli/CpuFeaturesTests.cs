@@ -1,10 +1,11 @@
 using Letter.Cli;
 using Letter.Common;
 using Letter.Data;
+using Letter.Formats;
 using Letter.IO;
 using Letter.Progress;
-using Letter.Recommender;
-using Letter.Tests.Recommender;
+using Letter.Models.Tiger;
+using Letter.Tests.Models.Tiger;
 using Letter.Tests.Tokenization;
 
 namespace Letter.Tests.Cli;

@@ -1,3 +1,4 @@
+using Letter.Formats;
 using Letter.IO;
 
 namespace Letter.Tests.Cli;

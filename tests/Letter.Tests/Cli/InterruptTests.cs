@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using Letter.Tests.Recommender;
+using Letter.Tests.Models.Tiger;
 
 namespace Letter.Tests.Cli;
 

@@ -1,7 +1,8 @@
 using Letter.Data;
+using Letter.Formats;
 using Letter.IO;
-using Letter.Recommender;
-using Letter.Tests.Recommender;
+using Letter.Models.Tiger;
+using Letter.Tests.Models.Tiger;
 
 namespace Letter.Tests.Cli;
 

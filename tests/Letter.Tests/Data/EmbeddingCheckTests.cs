@@ -1,3 +1,4 @@
+using Letter.Formats;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Letter.Data;
 using Letter.Embeddings;
+using Letter.Formats;
 using Letter.IO;
 
 namespace Letter.Tests.Embeddings;

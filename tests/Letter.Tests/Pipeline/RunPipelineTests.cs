@@ -1,7 +1,8 @@
 using Letter.Data;
+using Letter.Formats;
 using Letter.IO;
 using Letter.Pipeline;
-using Letter.Recommender;
+using Letter.Models.Tiger;
 using Letter.Tokenization;
 
 namespace Letter.Tests.Pipeline;

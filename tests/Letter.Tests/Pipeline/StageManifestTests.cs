@@ -1,7 +1,7 @@
-using Letter.Collaborative;
+using Letter.Models.SasRec;
 using Letter.Embeddings;
 using Letter.Pipeline;
-using Letter.Recommender;
+using Letter.Models.Tiger;
 using Letter.Tokenization;
 
 namespace Letter.Tests.Pipeline;

@@ -2,6 +2,7 @@ using Letter.Cli;
 using Letter.Data;
 using Letter.IO;
 using Letter.Cli.Progress;
+using Letter.Formats;
 using Letter.Tokenization;
 
 namespace Letter.Tests.Tokenization;

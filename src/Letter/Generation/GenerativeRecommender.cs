@@ -1,0 +1,138 @@
+using static TorchSharp.torch;
+
+namespace Letter.Generation;
+
+/// <summary>One recommended identifier: the items that share it (most popular in training first), its tokens, its log-probability.</summary>
+public sealed record Recommendation(int[] Items, string[] Identifier, float Score);
+
+/// <summary>What one <see cref="GenerativeRecommender.Recommend"/> call may return and how wide it searches.</summary>
+/// <param name="Beam">beams to search (default: the recommender's, and never fewer than k)</param>
+/// <param name="ExcludeHistory">refuse the items of the history itself</param>
+/// <param name="Exclude">further items to refuse</param>
+/// <param name="Candidates">when given, only these items may be returned</param>
+public sealed record RecommendOptions(int? Beam = null, bool ExcludeHistory = false, IReadOnlyCollection<int>? Exclude = null,
+    IReadOnlyCollection<int>? Candidates = null);
+
+/// <summary>
+/// A generator and its identifier catalogue, ready to decode: batched constrained beam search over
+/// many histories (evaluation) and top-k items for one history (recommend, a service).
+/// </summary>
+/// <remarks>
+/// Thread-safe: <see cref="Decode"/> and <see cref="Recommend"/> may be called from several threads;
+/// decodings run one at a time (each uses the process's torch threads), so concurrent callers queue.
+/// Set <see cref="Beam"/> and <see cref="DecodeTemperature"/> before sharing the instance.
+/// </remarks>
+public sealed class GenerativeRecommender : IDisposable
+{
+    private readonly object _decoding = new();
+    private readonly IDisposable? _owned;
+    private double _decodeTemperature = 1.0;
+
+    /// <param name="owned">disposed with the recommender (the generator's model), or null</param>
+    public GenerativeRecommender(IIdentifierGenerator generator, IdentifierCatalog catalog, IDisposable? owned = null)
+    {
+        if (generator.VocabularySize != catalog.Trie.VocabularySize)
+            throw new ArgumentException($"the generator has {generator.VocabularySize} tokens, the catalogue's trie {catalog.Trie.VocabularySize}");
+        Generator = generator;
+        Catalog = catalog;
+        _owned = owned;
+    }
+
+    public IIdentifierGenerator Generator { get; }
+    public IdentifierCatalog Catalog { get; }
+
+    /// <summary>Beams searched per history (the paper's 20).</summary>
+    public int Beam { get; set; } = 20;
+
+    /// <summary>
+    /// Beam scores are log-softmax of logits / this (1, the default: raw logits, as the original's
+    /// Hugging Face decoding; the run's tau: the distribution its ranking-guided loss trained).
+    /// </summary>
+    public double DecodeTemperature
+    {
+        get => _decodeTemperature;
+        set => _decodeTemperature = ConstrainedBeamSearch.CheckTemperature(value);
+    }
+
+    public Precision Precision => Generator.Precision;
+
+    /// <summary>A history cut to the generator's window (its most recent items).</summary>
+    public int[] Window(int[] history) => history.Length > Generator.MaxHistory ? history[^Generator.MaxHistory..] : history;
+
+    /// <summary>The best identifiers for one history (oldest item first), at most <paramref name="k"/>, their items filtered as asked.</summary>
+    public IReadOnlyList<Recommendation> Recommend(int[] history, int k, RecommendOptions? options = null)
+    {
+        options ??= new RecommendOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        CheckItems(history, nameof(history));
+        if (history.Length == 0) throw new ArgumentException("the history is empty", nameof(history));
+        if (options.Exclude is not null) CheckItems(options.Exclude, nameof(options.Exclude));
+        if (options.Candidates is not null) CheckItems(options.Candidates, nameof(options.Candidates));
+        var filter = FilterFor(history, options);
+        int beam = Math.Max(options.Beam ?? Beam, k);
+        var beams = Decode([history], beam, filters: filter is null ? null : [filter])[0];
+        return beams.Take(k).Select(b => new Recommendation(
+            Catalog.ItemsOf(b).Where(i => filter?.Allows(i) ?? true).ToArray(), Catalog.IdentifierOf(b), b.Score)).ToList();
+    }
+
+    private static ItemFilter? FilterFor(int[] history, RecommendOptions options)
+    {
+        IEnumerable<int> exclude = options.Exclude ?? [];
+        if (options.ExcludeHistory) exclude = exclude.Concat(history);
+        var filter = new ItemFilter(exclude.ToHashSet(), options.Candidates?.ToHashSet());
+        return filter.IsEmpty ? null : filter;
+    }
+
+    private void CheckItems(IEnumerable<int> items, string what)
+    {
+        foreach (var item in items)
+            if (item < 0 || item >= Catalog.ItemCount)
+                throw new ArgumentOutOfRangeException(what, $"item {item} is not in the catalogue ({Catalog.ItemCount} items)");
+    }
+
+    /// <summary>Decodes many histories (each cut to the generator's window, grouped by input length, <paramref name="batchUsers"/> at a time), in input order.</summary>
+    /// <param name="progress">reports the histories decoded so far, batch by batch</param>
+    /// <param name="targets">each history's target item, to follow through the search, or null</param>
+    /// <param name="targetKept">with <paramref name="targets"/>: filled per history with whether the target's
+    /// first k tokens were still among the beams after step k (k = 1 .. levels + 1)</param>
+    /// <param name="filters">per history, the items it may return (null entries: any), or null</param>
+    public List<Beam[]> Decode(IReadOnlyList<int[]> histories, int? beam = null, int batchUsers = 64, IProgress<int>? progress = null,
+        CancellationToken cancel = default, IReadOnlyList<int>? targets = null, bool[][]? targetKept = null, IReadOnlyList<ItemFilter?>? filters = null)
+    {
+        if ((targets is null) != (targetKept is null) || (targets is not null && (targets.Count != histories.Count || targetKept!.Length != histories.Count)))
+            throw new ArgumentException("targets and targetKept go together, one per history");
+        if (filters is not null && filters.Count != histories.Count) throw new ArgumentException("filters go one per history");
+        var windows = histories.Select(Window).ToList();
+        var lengths = windows.Select(h => Generator.InputLength(h)).ToList();
+        var live = filters?.Select(f => f is null ? null : new NodeLiveness(Catalog, f)).ToList();
+        var result = new Beam[histories.Count][];
+        int done = 0;
+        lock (_decoding)
+        {
+            foreach (var batch in LengthGroups.Sequential(lengths, batchUsers))
+            {
+                cancel.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                var batchTargets = targets is null ? null
+                    : tensor(batch.SelectMany(i => Catalog.TokensOfItem(targets[i])).Select(t => (long)t).ToArray()).view(batch.Length, Catalog.Steps);
+                var batchKept = targets is null ? null : new bool[batch.Length][];
+                var batchLive = live is null ? null : batch.Select(i => live[i]).ToList();
+                using var state = Generator.Start(batch.Select(i => windows[i]).ToList());
+                var beams = ConstrainedBeamSearch.Search(state, Catalog.Trie, batch.Length, beam ?? Beam, Catalog.Steps, DecodeTemperature,
+                    batchTargets, batchKept, batchLive);
+                for (int i = 0; i < batch.Length; i++) result[batch[i]] = beams[i];
+                if (batchKept is not null) for (int i = 0; i < batch.Length; i++) targetKept![batch[i]] = batchKept[i];
+                done += batch.Length;
+                progress?.Report(done);
+            }
+        }
+        return result.ToList();
+    }
+
+    public void Dispose()
+    {
+        Catalog.Dispose();
+        _owned?.Dispose();
+    }
+}

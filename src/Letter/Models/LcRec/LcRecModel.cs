@@ -1,0 +1,73 @@
+using Letter.Data;
+using static TorchSharp.torch;
+
+namespace Letter.Models.LcRec;
+
+/// <summary>
+/// A language model prepared for LC-Rec: the base model with one new token per identifier code (the
+/// embedding and head widened, new rows from <see cref="IdentifierTokens.NewRows"/>), its tokenizer
+/// knowing those tokens, and the item index that spells items with them.
+/// </summary>
+public sealed class LcRecModel : IDisposable
+{
+    private readonly Dictionary<string, int[]> _promptCache = new(StringComparer.Ordinal);
+
+    private LcRecModel(LlamaForCausalLM model, LlmTokenizer tokenizer, ItemIndex index, int baseRows)
+    {
+        Model = model;
+        Tokenizer = tokenizer;
+        Index = index;
+        BaseRows = baseRows;
+        var sizes = index.CodebookSizes();
+        CodeTokens = Enumerable.Range(0, index.Levels).Select(l => Enumerable.Range(0, sizes[l]).Select(c => tokenizer.TokenId(index.Token(l, c))).ToArray()).ToArray();
+    }
+
+    public LlamaForCausalLM Model { get; }
+    public LlmTokenizer Tokenizer { get; }
+    public ItemIndex Index { get; }
+    /// <summary>Embedding rows of the base model; rows from here on are the identifier tokens (and any padding).</summary>
+    public int BaseRows { get; }
+    /// <summary>[level][code] -> token id.</summary>
+    public int[][] CodeTokens { get; }
+
+    /// <summary>Builds the model from a base checkpoint; new rows are seeded by <paramref name="seed"/>.</summary>
+    public static LcRecModel Create(LlmCheckpoint checkpoint, ItemIndex index, long seed)
+    {
+        var tokenizer = checkpoint.Tokenizer ?? throw new Letter.IO.LetterDataException(checkpoint.Source, null, "has no tokenizer (tokenizer.json)");
+        int baseRows = (int)checkpoint.Tensors["model.embed_tokens.weight"].shape[0];
+        if (tokenizer.Count > tokenizer.BaseCount)
+            throw new ArgumentException("the checkpoint's tokenizer already holds added tokens: load the checkpoint afresh");
+        tokenizer.AddTokens(IdentifierTokens.For(index));
+        // new tokens take ids after the tokenizer's (as Hugging Face's add_tokens); rows already beyond it (padding) stay
+        int vocab = Math.Max(baseRows, tokenizer.Count);
+        var config = checkpoint.Config with { VocabSize = vocab };
+        var model = new LlamaForCausalLM(config);
+        long rowSeed = seed;
+        LlmCheckpoint.LoadInto(model, checkpoint.Tensors, checkpoint.Source, (existing, count) => IdentifierTokens.NewRows(existing, count, rowSeed++));
+        return new LcRecModel(model, tokenizer, index, baseRows);
+    }
+
+    /// <summary>BOS and the prompt of a history (cached by history).</summary>
+    public int[] PromptTokens(ReadOnlySpan<int> history)
+    {
+        var key = string.Join(',', history.ToArray());
+        if (!_promptCache.TryGetValue(key, out var ids))
+        {
+            ids = [Tokenizer.Bos, .. Tokenizer.Encode(LcRecPrompt.Format(Index, history))];
+            if (_promptCache.Count < 1_000_000) _promptCache[key] = ids;
+        }
+        return ids;
+    }
+
+    /// <summary>An item's response tokens: its code tokens, then EOS.</summary>
+    public int[] ResponseTokens(int item)
+    {
+        var codes = Index.Codes[item];
+        var r = new int[codes.Length + 1];
+        for (int l = 0; l < codes.Length; l++) r[l] = CodeTokens[l][codes[l]];
+        r[^1] = Tokenizer.Eos;
+        return r;
+    }
+
+    public void Dispose() => Model.Dispose();
+}

@@ -1,0 +1,27 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Letter.Models.Tiger;
+
+/// <summary>T5's layer norm: scale only, no mean subtraction, no bias; the variance in fp32.</summary>
+internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+    private readonly TorchSharp.Modules.Parameter weight;
+    private readonly double _eps;
+
+    public RmsNorm(int dim, double eps) : base(nameof(RmsNorm))
+    {
+        weight = nn.Parameter(ones(dim));
+        _eps = eps;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var xf = x.dtype == ScalarType.Float32 ? x : x.to_type(ScalarType.Float32);
+        var variance = xf.square().mean([-1L], keepdim: true);
+        var normed = (xf * rsqrt(variance + _eps)).to_type(x.dtype);
+        return (weight.to_type(x.dtype) * normed).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,58 @@
+using Letter.Data;
+using Letter.Generation;
+using Letter.IO;
+
+namespace Letter.Models.Tiger;
+
+/// <summary>Which checkpoint of a run to load.</summary>
+public enum CheckpointChoice
+{
+    /// <summary>The chosen epoch (best.ckpt; the last one when the run has no best yet).</summary>
+    Best,
+    Last,
+}
+
+public static class CheckpointChoiceNames
+{
+    /// <summary>"best" or "last", as metrics files and file names spell the choice.</summary>
+    public static string Name(this CheckpointChoice choice) => choice == CheckpointChoice.Last ? "last" : "best";
+}
+
+/// <summary>TIGER models and run folders as <see cref="GenerativeRecommender"/>s.</summary>
+public static class TigerRecommender
+{
+    /// <summary>A recommender over a model in memory (training, tests); it does not own the model.</summary>
+    public static GenerativeRecommender Create(TigerModel model, ItemIndex index, int[] popularity, int beam = 20, bool ownsModel = false)
+    {
+        var generator = new TigerGenerator(model, index);
+        model.eval();
+        return new GenerativeRecommender(generator, new IdentifierCatalog(index, popularity, generator), ownsModel ? model : null) { Beam = beam };
+    }
+
+    /// <summary>
+    /// Loads a run's checkpoint from the run folder alone (config, index copy, item popularity, checkpoint);
+    /// runs made before the folder kept its popularity count it again from their dataset.
+    /// </summary>
+    public static GenerativeRecommender Load(string runDirectory, CheckpointChoice checkpoint = CheckpointChoice.Best)
+    {
+        var run = new TigerRunFolder(runDirectory);
+        var info = run.ReadInfo();
+        var index = run.ReadIndex();
+        var popularity = run.ReadPopularity(info);
+        var model = new TigerModel(info.Config, info.VocabularySize);
+        try
+        {
+            TigerCheckpoint.Load(run.CheckpointFile(checkpoint), model);
+            return Create(model, index, popularity, info.Config.Beam, ownsModel: true);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The TIGER generator behind a recommender made here.</summary>
+    public static TigerGenerator Tiger(this GenerativeRecommender recommender) =>
+        recommender.Generator as TigerGenerator ?? throw new ArgumentException("not a TIGER recommender");
+}
