@@ -19,7 +19,7 @@ internal static class Problems
         try { return await handler(); }
         catch (RequestException e)
         {
-            host.Metrics.Refused(e.Status == 400 ? "bad_request" : e.Status == 409 ? "conflict" : e.Status == 404 ? "not_found" : $"status_{e.Status}");
+            if (!e.Counted) host.Metrics.Refused(e.Status == 400 ? "bad_request" : e.Status == 409 ? "conflict" : e.Status == 404 ? "not_found" : $"status_{e.Status}");
             return Problem(e);
         }
         catch (ServiceUnavailableException e)

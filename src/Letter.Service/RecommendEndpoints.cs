@@ -9,7 +9,7 @@ namespace Letter.Service;
 internal static class RecommendEndpoints
 {
     /// <summary>A checked query as a decoding on <paramref name="model"/> (the job holds its own reference to the model).</summary>
-    internal static (DecodeJob Job, ItemFilter? Filter, int K) Prepare(ServedModel model, RecommendQuery q, string prefix, CancellationToken cancel)
+    internal static (DecodeJob Job, ItemFilter? Filter, int K) Prepare(ServedModel model, RecommendQuery q, string prefix, CancellationToken cancel, object request)
     {
         int[] history;
         if (q.User is not null)
@@ -35,7 +35,22 @@ internal static class RecommendEndpoints
         var used = filter.Exclude is null && filter.Only is null ? null : filter;
         int beam = Math.Min(Math.Max(q.Beam ?? model.Recommender.Beam, q.K), model.Catalog.IdentifierCount);
         if (!model.TryAcquire()) throw new InvalidOperationException("the model was released while in use");
-        return (new DecodeJob(model, history, beam, used, cancel), used, q.K);
+        return (new DecodeJob(model, history, beam, used, cancel, request), used, q.K);
+    }
+
+    /// <summary>
+    /// The cost limit: a request's beams in all (histories x beam) bound its decoding work and memory. Above
+    /// the limit the request is refused as a whole, before anything is decoded.
+    /// </summary>
+    internal static void CheckCost(ModelHost host, IReadOnlyList<DecodeJob> jobs)
+    {
+        long beams = jobs.Sum(j => (long)j.Beam);
+        int limit = host.Options.MaxRequestBeams;
+        if (beams <= limit) return;
+        host.Metrics.Refused("cost_limit");
+        throw new BadRequestException("requests", $"{jobs.Count} histories, {beams} beams",
+            $"the batch asks for {beams} beams in all ({jobs.Count} histories at their beam, never fewer than k), over the limit of {limit} per request " +
+            $"(--max-request-beams): send it in smaller batches or with a smaller beam") { Counted = true };
     }
 
     internal static void CheckItems(ServedModel model, int[] items, string field)
@@ -77,7 +92,7 @@ internal static class RecommendEndpoints
         var model = ServedModels.Current(host);
         try
         {
-            var (job, filter, k) = Prepare(model, q, "", ctx.RequestAborted);
+            var (job, filter, k) = Prepare(model, q, "", ctx.RequestAborted, ctx);
             Enqueue(host, [job], arriving);
             var beams = await job.Done.Task.WaitAsync(ctx.RequestAborted);
             return Results.Ok(new RecommendResponse(ItemsOf(model, beams, filter, k), ServedModels.Info(model), ServedModels.Ms(start)));
@@ -113,7 +128,8 @@ internal static class RecommendEndpoints
         {
             try
             {
-                for (int i = 0; i < queries.Count; i++) prepared.Add(Prepare(model, queries[i], $"requests[{i}]", ctx.RequestAborted));
+                for (int i = 0; i < queries.Count; i++) prepared.Add(Prepare(model, queries[i], $"requests[{i}]", ctx.RequestAborted, ctx));
+                CheckCost(host, prepared.Select(p => p.Job).ToList());
             }
             catch
             {

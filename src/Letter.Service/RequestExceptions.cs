@@ -8,6 +8,8 @@ public class RequestException(int status, string field, string? value, string de
     public string? Value { get; } = value;
     /// <summary>Field and value are already escaped for display (they held bytes that are not text); otherwise they are escaped when shown.</summary>
     public bool Escaped { get; init; }
+    /// <summary>Already counted under its own reason in the refusal metric.</summary>
+    public bool Counted { get; init; }
 }
 
 public sealed class BadRequestException(string field, string? value, string detail) : RequestException(400, field, value, detail);

@@ -130,3 +130,49 @@ public class HostileRequestTests(ServedRuns runs)
         Assert.Equal(HttpStatusCode.OK, (await s.Post("/v1/recommend", """{"history": [1]}""")).StatusCode);
     }
 }
+
+/// <summary>Bounded work per request: the cost limit, and a large batch decoded in parts with other requests between them.</summary>
+[Collection("served runs")]
+public class BoundedWorkTests(ServedRuns runs)
+{
+    private static string Json(object o) => JsonSerializer.Serialize(o);
+
+    [Fact]
+    public async Task A_batch_over_the_beam_limit_is_refused_whole_with_the_reason()
+    {
+        // the tiny run's beams are capped at its identifiers (24): 5 histories x beam 20 = 100 beams
+        await using var s = await TestServing.Start(runs.Run, o => o with { MaxRequestBeams = 99 });
+        var body = Json(new { requests = Enumerable.Range(0, 5).Select(i => new { history = new[] { i + 1 }, beam = 20 }) });
+        var response = await s.Post("/v1/recommend:batch", body);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var p = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("requests", p.GetProperty("field").GetString());
+        Assert.Equal("5 histories, 100 beams", p.GetProperty("value").GetString());
+        Assert.Contains("over the limit of 99 per request", p.GetProperty("detail").GetString());
+        Assert.Equal(0, s.Host.Metrics.DecodedHistories); // nothing was decoded for it
+        Assert.Contains("reason=\"cost_limit\"} 1", await s.Client.GetStringAsync("/metrics"));
+        // at the limit it is served
+        var ok = await s.Post("/v1/recommend:batch", Json(new { requests = Enumerable.Range(0, 4).Select(i => new { history = new[] { i + 1 }, beam = 20 }) }));
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_small_request_sent_during_a_large_batch_is_decoded_in_its_first_part()
+    {
+        await using var s = await TestServing.Start(runs.Run, o => o with { MaxBatch = 2, MaxWaitMs = 0 });
+        s.Host.Queue.Pause();
+        var large = s.Post("/v1/recommend:batch", Json(new { requests = Enumerable.Range(0, 100).Select(i => new { history = new[] { i % 24 }, k = 3 }) }));
+        for (int i = 0; i < 400 && s.Host.Queue.Length < 100; i++) await Task.Delay(25);
+        var small = s.Post("/v1/recommend", Json(new { history = new[] { 5, 6 }, k = 3 }));
+        for (int i = 0; i < 400 && s.Host.Queue.Length < 101; i++) await Task.Delay(25);
+        Assert.Equal(101, s.Host.Queue.Length);
+        long before = s.Host.Metrics.DecodedHistories;
+        s.Host.Queue.Resume();
+        Assert.Equal(HttpStatusCode.OK, (await small).StatusCode);
+        long decodedWhenSmallWasDone = s.Host.Metrics.DecodedHistories - before;
+        // two histories per call: the small request's went in the first call, beside one of the large batch
+        Assert.True(decodedWhenSmallWasDone < 50, $"{decodedWhenSmallWasDone} histories decoded before the small request was answered");
+        Assert.Equal(HttpStatusCode.OK, (await large).StatusCode);
+        Assert.Equal(before + 101, s.Host.Metrics.DecodedHistories);
+    }
+}
