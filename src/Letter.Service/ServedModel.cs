@@ -4,6 +4,7 @@ using Letter.Data;
 using Letter.Generation;
 using Letter.IO;
 using Letter.Models.Tiger;
+using Letter.Runs;
 using Letter.Tokenization;
 
 namespace Letter.Service;

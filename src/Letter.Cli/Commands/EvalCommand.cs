@@ -7,10 +7,12 @@ using Letter.Models.LcRec;
 using Letter.Cli.Progress;
 
 using Letter.Common;
+using Letter.Kinds;
+using Letter.Runs;
 
 namespace Letter.Cli.Commands;
 
-/// <summary><c>letter eval RUN [--split test]</c>: full-ranking evaluation of a trained TIGER run.</summary>
+/// <summary><c>letter eval RUN [--split test]</c>: full-ranking evaluation of a trained run of any kind.</summary>
 public static class EvalCommand
 {
     public static Command Build()
@@ -45,13 +47,10 @@ public static class EvalCommand
                 c == "best" ? CheckpointChoice.Best : CheckpointChoice.Last, HostCpu.Bf16(parse.GetValue(bf16), "eval", parse.InvocationConfiguration.Error), parse.GetValue(batchUsers),
                 DecodeTemperature: parse.GetValue(decodeTemperature));
             var runDir = parse.GetValue(run)!;
-            bool lcRec = LcRecRunFolder.IsLcRecRun(runDir);
-            if (lcRec)
-                LetterRuntime.Apply(new RuntimeOptions(new LcRecRunFolder(runDir).ReadInfo().Config.Threads, Fp32Products: !options.Bf16));
-            else if (new TigerRunFolder(runDir).Exists)
-                LetterRuntime.Apply(new RuntimeOptions(new TigerRunFolder(runDir).ReadInfo().Config.Threads, Fp32Products: !options.Bf16));
-            var e = lcRec ? LcRecRunEvaluation.Evaluate(runDir, options, ConsoleProgress.Instance, cancel)
-                : TigerRunEvaluation.Evaluate(runDir, options, ConsoleProgress.Instance, cancel);
+            // the run's threads; a folder that holds no run is refused by the evaluation itself
+            if (Directory.Exists(runDir) && TryInspect(runDir) is { } found)
+                LetterRuntime.Apply(new RuntimeOptions(found.Kind.ReadConfig(found.Folder).Threads, Fp32Products: !options.Bf16));
+            var e = RunEvaluation.Evaluate(runDir, options, ConsoleProgress.Instance, cancel);
             var output = parse.InvocationConfiguration.Output;
             output.WriteLine($"{e.Split.Name()}: {e.Users} users, beam {e.Beam}, {e.Precision.Name()}"
                 + (e.DecodeTemperature != 1.0 ? $", decoding temperature {e.DecodeTemperature}" : "") + $", {e.Seconds:F1} s ({e.UsersPerSecond:F0} users/s)");
@@ -72,5 +71,11 @@ public static class EvalCommand
             return Task.FromResult(0);
         });
         return cmd;
+    }
+
+    private static (Letter.Runs.RunFolder Folder, Letter.Runs.RunRecord Record, Letter.Training.RecommenderKind Kind)? TryInspect(string path)
+    {
+        try { return OpenedRun.Inspect(path); }
+        catch (IO.LetterDataException) { return null; }
     }
 }

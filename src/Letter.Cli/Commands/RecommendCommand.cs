@@ -8,6 +8,7 @@ using Letter.Models.Tiger;
 using Letter.Models.LcRec;
 
 using Letter.Common;
+using Letter.Kinds;
 
 namespace Letter.Cli.Commands;
 
@@ -16,7 +17,7 @@ public static class RecommendCommand
 {
     public static Command Build()
     {
-        var run = new Argument<string>("RUN") { Description = "A run folder of 'letter run' / 'letter demo' (its tiger/ model is used) or of 'letter train'" };
+        var run = new Argument<string>("RUN") { Description = "A run folder of 'letter run' / 'letter demo' (its model folder is used, whatever the kind) or of 'letter train'" };
         var user = new Option<string?>("--user") { Description = "User id from the dataset (the original id when the dataset has id maps, as 'letter import' writes): recommend what comes after all of their items (reads the run's dataset)" };
         var history = new Option<string?>("--history") { Description = "Comma-separated item ids, oldest first (original ids when the dataset has id maps)" };
         var k = new Option<int>("--k") { Description = "Number of items", DefaultValueFactory = _ => 10 };
@@ -33,12 +34,9 @@ public static class RecommendCommand
             int top = parse.GetValue(k);
             if (top is < 1 or > 100) throw new UsageException("--k must be between 1 and 100");
             if (parse.GetValue(beam) is < 1 or > 1000) throw new UsageException("--beam must be between 1 and 1000");
-            var folder = new TigerRunFolder(TigerRunDirectory(parse.GetValue(run)!));
-            bool lcRec = LcRecRunFolder.IsLcRecRun(folder.Directory);
-            var lcRecInfo = lcRec ? new LcRecRunFolder(folder.Directory).ReadInfo() : null;
-            var info = lcRec ? null : folder.ReadInfo();
-            string datasetDirectory = lcRecInfo?.DatasetDirectory ?? info!.DatasetDirectory;
-            int itemCount = lcRecInfo?.ItemCount ?? info!.ItemCount;
+            var (folder, record, kind) = OpenedRun.Inspect(parse.GetValue(run)!);
+            string datasetDirectory = record.DatasetDirectory;
+            int itemCount = record.ItemCount;
             var titles = folder.ReadTitles();
             // the dataset is needed only for --user and for original ids (letter import's id maps); a copied run has neither
             LetterDataset? data = parse.GetValue(user) is not null || Directory.Exists(datasetDirectory)
@@ -55,8 +53,9 @@ public static class RecommendCommand
                    ?? throw new UsageException($"user '{id}' is not in {(ids is null ? data.Folder.InterFile : IdMaps.UserFile(data.Folder))}")).Items
                 : ids is null ? ParseHistory(parse.GetValue(history)!, itemCount) : ParseOriginalHistory(parse.GetValue(history)!, ids);
 
-            LetterRuntime.Apply(new RuntimeOptions(lcRecInfo?.Config.Threads ?? info!.Config.Threads));
-            using var recommender = lcRec ? LcRecRecommender.Load(folder.Directory) : TigerRecommender.Load(folder.Directory);
+            LetterRuntime.Apply(new RuntimeOptions(kind.ReadConfig(folder).Threads));
+            using var opened = OpenedRun.Open(folder.Directory);
+            var recommender = opened.Recommender;
             var options = new RecommendOptions(parse.GetValue(beam), ExcludeHistory: parse.GetValue(excludeSeen));
             var ranked = recommender.Recommend(items, top, options)
                 .SelectMany(r => r.Items.Select(item => (Item: item, r.Identifier, r.Score)))
@@ -88,12 +87,13 @@ public static class RecommendCommand
         return cmd;
     }
 
-    /// <summary>A pipeline run folder holds the model in tiger/; a 'letter train' folder is the model folder itself.</summary>
-    public static string TigerRunDirectory(string path) => TigerRunFolder.ModelDirectory(path);
-
-    /// <summary>A pipeline run folder's model folder (tiger/), or the path itself (a model folder, a metrics or ranks file).</summary>
-    public static string ModelDirectoryOrPath(string path) =>
-        Directory.Exists(path) && new TigerRunFolder(Path.Combine(path, "tiger")).Exists ? Path.Combine(path, "tiger") : path;
+    /// <summary>A pipeline run folder's model folder (of whatever kind), or the path itself (a model folder, a metrics or ranks file).</summary>
+    public static string ModelDirectoryOrPath(string path)
+    {
+        if (!Directory.Exists(path)) return path;
+        try { return OpenedRun.ModelDirectory(path); }
+        catch (IO.LetterDataException) { return path; }
+    }
 
     private static int[] ParseHistory(string text, int itemCount)
     {

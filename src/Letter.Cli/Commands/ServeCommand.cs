@@ -52,5 +52,5 @@ public static class ServeCommand
     }
 
     /// <summary>Fails fast, with the CLI's one-line error, on a folder that holds no model.</summary>
-    private static void ServedRun_Check(string path) => RecommendCommand.TigerRunDirectory(path);
+    private static void ServedRun_Check(string path) => Letter.Kinds.OpenedRun.ModelDirectory(path);
 }

@@ -7,6 +7,7 @@ using Letter.Cli.Progress;
 
 using Letter.Common;
 using Letter.Formats;
+using Letter.Training;
 
 namespace Letter.Cli.Commands;
 
@@ -76,7 +77,7 @@ public static class TrainCommand
                 Beam = parse.GetValue(beam),
                 ValidationUsers = parse.GetValue(validUsers),
                 Patience = parse.GetValue(patience),
-                SelectBy = parse.GetValue(selectBy) == "loss" ? TigerSelection.Loss : TigerSelection.Ndcg,
+                SelectBy = parse.GetValue(selectBy) == "loss" ? SelectionMetric.Loss : SelectionMetric.Ndcg,
                 TimeBudgetMinutes = parse.GetValue(budget),
                 Threads = parse.GetValue(threads),
                 Dropout = parse.GetValue(dropout),

@@ -7,9 +7,11 @@ using Letter.Embeddings;
 using Letter.Evaluation;
 using Letter.Formats;
 using Letter.IO;
+using Letter.Kinds;
 using Letter.Progress;
 using Letter.Models.Tiger;
 using Letter.Models.LcRec;
+using Letter.Runs;
 using Letter.Tokenization;
 
 namespace Letter.Pipeline;
@@ -188,7 +190,7 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
         void Evaluate(string dir)
         {
             applyRuntime?.Invoke(new RuntimeOptions(_config.Tiger.Threads, Fp32Products: !_config.Tiger.Bf16));
-            TigerRunEvaluation.Evaluate(dir, new RunEvaluationOptions(DataSplit.Test, _config.EvalMaxUsers, _config.Tiger.Beam,
+            RunEvaluation.Evaluate(dir, new RunEvaluationOptions(DataSplit.Test, _config.EvalMaxUsers, _config.Tiger.Beam,
                 BatchUsers: _config.Tiger.EvalBatchUsers, MetricsFile: new TigerRunFolder(dir).MetricsFile), progress, cancel);
         }
         Stage(name, settings, new Dictionary<string, string> { ["interactions"] = data.Folder.InterFile, ["index"] = index.File },
@@ -224,7 +226,7 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
                     Resume = resume && new LcRecRunFolder(dir).Exists, IndexFile = index.File, Log = new Progress.LineProgress(log), Progress = progress,
                 });
                 cancel.ThrowIfCancellationRequested();
-                LcRecRunEvaluation.Evaluate(dir, new RunEvaluationOptions(DataSplit.Test, _config.EvalMaxUsers, MetricsFile: new TigerRunFolder(dir).MetricsFile),
+                RunEvaluation.Evaluate(dir, new RunEvaluationOptions(DataSplit.Test, _config.EvalMaxUsers, MetricsFile: new TigerRunFolder(dir).MetricsFile),
                     progress, cancel);
             });
         var metrics = JsonSerializer.Deserialize<JsonElement>(File.ReadAllText(new TigerRunFolder(Path.Combine(_run, name)).MetricsFile));

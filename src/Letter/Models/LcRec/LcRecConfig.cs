@@ -1,3 +1,5 @@
+using Letter.Training;
+
 namespace Letter.Models.LcRec;
 
 /// <summary>Which tokens the training loss is taken on.</summary>
@@ -16,32 +18,23 @@ public enum LcRecLoss
 /// 0.01, 1% warm-up then cosine, history 20, tau 1, LoRA r 8 / alpha 32 / dropout 0.05 on every
 /// projection, beam 20.
 /// </summary>
-public sealed record LcRecConfig
+public sealed record LcRecConfig : TrainingSchedule
 {
-    public int MaxHistory { get; init; } = 20;
-    /// <summary>Ranking-guided loss temperature: the loss is cross-entropy of logits / tau (1: plain cross-entropy).</summary>
-    public double Temperature { get; init; } = 1.0;
+    /// <summary>The paper's LETTER-LC-Rec schedule where it differs from the shared defaults.</summary>
+    public LcRecConfig()
+    {
+        Temperature = 1.0;
+        Epochs = 4;
+        BatchSize = 32;
+        GradientAccumulation = 4;
+        LearningRate = 1e-4;
+        ValidationUsers = 500;
+        EvalBatchUsers = 16;
+        CheckpointMinutes = 10;
+    }
+
     public LcRecLoss Loss { get; init; } = LcRecLoss.Response;
-    public int Epochs { get; init; } = 4;
-    public int BatchSize { get; init; } = 32;
-    public int GradientAccumulation { get; init; } = 4;
-    public double LearningRate { get; init; } = 1e-4;
-    public double WeightDecay { get; init; } = 0.01;
-    public double WarmupFraction { get; init; } = 0.01;
-    /// <summary>Hugging Face Trainer's max_grad_norm.</summary>
-    public double GradientClip { get; init; } = 1.0;
     public LoraConfig Lora { get; init; } = new();
-    /// <summary>Validation users sampled (fixed by the seed) for the per-epoch check; 0 means all.</summary>
-    public int ValidationUsers { get; init; } = 500;
-    public int Beam { get; init; } = 20;
-    public int EvalBatchUsers { get; init; } = 16;
-    /// <summary>Minutes between mid-epoch checkpoints (0: only at epoch ends and on cancellation).</summary>
-    public double CheckpointMinutes { get; init; } = 10;
-    /// <summary>Bound on the total training time (no epoch starts that would end after it); 0 = none.</summary>
-    public double TimeBudgetMinutes { get; init; }
-    public int Seed { get; init; } = 42;
-    /// <summary>libtorch threads the run is meant for: recorded for the host to apply (LetterRuntime); the library never sets it.</summary>
-    public int Threads { get; init; } = 2;
 
     public void Validate()
     {

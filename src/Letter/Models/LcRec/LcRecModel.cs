@@ -12,8 +12,11 @@ public sealed class LcRecModel : IDisposable
 {
     private readonly Dictionary<string, int[]> _promptCache = new(StringComparer.Ordinal);
 
-    private LcRecModel(LlamaForCausalLM model, LlmTokenizer tokenizer, ItemIndex index, int baseRows)
+    private readonly bool _ownsModel;
+
+    private LcRecModel(LlamaForCausalLM model, LlmTokenizer tokenizer, ItemIndex index, int baseRows, bool ownsModel = true)
     {
+        _ownsModel = ownsModel;
         Model = model;
         Tokenizer = tokenizer;
         Index = index;
@@ -69,5 +72,21 @@ public sealed class LcRecModel : IDisposable
         return r;
     }
 
-    public void Dispose() => Model.Dispose();
+    /// <summary>
+    /// The same weights and tokenizer spelling items by another index (the run's items and items added
+    /// since, whose codes lie within the run's codebooks); the view does not own the weights.
+    /// </summary>
+    public LcRecModel WithIndex(ItemIndex index)
+    {
+        var sizes = index.CodebookSizes();
+        var known = Index.CodebookSizes();
+        if (index.Levels != Index.Levels || sizes.Where((n, l) => n > known[l]).Any())
+            throw new ArgumentException($"the index's codebooks ({string.Join(", ", sizes)}) exceed the model's identifier tokens ({string.Join(", ", known)})");
+        return new LcRecModel(Model, Tokenizer, index, BaseRows, ownsModel: false);
+    }
+
+    public void Dispose()
+    {
+        if (_ownsModel) Model.Dispose();
+    }
 }

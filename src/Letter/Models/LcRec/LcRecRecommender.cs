@@ -2,6 +2,7 @@ using Letter.Data;
 using Letter.Generation;
 using Letter.IO;
 using Letter.Models.Tiger;
+using Letter.Runs;
 
 namespace Letter.Models.LcRec;
 

@@ -2,11 +2,12 @@ using System.Text.Json;
 using Letter.Common;
 using Letter.Data;
 using Letter.IO;
+using Letter.Runs;
 using Letter.Models.Tiger;
 
 namespace Letter.Models.LcRec;
 
-/// <summary>What config.json of an LC-Rec run holds (<see cref="Recommender"/> tells it from a TIGER run's).</summary>
+/// <summary>What config.json of an LC-Rec run holds (its <see cref="Kind"/> tells it from other kinds' runs).</summary>
 public sealed record LcRecRunInfo(
     LcRecConfig Config,
     string DatasetDirectory,
@@ -22,48 +23,33 @@ public sealed record LcRecRunInfo(
     string Created,
     RunVersions? Versions = null)
 {
-    public string Recommender { get; init; } = LcRecRunFolder.RecommenderName;
+    /// <summary>The run record's kind.</summary>
+    public string Kind { get; init; } = LcRecKind.KindName;
+    /// <summary>The run record's schema (<see cref="RunRecord.CurrentSchema"/> when written by this version).</summary>
+    public int SchemaVersion { get; init; } = RunRecord.CurrentSchema;
+    /// <summary>The kind as schema-1 records named it ("lc-rec"); not written any more.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Recommender { get; init; }
 
     public IReadOnlyList<UserSequence> TrainingUsers(LetterDataset dataset) => TigerTrainer.SelectUsers(dataset.Users, MaxUsers, Config.Seed);
 }
 
-/// <summary>The files of an LC-Rec run folder.</summary>
-public sealed class LcRecRunFolder(string directory)
+/// <summary>The files of an LC-Rec run folder: the shared ones and its checkpoint folders (PEFT adapter folders).</summary>
+public sealed class LcRecRunFolder(string directory) : RunFolder(directory)
 {
-    public const string RecommenderName = "lc-rec";
-
-    public string Directory { get; } = Path.GetFullPath(directory);
-    public string ConfigFile => Path.Combine(Directory, "config.json");
-    public string IndexFile => Path.Combine(Directory, "index.json");
-    public string CheckpointDirectory => Path.Combine(Directory, "checkpoints");
     public string LastCheckpoint => Path.Combine(CheckpointDirectory, "last");
     public string BestCheckpoint => Path.Combine(CheckpointDirectory, "best");
-    public string CurveFile => Path.Combine(Directory, "training-curve.json");
-    public string PopularityFile => Path.Combine(Directory, "item-popularity.json");
-    public bool Exists => File.Exists(ConfigFile);
 
-    /// <summary>Whether a run folder holds an LC-Rec run (its config.json names the recommender).</summary>
-    public static bool IsLcRecRun(string directory)
-    {
-        var path = Path.Combine(directory, "config.json");
-        if (!File.Exists(path)) return false;
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            return doc.RootElement.TryGetProperty("recommender", out var r) && r.GetString() == RecommenderName;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
+    /// <summary>The checkpoint folder of a choice; best falls back to last while no best exists yet.</summary>
+    public string CheckpointFolder(CheckpointChoice choice) =>
+        choice == CheckpointChoice.Last || !System.IO.Directory.Exists(BestCheckpoint) ? LastCheckpoint : BestCheckpoint;
 
     public LcRecRunInfo ReadInfo()
     {
         if (!File.Exists(ConfigFile)) throw new LetterDataException(ConfigFile, null, "is missing: not a run folder");
         try
         {
-            return JsonSerializer.Deserialize<LcRecRunInfo>(File.ReadAllText(ConfigFile), TigerRunFolder.Json)
+            return LetterJson.Deserialize<LcRecRunInfo>(File.ReadAllText(ConfigFile))
                    ?? throw new LetterDataException(ConfigFile, null, "is empty");
         }
         catch (JsonException e)
@@ -72,23 +58,7 @@ public sealed class LcRecRunFolder(string directory)
         }
     }
 
-    public void WriteInfo(LcRecRunInfo info) => AtomicFile.WriteAllText(ConfigFile, JsonSerializer.Serialize(info, TigerRunFolder.Json));
-
-    public ItemIndex ReadIndex() => ItemIndexReader.Read(IndexFile);
-
-    public void WritePopularity(int[] popularity) => AtomicFile.WriteAllText(PopularityFile, JsonSerializer.Serialize(popularity));
-
-    /// <summary>Training occurrences per item, as the run counted them (the order of items that share an identifier).</summary>
-    public int[] ReadPopularity(int itemCount)
-    {
-        if (!File.Exists(PopularityFile)) throw new LetterDataException(PopularityFile, null, "is missing");
-        int[]? counts;
-        try { counts = JsonSerializer.Deserialize<int[]>(File.ReadAllText(PopularityFile)); }
-        catch (JsonException e) { throw new LetterDataException(PopularityFile, null, $"is not a JSON array of counts: {e.Message}"); }
-        if (counts is null || counts.Length != itemCount)
-            throw new LetterDataException(PopularityFile, null, $"holds {counts?.Length ?? 0} counts for a run of {itemCount} items");
-        return counts;
-    }
+    public void WriteInfo(LcRecRunInfo info) => AtomicFile.WriteAllText(ConfigFile, LetterJson.Serialize(info));
 
     /// <summary>
     /// A cheap fingerprint of a base model: SHA-256 of a GGUF file, or of a folder's config.json plus the

@@ -2,6 +2,8 @@ using Letter.Data;
 using Letter.Generation;
 using Letter.Evaluation;
 using Letter.Progress;
+using Letter.Runs;
+using Letter.Training;
 
 namespace Letter.Models.Tiger;
 
@@ -28,7 +30,7 @@ public sealed record FinalSelection(int Users, int SampleBestEpoch, double BestE
     /// differences are far less noisy on a sample than NDCG@10's.
     /// </summary>
     public static bool IsNeeded(TrainerState state, TigerConfig config, int sampledUsers, int allUsers) =>
-        config.SelectBy == TigerSelection.Ndcg && state.Finished && state.Selection is null && sampledUsers < allUsers && state.Curve.Count > 0
+        config.SelectBy == SelectionMetric.Ndcg && state.Finished && state.Selection is null && sampledUsers < allUsers && state.Curve.Count > 0
         && state.BestEpoch > 0 && state.BestEpoch != state.Curve[^1].Epoch;
 
     /// <summary>

@@ -1,22 +1,9 @@
 using Letter.Data;
 using Letter.Generation;
 using Letter.IO;
+using Letter.Runs;
 
 namespace Letter.Models.Tiger;
-
-/// <summary>Which checkpoint of a run to load.</summary>
-public enum CheckpointChoice
-{
-    /// <summary>The chosen epoch (best.ckpt; the last one when the run has no best yet).</summary>
-    Best,
-    Last,
-}
-
-public static class CheckpointChoiceNames
-{
-    /// <summary>"best" or "last", as metrics files and file names spell the choice.</summary>
-    public static string Name(this CheckpointChoice choice) => choice == CheckpointChoice.Last ? "last" : "best";
-}
 
 /// <summary>TIGER models and run folders as <see cref="GenerativeRecommender"/>s.</summary>
 public static class TigerRecommender

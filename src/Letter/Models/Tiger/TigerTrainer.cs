@@ -203,7 +203,7 @@ public static class TigerTrainer
             bool improved = Improves(config.SelectBy, state, record);
             int bad = improved ? 0 : state.EpochsWithoutImprovement + 1;
             double trainingSeconds = trainingSecondsBefore + epochSeconds;
-            string criterion = config.SelectBy == TigerSelection.Loss ? "lower validation loss" : "better validation NDCG@10";
+            string criterion = config.SelectBy == SelectionMetric.Loss ? "lower validation loss" : "better validation NDCG@10";
             string? stopReason = bad >= config.Patience ? $"early stop: no {criterion} for {bad} epochs"
                 : epoch + 1 >= config.Epochs ? $"{config.Epochs} epochs done"
                 : NextEpochExceedsBudget(trainingSeconds, epochSeconds, config.TimeBudgetMinutes)
@@ -247,8 +247,8 @@ public static class TigerTrainer
     }
 
     /// <summary>Whether an epoch beats the best so far by the run's criterion (a tie does not: the earlier epoch stays).</summary>
-    internal static bool Improves(TigerSelection selectBy, TrainerState best, EpochRecord epoch) =>
-        selectBy == TigerSelection.Loss
+    internal static bool Improves(SelectionMetric selectBy, TrainerState best, EpochRecord epoch) =>
+        selectBy == SelectionMetric.Loss
             ? epoch.ValidLoss is double loss && (best.BestValidLoss is not double bestLoss || loss < bestLoss)
             : epoch.ValidNdcg10 > best.BestNdcg10;
 
@@ -311,11 +311,6 @@ public static class TigerTrainer
     }
 
     /// <summary>All users, or a fixed seeded sample of <paramref name="maxUsers"/> in their original order.</summary>
-    public static IReadOnlyList<UserSequence> SelectUsers(IReadOnlyList<UserSequence> users, int? maxUsers, int seed)
-    {
-        if (maxUsers is null || maxUsers.Value <= 0 || maxUsers.Value >= users.Count) return users;
-        var order = Enumerable.Range(0, users.Count).ToList();
-        new SplitMix64((ulong)seed ^ 0xC0FFEEUL).Shuffle(order);
-        return order.Take(maxUsers.Value).Order().Select(i => users[i]).ToList();
-    }
+    public static IReadOnlyList<UserSequence> SelectUsers(IReadOnlyList<UserSequence> users, int? maxUsers, int seed) =>
+        TrainingUsers.Select(users, maxUsers, seed);
 }

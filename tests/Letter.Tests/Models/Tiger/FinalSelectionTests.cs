@@ -1,6 +1,8 @@
 using Letter.Data;
 using Letter.Evaluation;
+using Letter.Kinds;
 using Letter.Models.Tiger;
+using Letter.Runs;
 
 namespace Letter.Tests.Models.Tiger;
 
@@ -26,8 +28,8 @@ public class FinalSelectionTests
         Assert.Equal(f.ChosenEpoch, state.BestEpoch);
         Assert.Equal(f.LastEpochNdcg10 >= f.BestEpochNdcg10 ? f.LastEpoch : f.SampleBestEpoch, f.ChosenEpoch);
         // checked independently: the kept checkpoints evaluated on all validation users
-        double best = TigerRunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Valid, Checkpoint: CheckpointChoice.Best)).IdentifierMatch["ndcg@10"];
-        double last = TigerRunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Valid, Checkpoint: CheckpointChoice.Last)).IdentifierMatch["ndcg@10"];
+        double best = RunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Valid, Checkpoint: CheckpointChoice.Best)).IdentifierMatch["ndcg@10"];
+        double last = RunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Valid, Checkpoint: CheckpointChoice.Last)).IdentifierMatch["ndcg@10"];
         Assert.Equal(f.LastEpochNdcg10, last, 6);
         Assert.Equal(Math.Max(f.BestEpochNdcg10, f.LastEpochNdcg10), best, 6);
         Assert.Equal(best, f.ChosenNdcg10, 6);
@@ -69,8 +71,8 @@ public class FinalSelectionTests
         Assert.Equal(straight.Selection, resumed.Selection);
         Assert.Equal(straight.BestEpoch, resumed.BestEpoch);
         Assert.Equal(straight.GlobalStep, resumed.GlobalStep);
-        Assert.Equal(TigerRunEvaluation.Evaluate(tmp.File("straight"), new RunEvaluationOptions(DataSplit.Valid)).IdentifierMatch["ndcg@10"],
-            TigerRunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Valid)).IdentifierMatch["ndcg@10"], 6);
+        Assert.Equal(RunEvaluation.Evaluate(tmp.File("straight"), new RunEvaluationOptions(DataSplit.Valid)).IdentifierMatch["ndcg@10"],
+            RunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Valid)).IdentifierMatch["ndcg@10"], 6);
     }
 
     /// <summary>A log that requests cancellation when a line containing <paramref name="text"/> is written.</summary>

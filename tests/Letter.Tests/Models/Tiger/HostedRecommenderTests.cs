@@ -1,6 +1,7 @@
 using Letter.Data;
 using Letter.Generation;
 using Letter.Models.Tiger;
+using Letter.Runs;
 
 namespace Letter.Tests.Models.Tiger;
 

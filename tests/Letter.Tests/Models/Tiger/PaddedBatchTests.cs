@@ -1,7 +1,9 @@
 using Letter.Cli;
 using Letter.Data;
 using Letter.Evaluation;
+using Letter.Kinds;
 using Letter.Models.Tiger;
+using Letter.Runs;
 using Letter.Training;
 using static TorchSharp.torch;
 
@@ -113,7 +115,7 @@ public class PaddedBatchTests
         };
         var run = tmp.File("run");
         TigerTrainer.Train(data, data.Index!, config, run);
-        var e = TigerRunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Test));
+        var e = RunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Test));
         Assert.True(e.IdentifierMatch["recall@1"] >= 0.9, $"recall@1 {e.IdentifierMatch["recall@1"]}");
         var folder = new TigerRunFolder(run);
         Assert.Contains("\"batching\": \"random\"", File.ReadAllText(folder.ConfigFile));

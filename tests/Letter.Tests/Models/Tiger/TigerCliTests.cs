@@ -12,7 +12,7 @@ public class TigerCliTests
         int code = CliApp.Run(["eval", tmp.Path], new StringWriter(), err);
         Assert.Equal(2, code);
         Assert.Contains("config.json", err.ToString());
-        Assert.Contains("not a TIGER run folder", err.ToString());
+        Assert.Equal($"letter: {tmp.Path}: holds no trained model (expected config.json of a trained run, or the model folder of a pipeline run such as tiger/)\n", err.ToString().Replace("\r", ""));
         Assert.Single(err.ToString().Trim().Split('\n'));
     }
 

@@ -2,6 +2,7 @@ using Letter.Data;
 using Letter.Generation;
 using Letter.Evaluation;
 using Letter.Models.Tiger;
+using Letter.Runs;
 using static TorchSharp.torch;
 
 namespace Letter.Tests.Models.Tiger;

@@ -2,7 +2,9 @@ using System.Text.Json;
 using Letter.Common;
 using Letter.Data;
 using Letter.Evaluation;
+using Letter.Kinds;
 using Letter.Models.Tiger;
+using Letter.Runs;
 using static TorchSharp.torch;
 
 namespace Letter.Tests.Models.Tiger;
@@ -21,7 +23,7 @@ public class TigerTrainerTests
         Assert.Equal(20, result.State.Curve.Count);
         Assert.True(result.State.Curve[^1].TrainLoss < result.State.Curve[0].TrainLoss);
 
-        var e = TigerRunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Test));
+        var e = RunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Test));
         Assert.True(e.IdentifierMatch["recall@1"] >= 0.9, $"recall@1 {e.IdentifierMatch["recall@1"]}");
         Assert.False(e.IndexHasCollisions);
         Assert.Equal(e.IdentifierMatch["recall@10"], e.ItemMatch["recall@10"]);
@@ -37,7 +39,7 @@ public class TigerTrainerTests
         Assert.Equal(data.Index!.Levels, metrics.RootElement.GetProperty("beam_kept").GetProperty("all").GetArrayLength());
         // a quick check on another checkpoint and a sample goes to its own file: the full result stays
         var full = File.ReadAllText(folder.MetricsFile);
-        var quick = TigerRunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Test, MaxUsers: 5, Checkpoint: CheckpointChoice.Last));
+        var quick = RunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Test, MaxUsers: 5, Checkpoint: CheckpointChoice.Last));
         Assert.Equal(Path.Combine(folder.Directory, "metrics-last-5users.json"), quick.MetricsFile);
         Assert.Equal(5, JsonDocument.Parse(File.ReadAllText(quick.MetricsFile!)).RootElement.GetProperty("users").GetInt32());
         Assert.Equal(full, File.ReadAllText(folder.MetricsFile));
@@ -98,7 +100,7 @@ public class TigerTrainerTests
         var config = TinyTiger.Config() with { Epochs = 30, LearningRate = 3e-3, Patience = 30, MaxHistory = 6, ValidationUsers = 16, WarmupFraction = 0.05 };
         var run = tmp.File("run");
         TigerTrainer.Train(data, data.Index!, config, run);
-        var e = TigerRunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Test));
+        var e = RunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Test));
         Assert.True(e.IdentifierMatch["recall@1"] >= 0.9, $"recall@1 {e.IdentifierMatch["recall@1"]}");
     }
 

@@ -1,6 +1,9 @@
 using Letter.Data;
 using Letter.Evaluation;
+using Letter.Kinds;
 using Letter.Models.Tiger;
+using Letter.Runs;
+using Letter.Training;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -51,7 +54,7 @@ public class ValidationLossTests
     {
         using var tmp = new TempDir();
         var data = LetterDataset.Load(TinyTiger.WriteRuleDataset(tmp.File("data").Also(Directory.CreateDirectory), users: 60, items: 12, length: 7));
-        var config = TinyTiger.Config() with { Epochs = 4, Patience = 4, MaxHistory = 3, LearningRate = 3e-3, SelectBy = TigerSelection.Loss };
+        var config = TinyTiger.Config() with { Epochs = 4, Patience = 4, MaxHistory = 3, LearningRate = 3e-3, SelectBy = SelectionMetric.Loss };
         var run = tmp.File("run");
         var state = TigerTrainer.Train(data, data.Index!, config, run).State;
 
@@ -61,11 +64,11 @@ public class ValidationLossTests
         Assert.Equal(lowest.Epoch, state.BestEpoch);
         Assert.Equal(lowest.ValidLoss, state.BestValidLoss);
         Assert.Null(state.Selection); // validated on every user: no final choice
-        Assert.Equal(TigerSelection.Loss, new TigerRunFolder(run).ReadInfo().Config.SelectBy);
+        Assert.Equal(SelectionMetric.Loss, new TigerRunFolder(run).ReadInfo().Config.SelectBy);
 
         // recomputed from the kept checkpoints on every validation user, as `letter eval --split valid` does
-        var best = TigerRunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Valid, Checkpoint: CheckpointChoice.Best));
-        var last = TigerRunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Valid, Checkpoint: CheckpointChoice.Last));
+        var best = RunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Valid, Checkpoint: CheckpointChoice.Best));
+        var last = RunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Valid, Checkpoint: CheckpointChoice.Last));
         Assert.Equal(lowest.ValidLoss!.Value, best.Loss!.Value, 5);
         Assert.Equal(state.Curve[^1].ValidLoss!.Value, last.Loss!.Value, 5);
         Assert.Equal(config.Temperature, best.LossTemperature);
@@ -80,14 +83,14 @@ public class ValidationLossTests
         var higherLossBetterNdcg = new EpochRecord(3, 1.2, 0.5, 0.35, 1, 0, 1, ValidLoss: 1.60);
         var tie = new EpochRecord(3, 1.2, 0.5, 0.30, 1, 0, 1, ValidLoss: 1.50);
 
-        Assert.True(TigerTrainer.Improves(TigerSelection.Loss, best, lowerLossWorseNdcg));
-        Assert.False(TigerTrainer.Improves(TigerSelection.Ndcg, best, lowerLossWorseNdcg));
-        Assert.False(TigerTrainer.Improves(TigerSelection.Loss, best, higherLossBetterNdcg));
-        Assert.True(TigerTrainer.Improves(TigerSelection.Ndcg, best, higherLossBetterNdcg));
-        Assert.False(TigerTrainer.Improves(TigerSelection.Loss, best, tie));
-        Assert.False(TigerTrainer.Improves(TigerSelection.Ndcg, best, tie));
+        Assert.True(TigerTrainer.Improves(SelectionMetric.Loss, best, lowerLossWorseNdcg));
+        Assert.False(TigerTrainer.Improves(SelectionMetric.Ndcg, best, lowerLossWorseNdcg));
+        Assert.False(TigerTrainer.Improves(SelectionMetric.Loss, best, higherLossBetterNdcg));
+        Assert.True(TigerTrainer.Improves(SelectionMetric.Ndcg, best, higherLossBetterNdcg));
+        Assert.False(TigerTrainer.Improves(SelectionMetric.Loss, best, tie));
+        Assert.False(TigerTrainer.Improves(SelectionMetric.Ndcg, best, tie));
         // the first epoch always improves on the empty state
-        Assert.True(TigerTrainer.Improves(TigerSelection.Loss, new TrainerState(), higherLossBetterNdcg));
-        Assert.True(TigerTrainer.Improves(TigerSelection.Ndcg, new TrainerState(), lowerLossWorseNdcg));
+        Assert.True(TigerTrainer.Improves(SelectionMetric.Loss, new TrainerState(), higherLossBetterNdcg));
+        Assert.True(TigerTrainer.Improves(SelectionMetric.Ndcg, new TrainerState(), lowerLossWorseNdcg));
     }
 }

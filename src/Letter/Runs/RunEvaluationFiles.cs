@@ -4,19 +4,19 @@ using Letter.Evaluation;
 using Letter.IO;
 using Letter.Progress;
 
-namespace Letter.Models.Tiger;
+namespace Letter.Runs;
 
 /// <summary>
 /// The part of a run folder's evaluation that every recommender shares: the split's users (a seeded
 /// sample if asked), the evaluation through the seam, the model-free baselines, and the metrics and
-/// per-user ranks files, named as TIGER runs name them so that compare pairs any two runs alike.
+/// per-user ranks files, named alike for every kind so that compare pairs any two runs.
 /// </summary>
 internal static class RunEvaluationFiles
 {
     /// <param name="users">the users the run trained on</param>
     /// <param name="runBeam">the run's own beam (a different one is named in the metrics file)</param>
     /// <param name="teacherForcedLoss">the recommender's loss of the chosen samples' targets</param>
-    public static RecommenderEvaluation EvaluateAndWrite(string runDirectory, GenerativeRecommender recommender, IReadOnlyList<UserSequence> users,
+    public static RecommenderEvaluation EvaluateAndWrite(RunFolder run, GenerativeRecommender recommender, IReadOnlyList<UserSequence> users,
         int maxHistory, int seed, int batchUsers, int runBeam, double lossTemperature, RunEvaluationOptions options,
         Func<IReadOnlyList<Sample>, double> teacherForcedLoss, IProgress<ProgressUpdate>? progress, CancellationToken cancel)
     {
@@ -24,7 +24,7 @@ internal static class RunEvaluationFiles
         var chosen = RecommenderEvaluator.SampleUsers(all, options.MaxUsers, seed);
         var result = RecommenderEvaluator.Evaluate(recommender, chosen, options.Split, null, seed,
             options.BatchUsers ?? batchUsers, progress, cancel, u => users[u].UserId);
-        var file = options.MetricsFile ?? new TigerRunFolder(runDirectory).MetricsFileFor(options.Split, options.Checkpoint,
+        var file = options.MetricsFile ?? run.MetricsFileFor(options.Split, options.Checkpoint,
             chosen.Count < all.Count ? chosen.Count : null, recommender.Beam != runBeam ? recommender.Beam : null, options.Bf16, recommender.DecodeTemperature);
         result = result with
         {

@@ -1,0 +1,16 @@
+using Letter.Data;
+
+namespace Letter.Runs;
+
+/// <summary>How to evaluate a run folder; null settings take the run's own.</summary>
+/// <param name="MaxUsers">a fixed seeded sample of this many users, or null for all</param>
+/// <param name="MetricsFile">where the metrics go (default: the name <see cref="RunFolder.MetricsFileFor"/> gives these settings)</param>
+public sealed record RunEvaluationOptions(
+    DataSplit Split = DataSplit.Test,
+    int? MaxUsers = null,
+    int? Beam = null,
+    CheckpointChoice Checkpoint = CheckpointChoice.Best,
+    bool Bf16 = false,
+    int? BatchUsers = null,
+    string? MetricsFile = null,
+    double? DecodeTemperature = null);
