@@ -5,13 +5,15 @@ namespace Letter.Service;
 
 /// <summary>One history to decode, on the model it was validated against.</summary>
 /// <param name="request">the request it belongs to (its identity only): the decoder takes turns between requests</param>
-internal sealed class DecodeJob(ServedModel model, int[] history, int beam, ItemFilter? filter, CancellationToken cancel, object request)
+/// <param name="query">the library's checked query (<see cref="GenerativeRecommender.Prepare"/>)</param>
+internal sealed class DecodeJob(ServedModel model, RecommendationQuery query, CancellationToken cancel, object request)
 {
     public object Request { get; } = request;
     public ServedModel Model { get; } = model;
-    public int[] History { get; } = history;
-    public int Beam { get; } = beam;
-    public ItemFilter? Filter { get; } = filter;
+    public RecommendationQuery Query { get; } = query;
+    public int[] History => Query.History;
+    public int Beam => Query.Beam;
+    public ItemFilter? Filter => Query.Filter;
     public CancellationToken Cancel { get; } = cancel;
     public TaskCompletionSource<Beam[]> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

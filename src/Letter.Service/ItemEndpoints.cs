@@ -60,14 +60,14 @@ internal static class ItemEndpoints
         try
         {
             var run = m.Run;
-            if (run.TokenizerDirectory is null)
+            if (run.Tokenizer is null)
                 throw new ConflictException(RequestParser.Path(parsed[0].Prefix, parsed[0].Embedding is null ? "text" : "embedding"), null, run.TokenizerUnavailable!);
             foreach (var (vector, text, _, prefix) in parsed)
-                if (vector is null && run.TextOptions is null)
+                if (vector is null && run.TextEncoder is null)
                     throw new ConflictException(RequestParser.Path(prefix, "text"), null, run.TextUnavailable!);
-                else if (vector is not null && vector.Length != run.TokenizerInputDim)
+                else if (vector is not null && vector.Length != run.Tokenizer.InputDim)
                     throw new BadRequestException(RequestParser.Path(prefix, "embedding"), $"{vector.Length} numbers",
-                        $"the embedding has {vector.Length} numbers, the run's tokenizer reads {run.TokenizerInputDim}");
+                        $"the embedding has {vector.Length} numbers, the run's tokenizer reads {run.Tokenizer.InputDim}");
         }
         finally { m.Release(); }
 

@@ -46,7 +46,7 @@ public static class LetterServer
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "Letter recommendations";
-            doc.Info.Description = "Generative recommendation (TIGER over LETTER identifiers) decoded by constrained beam search. " +
+            doc.Info.Description = "Generative recommendation over LETTER identifiers (the run's recommender kind: TIGER, LC-Rec, ...) decoded by constrained beam search. " +
                 "Refusals are problem-details bodies whose 'field' and 'value' name what was wrong.";
             return Task.CompletedTask;
         }));

@@ -97,12 +97,12 @@ public sealed class ModelHost : IDisposable
             try
             {
                 var run = current.Run;
-                if (run.TokenizerDirectory is null) throw new ConflictException("embedding", null, run.TokenizerUnavailable!);
-                int dim = run.TokenizerInputDim;
+                var tokenizer = run.Tokenizer ?? throw new ConflictException("embedding", null, run.TokenizerUnavailable!);
+                int dim = tokenizer.InputDim;
                 var data = new float[items.Count * dim];
                 for (int i = 0; i < items.Count; i++) items[i].Embedding?.CopyTo(data, i * dim);
                 var texts = Enumerable.Range(0, items.Count).Where(i => items[i].Embedding is null).ToList();
-                if (texts.Count > 0 && run.TextOptions is null) throw new ConflictException("text", null, run.TextUnavailable!);
+                if (texts.Count > 0 && run.TextEncoder is null) throw new ConflictException("text", null, run.TextUnavailable!);
                 List<AddedItem>? added = null;
                 ServedModel? next = null;
                 await Queue.RunExclusive(() =>
@@ -110,12 +110,12 @@ public sealed class ModelHost : IDisposable
                     if (texts.Count > 0)
                     {
                         // the run's own encoder settings, on the decoder thread: ONNX Runtime and libtorch never run at once
-                        using var encoder = new Letter.Embeddings.BertEncoder(run.TextOptions! with { Threads = _options.Threads });
+                        using var encoder = new Letter.Embeddings.BertEncoder(run.TextEncoder!.Options with { Threads = _options.Threads });
                         var vectors = encoder.Encode(texts.Select(i => items[i].Text!).ToList());
                         for (int j = 0; j < texts.Count; j++) vectors.Row(j).CopyTo(data.AsSpan(texts[j] * dim, dim));
                     }
                     // torch work on the decoder thread, between batches
-                    var codes = TokenizerPipeline.AssignNew(run.TokenizerDirectory, new FloatMatrix(data, items.Count, dim),
+                    var codes = TokenizerPipeline.AssignNew(tokenizer.Directory, new FloatMatrix(data, items.Count, dim),
                         keepDistinctFromIndex: true, alsoOccupied: current.Catalog.Index.Codes);
                     for (int i = 0; i < codes.Length; i++)
                         for (int l = 0; l < codes[i].Length; l++)
@@ -125,7 +125,7 @@ public sealed class ModelHost : IDisposable
                     var stamp = DateTime.UtcNow.ToString("o", System.Globalization.CultureInfo.InvariantCulture);
                     added = current.Added.Concat(codes.Select((c, i) => new AddedItem(current.ItemCount + i, c,
                         items[i].Title.Length > 0 ? items[i].Title : $"item {current.ItemCount + i}", stamp))).ToList();
-                    next = current.WithAdded(added, _options.Bf16);
+                    next = current.WithAdded(added);
                     Warm(next);
                 });
                 try { ServedModel.WriteAdded(run, added!); } // persisted before it is served: a restart replays it

@@ -9,7 +9,7 @@ namespace Letter.Service;
 internal static class RecommendEndpoints
 {
     /// <summary>A checked query as a decoding on <paramref name="model"/> (the job holds its own reference to the model).</summary>
-    internal static (DecodeJob Job, ItemFilter? Filter, int K) Prepare(ServedModel model, RecommendQuery q, string prefix, CancellationToken cancel, object request)
+    internal static DecodeJob Prepare(ServedModel model, RecommendQuery q, string prefix, CancellationToken cancel, object request)
     {
         int[] history;
         if (q.User is not null)
@@ -25,17 +25,11 @@ internal static class RecommendEndpoints
         }
         if (q.ExcludeItems is not null) CheckItems(model, q.ExcludeItems, RequestParser.Path(prefix, "exclude"));
         if (q.Candidates is not null) CheckItems(model, q.Candidates, RequestParser.Path(prefix, "candidates"));
-        var exclude = q.Exclude switch
-        {
-            ExcludeMode.Seen => history.ToHashSet(),
-            ExcludeMode.List => q.ExcludeItems!.ToHashSet(),
-            _ => null,
-        };
-        var filter = new ItemFilter(exclude is { Count: > 0 } ? exclude : null, q.Candidates?.ToHashSet());
-        var used = filter.Exclude is null && filter.Only is null ? null : filter;
-        int beam = Math.Min(Math.Max(q.Beam ?? model.Recommender.Beam, q.K), model.Catalog.IdentifierCount);
+        // the library's one rule for the beam, the checks and the item filter (the CLI's and evaluation's too)
+        var query = model.Recommender.Prepare(history, q.K, new RecommendOptions(q.Beam, ExcludeHistory: q.Exclude == ExcludeMode.Seen,
+            Exclude: q.Exclude == ExcludeMode.List ? q.ExcludeItems : null, Candidates: q.Candidates));
         if (!model.TryAcquire()) throw new InvalidOperationException("the model was released while in use");
-        return (new DecodeJob(model, history, beam, used, cancel, request), used, q.K);
+        return new DecodeJob(model, query, cancel, request);
     }
 
     /// <summary>
@@ -61,21 +55,11 @@ internal static class RecommendEndpoints
                     $"item {items[i]} is not in the catalogue (items 0-{model.ItemCount - 1})");
     }
 
-    internal static List<RecommendedItem> ItemsOf(ServedModel m, Beam[] beams, ItemFilter? filter, int k)
-    {
-        var list = new List<RecommendedItem>(k);
-        foreach (var b in beams)
-        {
-            var identifier = m.Catalog.IdentifierOf(b);
-            foreach (var item in m.Catalog.ItemsOf(b))
-            {
-                if (filter is not null && !filter.Allows(item)) continue;
-                list.Add(new RecommendedItem(item, Math.Round(b.Score, 6), identifier, m.Titles[item]));
-                if (list.Count == k) return list;
-            }
-        }
-        return list;
-    }
+    /// <summary>The answer: the items of the library's k best identifiers (only those the query allows), in order, the first k of them.</summary>
+    internal static List<RecommendedItem> ItemsOf(DecodeJob job, Beam[] beams) =>
+        job.Model.Recommender.Results(job.Query, beams)
+            .SelectMany(r => r.Items.Select(item => new RecommendedItem(item, Math.Round(r.Score, 6), r.Identifier, job.Model.Titles[item])))
+            .Take(job.Query.K).ToList();
 
     internal static async Task<IResult> Recommend(HttpContext ctx, ModelHost host)
     {
@@ -92,10 +76,10 @@ internal static class RecommendEndpoints
         var model = ServedModels.Current(host);
         try
         {
-            var (job, filter, k) = Prepare(model, q, "", ctx.RequestAborted, ctx);
+            var job = Prepare(model, q, "", ctx.RequestAborted, ctx);
             Enqueue(host, [job], arriving);
             var beams = await job.Done.Task.WaitAsync(ctx.RequestAborted);
-            return Results.Ok(new RecommendResponse(ItemsOf(model, beams, filter, k), ServedModels.Info(model), ServedModels.Ms(start)));
+            return Results.Ok(new RecommendResponse(ItemsOf(job, beams), ServedModels.Info(model), ServedModels.Ms(start)));
         }
         finally { model.Release(); }
     }
@@ -123,23 +107,23 @@ internal static class RecommendEndpoints
             throw new BadRequestException("requests", $"{count} requests", $"a batch holds 1 to {host.Options.MaxBatchRequests} requests");
         var queries = list.EnumerateArray().Select((e, i) => RequestParser.Recommend(e, $"requests[{i}]", host.Options)).ToList();
         var model = ServedModels.Current(host);
-        var prepared = new List<(DecodeJob Job, ItemFilter? Filter, int K)>();
+        var prepared = new List<DecodeJob>();
         try
         {
             try
             {
                 for (int i = 0; i < queries.Count; i++) prepared.Add(Prepare(model, queries[i], $"requests[{i}]", ctx.RequestAborted, ctx));
-                CheckCost(host, prepared.Select(p => p.Job).ToList());
+                CheckCost(host, prepared);
             }
             catch
             {
-                foreach (var p in prepared) p.Job.Model.Release();
+                foreach (var p in prepared) p.Model.Release();
                 throw;
             }
-            Enqueue(host, prepared.Select(p => p.Job).ToList());
+            Enqueue(host, prepared);
             var results = new List<BatchResult>(prepared.Count);
-            foreach (var (job, filter, k) in prepared)
-                results.Add(new BatchResult(ItemsOf(model, await job.Done.Task.WaitAsync(ctx.RequestAborted), filter, k)));
+            foreach (var job in prepared)
+                results.Add(new BatchResult(ItemsOf(job, await job.Done.Task.WaitAsync(ctx.RequestAborted))));
             return Results.Ok(new BatchRecommendResponse(results, ServedModels.Info(model), ServedModels.Ms(start)));
         }
         finally { model.Release(); }

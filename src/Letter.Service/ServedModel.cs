@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using Letter.Data;
 using Letter.Generation;
 using Letter.IO;
-using Letter.Models.Tiger;
 using Letter.Runs;
 using Letter.Tokenization;
 
@@ -13,17 +12,17 @@ namespace Letter.Service;
 public sealed record AddedItem(int Item, int[] Codes, string Title, string Added);
 
 /// <summary>
-/// One loaded TIGER model, shared by every catalogue generation built on it (items added later share
-/// the weights); disposed when the last generation that uses it is gone.
+/// One opened run (its loaded model, whatever the kind), shared by every catalogue generation built on it
+/// (items added later share the weights); disposed when the last generation that uses it is gone.
 /// </summary>
-internal sealed class SharedModel(TigerModel model)
+internal sealed class SharedModel(ServedRun run)
 {
     private int _refs = 1;
-    public TigerModel Model { get; } = model;
+    public ServedRun Run { get; } = run;
     public void AddRef() => Interlocked.Increment(ref _refs);
     public void Release()
     {
-        if (Interlocked.Decrement(ref _refs) == 0) Model.Dispose();
+        if (Interlocked.Decrement(ref _refs) == 0) Run.Dispose();
     }
 }
 
@@ -56,7 +55,8 @@ public sealed class ServedModel
     public IReadOnlyList<AddedItem> Added { get; }
     public string[] Titles { get; }
     public int ItemCount => Catalog.ItemCount;
-    public string Name => "tiger";
+    /// <summary>The run's recommender kind (its run record's), e.g. "tiger", "lc-rec".</summary>
+    public string Name => Run.KindName;
     /// <summary>The checkpoint's SHA-256 prefix, with the number of items added since training.</summary>
     public string Version { get; }
     public string RunName => Run.Name;
@@ -79,35 +79,30 @@ public sealed class ServedModel
     }
 
     /// <summary>The same run with more items: the model is shared, the catalogue rebuilt.</summary>
-    internal ServedModel WithAdded(IReadOnlyList<AddedItem> added, bool bf16)
+    internal ServedModel WithAdded(IReadOnlyList<AddedItem> added)
     {
         _model.AddRef();
-        try { return Build(_model, Run, added, bf16); }
+        try { return Build(_model, added); }
         catch { _model.Release(); throw; }
     }
 
-    internal static ServedModel Build(SharedModel model, ServedRun run, IReadOnlyList<AddedItem> added, bool bf16)
+    internal static ServedModel Build(SharedModel model, IReadOnlyList<AddedItem> added)
     {
+        var run = model.Run;
         var codes = run.Index.Codes.Concat(added.Select(a => a.Codes)).ToArray();
         var index = new ItemIndex(codes, run.Index.LevelPrefixes);
         var popularity = run.Popularity.Concat(Enumerable.Repeat(0, added.Count)).ToArray();
-        var recommender = TigerRecommender.Create(model.Model, index, popularity, run.Info.Config.Beam, ownsModel: false);
-        if (bf16) recommender.Tiger().UseBf16();
-        recommender.Tiger().PadInputs = true; // concurrent requests rarely share a history length: decode them in one batch
+        var recommender = run.Opened.Model.Recommender(index, popularity);
+        // concurrent requests rarely share a history length: a generator that can pads them into one batch
+        if (recommender.Generator is IMixedLengthGenerator mixed) mixed.PadInputs = true;
         return new ServedModel(model, recommender, run, added);
     }
 
-    /// <summary>Loads a run folder (a 'letter run' folder with tiger/ and tokenizer/, or a 'letter train' folder) with the items added to it.</summary>
+    /// <summary>Loads a run folder of any registered kind (a 'letter run' folder with its model and tokenizer/, or a 'letter train' folder) with the items added to it.</summary>
     public static ServedModel Load(string runDirectory, bool bf16 = false)
     {
-        var run = ServedRun.Read(runDirectory);
-        var model = new TigerModel(run.Info.Config, run.Info.VocabularySize);
-        var shared = new SharedModel(model);
-        try
-        {
-            TigerCheckpoint.Load(run.Checkpoint, model);
-            return Build(shared, run, ReadAdded(run), bf16);
-        }
+        var shared = new SharedModel(ServedRun.Read(runDirectory, bf16));
+        try { return Build(shared, ReadAdded(shared.Run)); }
         catch
         {
             shared.Release();
