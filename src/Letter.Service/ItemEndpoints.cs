@@ -10,7 +10,7 @@ internal static class ItemEndpoints
     {
         using var doc = await RequestBody.ReadJson(ctx, host);
         var root = RequestParser.Object(doc.RootElement, "body");
-        RequestParser.OnlyKnown(root, "", "embedding", "text", "title", "items");
+        RequestParser.OnlyKnown(root, "", "id", "embedding", "text", "title", "items");
         var entries = new List<(JsonElement Obj, string Prefix)>();
         if (root.TryGetProperty("items", out var list))
         {
@@ -24,13 +24,14 @@ internal static class ItemEndpoints
             {
                 var prefix = $"items[{i++}]";
                 RequestParser.Object(e, prefix);
-                RequestParser.OnlyKnown(e, prefix, "embedding", "text", "title");
+                RequestParser.OnlyKnown(e, prefix, "id", "embedding", "text", "title");
                 entries.Add((e, prefix));
             }
         }
         else entries.Add((root, ""));
 
-        var parsed = new List<(float[]? Embedding, string? Text, string? Title, string Prefix)>();
+        var parsed = new List<(float[]? Embedding, string? Text, string? Title, string Prefix, string? Id)>();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (e, prefix) in entries)
         {
             bool hasEmbedding = e.TryGetProperty("embedding", out var emb), hasText = e.TryGetProperty("text", out var txt);
@@ -54,7 +55,15 @@ internal static class ItemEndpoints
                 title = t.GetString()!;
                 if (title.Length > 1000) throw new BadRequestException(RequestParser.Path(prefix, "title"), title[..40] + "...", "a title has at most 1000 characters");
             }
-            parsed.Add((vector, text, title, prefix));
+            string? id = null;
+            if (e.TryGetProperty("id", out var idValue) && idValue.ValueKind != JsonValueKind.Null)
+            {
+                if (idValue.ValueKind != JsonValueKind.String) throw RequestParser.Wrong(RequestParser.Path(prefix, "id"), idValue, "a string (your id for the item)");
+                id = idValue.GetString()!;
+                if (id.Length is 0 or > 200) throw new BadRequestException(RequestParser.Path(prefix, "id"), id, "an item id has 1 to 200 characters");
+                if (!ids.Add(id)) throw new BadRequestException(RequestParser.Path(prefix, "id"), id, $"the id {Letter.IO.Quoted.Quote(id)} is given to two items of this request");
+            }
+            parsed.Add((vector, text, title, prefix, id));
         }
         var m = ServedModels.Current(host);
         try
@@ -62,7 +71,7 @@ internal static class ItemEndpoints
             var run = m.Run;
             if (run.Tokenizer is null)
                 throw new ConflictException(RequestParser.Path(parsed[0].Prefix, parsed[0].Embedding is null ? "text" : "embedding"), null, run.TokenizerUnavailable!);
-            foreach (var (vector, text, _, prefix) in parsed)
+            foreach (var (vector, text, _, prefix, _) in parsed)
                 if (vector is null && run.TextEncoder is null)
                     throw new ConflictException(RequestParser.Path(prefix, "text"), null, run.TextUnavailable!);
                 else if (vector is not null && vector.Length != run.Tokenizer.InputDim)
@@ -71,12 +80,15 @@ internal static class ItemEndpoints
         }
         finally { m.Release(); }
 
-        var added = await host.AddItemsAsync(parsed.Select(p => (p.Embedding, p.Text, p.Title ?? "")).ToList(), ctx.RequestAborted);
+        var (added, any) = await host.AddItemsAsync(
+            parsed.Select(p => new NewItemSpec(p.Embedding, p.Text, p.Title ?? "", p.Id, p.Prefix.Length == 0 ? "" : p.Prefix + ".")).ToList(), ctx.RequestAborted);
         var now = ServedModels.Current(host);
         try
         {
             var infos = added.Select(a => LookupEndpoints.Describe(now, a.Item)).ToList();
-            return Results.Created($"/v1/items/{infos[0].Item}", new NewItemsResponse(infos, ServedModels.Info(now)));
+            var response = new NewItemsResponse(infos, ServedModels.Info(now));
+            // a retry of additions already made: the first answer again, 200 instead of 201
+            return any ? Results.Created($"/v1/items/{infos[0].Item}", response) : Results.Ok(response);
         }
         finally { now.Release(); }
     }

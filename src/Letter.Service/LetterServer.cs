@@ -93,7 +93,7 @@ public static class LetterServer
             .WithDescription("The embedding must come from the model the tokenizer was trained on (same dimension); a run that embedded its item text with " +
                 "the built-in encoder also takes the text (its fields joined by spaces, as the run embedded items). The new identifier is " +
                 "distinct from every existing one; the item is persisted in the run folder (added-items.json) and can be recommended at once.")
-            .Accepts<NewItemsRequest>("application/json", "*/*").Produces<NewItemsResponse>(201).ProducesProblem(400).ProducesProblem(409);
+            .Accepts<NewItemsRequest>("application/json", "*/*").Produces<NewItemsResponse>(201).Produces<NewItemsResponse>(200).ProducesProblem(400).ProducesProblem(409);
 
         var health = app.MapGroup("/health").WithTags("operations");
         health.MapGet("/live", () => Results.Ok(new Health("live"))).Produces<Health>();

@@ -22,7 +22,8 @@ internal static partial class LookupEndpoints
     internal static ItemInfo Describe(ServedModel m, int item)
     {
         var shared = m.Catalog.ItemsOf(m.Catalog.KeyOfItem(item)).Where(i => i != item).ToArray();
-        return new ItemInfo(item, m.Titles[item], m.Catalog.Index.Tokens(item), shared, item >= m.Run.Index.ItemCount);
+        int trained = m.Run.Index.ItemCount;
+        return new ItemInfo(item, m.Titles[item], m.Catalog.Index.Tokens(item), shared, item >= trained, item >= trained ? m.Added[item - trained].Id : null);
     }
 
     [GeneratedRegex(@"^<?([a-z])_(\d{1,6})>?$")]

@@ -86,9 +86,14 @@ public sealed class ModelHost : IDisposable
         finally { _changes.Release(); }
     }
 
-    /// <summary>Gives new items identifiers from the run's tokenizer, persists them, and swaps in the extended catalogue.</summary>
-    /// <param name="items">per item its embedding, or its text for the run's text encoder, and its title</param>
-    public async Task<IReadOnlyList<AddedItem>> AddItemsAsync(IReadOnlyList<(float[]? Embedding, string? Text, string Title)> items, CancellationToken cancel = default)
+    /// <summary>
+    /// Gives new items identifiers from the run's tokenizer, persists them, and swaps in the extended catalogue.
+    /// Idempotent per caller id: an item whose id was added before with the same content is answered with that
+    /// item (nothing added); the same id with other content is a conflict. Additions run one at a time and are
+    /// persisted before they are served, so an interrupted request leaves its items all added or all absent.
+    /// </summary>
+    /// <returns>per asked item the item that answers it, and whether any was new</returns>
+    public async Task<(IReadOnlyList<AddedItem> Items, bool Added)> AddItemsAsync(IReadOnlyList<NewItemSpec> asked, CancellationToken cancel = default)
     {
         await _changes.WaitAsync(cancel);
         try
@@ -97,6 +102,21 @@ public sealed class ModelHost : IDisposable
             try
             {
                 var run = current.Run;
+                var answers = new AddedItem?[asked.Count];
+                var contents = asked.Select(a => a.ContentHash()).ToArray();
+                for (int i = 0; i < asked.Count; i++)
+                {
+                    if (asked[i].Id is not { } id) continue;
+                    var before = current.Added.FirstOrDefault(a => a.Id == id);
+                    if (before is null) continue;
+                    if (before.Content != contents[i])
+                        throw new ConflictException(IdField(asked[i].Field), id,
+                            $"item id {Letter.IO.Quoted.Quote(id)} was added before (item {before.Item}) with other content: an id names one item; give the new one another id");
+                    answers[i] = before;
+                }
+                var fresh = Enumerable.Range(0, asked.Count).Where(i => answers[i] is null).ToList();
+                if (fresh.Count == 0) return (answers!, false);
+                var items = fresh.Select(i => asked[i]).ToList();
                 var tokenizer = run.Tokenizer ?? throw new ConflictException("embedding", null, run.TokenizerUnavailable!);
                 int dim = tokenizer.InputDim;
                 var data = new float[items.Count * dim];
@@ -115,6 +135,7 @@ public sealed class ModelHost : IDisposable
                         for (int j = 0; j < texts.Count; j++) vectors.Row(j).CopyTo(data.AsSpan(texts[j] * dim, dim));
                     }
                     // torch work on the decoder thread, between batches
+                    EmbeddingCheck.Check(tokenizer.Directory, data, items.Select(x => x.Embedding is null ? x.Field + "text" : x.Field + "embedding").ToList());
                     var codes = TokenizerPipeline.AssignNew(tokenizer.Directory, new FloatMatrix(data, items.Count, dim),
                         keepDistinctFromIndex: true, alsoOccupied: current.Catalog.Index.Codes);
                     for (int i = 0; i < codes.Length; i++)
@@ -124,7 +145,7 @@ public sealed class ModelHost : IDisposable
                                     $"the tokenizer gave item {i} code {codes[i][l]} at level {l}, which the model never saw in training (its index uses codes 0-{run.CodebookSizes[l] - 1} there)");
                     var stamp = DateTime.UtcNow.ToString("o", System.Globalization.CultureInfo.InvariantCulture);
                     added = current.Added.Concat(codes.Select((c, i) => new AddedItem(current.ItemCount + i, c,
-                        items[i].Title.Length > 0 ? items[i].Title : $"item {current.ItemCount + i}", stamp))).ToList();
+                        items[i].Title.Length > 0 ? items[i].Title : $"item {current.ItemCount + i}", stamp, items[i].Id, contents[fresh[i]]))).ToList();
                     next = current.WithAdded(added);
                     Warm(next);
                 });
@@ -136,12 +157,16 @@ public sealed class ModelHost : IDisposable
                 }
                 Swap(next!);
                 Metrics.ItemsAdded(items.Count);
-                return added!.Skip(current.Added.Count).ToList();
+                var made = added!.Skip(current.Added.Count).ToList();
+                for (int j = 0; j < fresh.Count; j++) answers[fresh[j]] = made[j];
+                return (answers!, true);
             }
             finally { current.Release(); }
         }
         finally { _changes.Release(); }
     }
+
+    private static string IdField(string prefix) => prefix + "id";
 
     private async Task SwapInAsync(Func<ServedModel> load)
     {

@@ -9,7 +9,23 @@ using Letter.Tokenization;
 namespace Letter.Service;
 
 /// <summary>An item added to a served run without retraining (<c>POST /v1/items</c>), as kept in <c>added-items.json</c>.</summary>
-public sealed record AddedItem(int Item, int[] Codes, string Title, string Added);
+/// <param name="Id">the caller's id for it, or null: adding the same id with the same content again returns this item</param>
+/// <param name="Content">SHA-256 of what it was made from (embedding or text, and title), to tell a retry from a different item under the same id</param>
+public sealed record AddedItem(int Item, int[] Codes, string Title, string Added, string? Id = null, string? Content = null);
+
+/// <summary>One item asked for by <c>POST /v1/items</c>: its embedding, or its text for the run's text encoder; its title; the caller's id; the request field it came from.</summary>
+public sealed record NewItemSpec(float[]? Embedding, string? Text, string Title, string? Id, string Field)
+{
+    /// <summary>SHA-256 of the content (the embedding's float bits or the text, then the title).</summary>
+    public string ContentHash()
+    {
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        if (Embedding is not null) sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Embedding.AsSpan()));
+        else sha.AppendData(System.Text.Encoding.UTF8.GetBytes("text:" + Text));
+        sha.AppendData(System.Text.Encoding.UTF8.GetBytes("\ntitle:" + Title));
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+}
 
 /// <summary>
 /// One opened run (its loaded model, whatever the kind), shared by every catalogue generation built on it
