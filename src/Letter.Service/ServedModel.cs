@@ -149,5 +149,6 @@ public sealed class ServedModel
     internal static void WriteAdded(ServedRun run, IReadOnlyList<AddedItem> items) =>
         AtomicFile.WriteAllText(run.AddedItemsFile, JsonSerializer.Serialize(items, JsonOptions));
 
-    internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    /// <summary>Letter's one JSON dialect for the files it writes (snake_case); the fields are single words, so files written before read alike.</summary>
+    internal static readonly JsonSerializerOptions JsonOptions = new(LetterJson.Options) { PropertyNameCaseInsensitive = true };
 }
