@@ -30,7 +30,8 @@ public static class EvalCommand
         };
         var cmd = new Command("eval", "Evaluate a TIGER or LC-Rec run: full ranking, leave-one-out, Recall@1/5/10 and NDCG@5/10, written to RUN/metrics.json (other checkpoints, samples, beams or bf16 to files that name them)");
         cmd.Arguments.Add(run);
-        foreach (var o in new Option[] { split, maxUsers, beam, checkpoint, bf16, batchUsers, decodeTemperature }) cmd.Options.Add(o);
+        var device = DeviceOption.Create();
+        foreach (var o in new Option[] { split, maxUsers, beam, checkpoint, bf16, batchUsers, decodeTemperature, device }) cmd.Options.Add(o);
         cmd.SetAction((parse, invocationCancel) =>
         {
             using var interrupt = Interrupt.Listen(invocationCancel);
@@ -45,11 +46,12 @@ public static class EvalCommand
                 throw new UsageException($"--decode-temperature must be a positive number (got {t})");
             var options = new RunEvaluationOptions(s == "test" ? DataSplit.Test : DataSplit.Valid, parse.GetValue(maxUsers), parse.GetValue(beam),
                 c == "best" ? CheckpointChoice.Best : CheckpointChoice.Last, HostCpu.Bf16(parse.GetValue(bf16), "eval", parse.InvocationConfiguration.Error), parse.GetValue(batchUsers),
-                DecodeTemperature: parse.GetValue(decodeTemperature));
+                DecodeTemperature: parse.GetValue(decodeTemperature), Device: DeviceOption.Read(parse, device));
             var runDir = parse.GetValue(run)!;
             // the run's threads; a folder that holds no run is refused by the evaluation itself
             if (Directory.Exists(runDir) && TryInspect(runDir) is { } found)
-                LetterRuntime.Apply(new RuntimeOptions(found.Kind.ReadConfig(found.Folder).Threads, Fp32Products: !options.Bf16));
+                LetterRuntime.Apply(new RuntimeOptions(found.Kind.ReadConfig(found.Folder).Threads, Fp32Products: !options.Bf16, Device: options.Device));
+            else LetterRuntime.Apply(new RuntimeOptions(Fp32Products: !options.Bf16, Device: options.Device));
             var e = RunEvaluation.Evaluate(runDir, options, ConsoleProgress.Instance, cancel);
             var output = parse.InvocationConfiguration.Output;
             output.WriteLine($"{e.Split.Name()}: {e.Users} users, beam {e.Beam}, {e.Precision.Name()}"

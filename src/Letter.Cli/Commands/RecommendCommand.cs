@@ -26,7 +26,8 @@ public static class RecommendCommand
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
         var cmd = new Command("recommend", "Top-K next items for a user or a history, with titles, identifiers and scores (beam log-probabilities)");
         cmd.Arguments.Add(run);
-        foreach (var o in new Option[] { user, history, k, beam, excludeSeen, json }) cmd.Options.Add(o);
+        var device = DeviceOption.Create();
+        foreach (var o in new Option[] { user, history, k, beam, excludeSeen, json, device }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             if ((parse.GetValue(user) is null) == (parse.GetValue(history) is null))
@@ -34,6 +35,7 @@ public static class RecommendCommand
             int top = parse.GetValue(k);
             if (top is < 1 or > 100) throw new UsageException("--k must be between 1 and 100");
             if (parse.GetValue(beam) is < 1 or > 1000) throw new UsageException("--beam must be between 1 and 1000");
+            var computeDevice = DeviceOption.Read(parse, device);
             var (folder, record, kind) = OpenedRun.Inspect(parse.GetValue(run)!);
             string datasetDirectory = record.DatasetDirectory;
             int itemCount = record.ItemCount;
@@ -53,8 +55,8 @@ public static class RecommendCommand
                    ?? throw new UsageException($"user '{id}' is not in {(ids is null ? data.Folder.InterFile : IdMaps.UserFile(data.Folder))}")).Items
                 : ids is null ? ParseHistory(parse.GetValue(history)!, itemCount) : ParseOriginalHistory(parse.GetValue(history)!, ids);
 
-            LetterRuntime.Apply(new RuntimeOptions(kind.ReadConfig(folder).Threads));
-            using var opened = OpenedRun.Open(folder.Directory);
+            LetterRuntime.Apply(new RuntimeOptions(kind.ReadConfig(folder).Threads, Device: computeDevice));
+            using var opened = OpenedRun.Open(folder.Directory, device: computeDevice);
             var recommender = opened.Recommender;
             var options = new RecommendOptions(parse.GetValue(beam), ExcludeHistory: parse.GetValue(excludeSeen));
             var ranked = recommender.Recommend(items, top, options)

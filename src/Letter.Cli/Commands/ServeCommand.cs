@@ -1,3 +1,4 @@
+using Letter.Common;
 using System.CommandLine;
 using Letter.Service;
 
@@ -20,7 +21,8 @@ public static class ServeCommand
         var bf16 = new Option<bool>("--bf16") { Description = "Decode in bfloat16 (faster on CPUs with AVX-512 BF16/AMX; same rankings up to near ties)" };
         var cmd = new Command("serve", "Serve a run's recommendations over HTTP: /v1/recommend, look-ups, new items, health, metrics, an API page at /docs");
         cmd.Arguments.Add(run);
-        foreach (var o in new Option[] { urls, maxBatch, maxWait, queue, requestBeams, batchBeams, token, threads, bf16 }) cmd.Options.Add(o);
+        var device = DeviceOption.Create();
+        foreach (var o in new Option[] { urls, maxBatch, maxWait, queue, requestBeams, batchBeams, token, threads, bf16, device }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             var options = new ServeOptions
@@ -40,6 +42,8 @@ public static class ServeCommand
             try { options.Validate(); }
             catch (ArgumentException e) { throw new UsageException(e.Message.Split(" (Parameter")[0].Split(Environment.NewLine)[0]); }
             ServedRun_Check(options.RunDirectory);
+            // the device is checked before anything loads (the service itself decodes on the CPU until it takes a device)
+            LetterRuntime.Apply(new RuntimeOptions(options.Threads, Fp32Products: !options.Bf16, Device: DeviceOption.Read(parse, device)));
             var app = LetterServer.Build(options);
             var o = parse.InvocationConfiguration.Output;
             o.WriteLine($"letter serve: loading {Path.GetFullPath(options.RunDirectory)}; listening on {options.Urls} (API page: /docs, ready: /health/ready)");

@@ -82,7 +82,7 @@ public sealed class SeededDropout
         int n = (int)count;
         uint scaleBits = BitConverter.SingleToUInt32Bits((float)Scale);
         ushort scaleBf16 = RoundToBFloat16((float)Scale);
-        var mask = empty(shape, type);
+        var mask = empty(shape, type, device: CPU); // drawn in host memory; Apply moves it to its input's device
         int chunks = (n + ChunkElements - 1) / ChunkElements;
         int threshold = _threshold;
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, get_num_threads()) };

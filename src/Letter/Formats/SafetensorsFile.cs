@@ -125,7 +125,7 @@ public static class SafetensorsFile
     /// </summary>
     internal static Tensor FromBytes(byte[] bytes, ScalarType dtype, long[] shape)
     {
-        if (dtype == ScalarType.Float32) return tensor(MemoryMarshal.Cast<byte, float>(bytes).ToArray(), shape);
+        if (dtype == ScalarType.Float32) return tensor(MemoryMarshal.Cast<byte, float>(bytes).ToArray(), shape, device: CPU);
         var raw = MemoryMarshal.Cast<byte, ushort>(bytes);
         var wide = new float[raw.Length];
         if (dtype == ScalarType.BFloat16)
@@ -133,7 +133,7 @@ public static class SafetensorsFile
         else
             for (int i = 0; i < raw.Length; i++) wide[i] = (float)BitConverter.UInt16BitsToHalf(raw[i]);
         using var scope = NewDisposeScope();
-        return tensor(wide, shape).to_type(dtype).MoveToOuterDisposeScope();
+        return tensor(wide, shape, device: CPU).to_type(dtype).MoveToOuterDisposeScope();
     }
 
     internal static byte[] ToBytes(Tensor t)

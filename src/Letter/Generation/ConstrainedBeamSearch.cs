@@ -15,6 +15,8 @@ public sealed record Beam(int[] Tokens, float Score);
 /// get -inf, as a prefix-allowed-tokens constraint does). With a temperature T the log-softmax is of
 /// logits / T: T = 1 scores by the raw logits, as Hugging Face's generate does for the original;
 /// T = tau scores by the distribution the ranking-guided loss trained (softmax of logits / tau).
+/// Every tensor of the search lives on the device of the generator's logits (its model's device); the
+/// trie's masks are built there, and only the tokens chosen and the trie nodes they reach are read back.
 /// </summary>
 public static class ConstrainedBeamSearch
 {
@@ -25,7 +27,7 @@ public static class ConstrainedBeamSearch
     /// <param name="state">a started generation of <paramref name="users"/> histories</param>
     /// <param name="steps">tokens to generate (identifier length + 1 for end-of-sequence)</param>
     /// <param name="temperature">the logits are divided by it before the log-softmax (1: raw logits)</param>
-    /// <param name="targets">[B, >= steps] int64 token sequences to follow (each user's target), or null</param>
+    /// <param name="targets">[B, >= steps] int64 token sequences to follow (each user's target), or null; on any device (they are compared on the logits')</param>
     /// <param name="targetKept">with <paramref name="targets"/>: filled with, per user, whether after each
     /// step the target's prefix of that length was still among the beams ([B][steps])</param>
     /// <param name="filters">per user, the identifiers it may produce (null: all), or null for no filter at all</param>
@@ -34,6 +36,7 @@ public static class ConstrainedBeamSearch
         Tensor? targets = null, bool[][]? targetKept = null, IReadOnlyList<NodeLiveness?>? filters = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(beam, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
         if ((targets is null) != (targetKept is null)) throw new ArgumentException("targets and targetKept go together");
         if (targets is not null && (targets.shape[0] != users || targets.shape[1] < steps || targetKept!.Length != users))
             throw new ArgumentException($"targets must be [{users}, >= {steps}] and targetKept hold {users} users");
@@ -45,18 +48,27 @@ public static class ConstrainedBeamSearch
         int keep = Math.Min(beam, trie.SequenceCount);
 
         // Step 0 gives one row per user (every beam would start from the same state); from step 1 on
-        // there are `beam` rows per user. width = rows per user of the current step.
+        // there are `beam` rows per user. width = rows per user of the current step. The search state is
+        // made at step 0 on the device of the first logits (made in that step's scope: it is replaced there).
         int width = 1;
-        var scores = zeros(users, 1);                                               // [B, width]
-        var node = zeros(users, 1, dtype: ScalarType.Int64);
+        Tensor scores = null!;                                                      // [B, width]
+        Tensor node = null!;                                                        // [B, width] trie nodes
         Tensor? current = null;                                                     // [B * width] the tokens just chosen
-        var sequences = zeros(users, 1, 0, dtype: ScalarType.Int64);               // [B, width, t]
+        Tensor sequences = null!;                                                   // [B, width, t]
         var kept = new List<Tensor>(steps); // per step [B] bool: the target's prefix is among the beams
 
         for (int t = 0; t < steps; t++)
         {
             using var step = NewDisposeScope();
             var logits = state.NextLogits(current).view(users, width, v).to_type(ScalarType.Float32);
+            if (t == 0)
+            {
+                var device = logits.device;
+                scores = zeros(users, 1, device: device);
+                node = zeros(users, 1, dtype: ScalarType.Int64, device: device);
+                sequences = zeros(users, 1, 0, dtype: ScalarType.Int64, device: device);
+                if (targets is not null) targets = targets.to(device).MoveToOuterDisposeScope(); // a new handle: kept for every step
+            }
             if (temperature != 1.0) logits = logits.div(temperature);
             var logp = F.log_softmax(logits, -1);
             var allowed = trie.AllowedMask(node.reshape(-1));                      // [B * width, V]
@@ -66,7 +78,7 @@ public static class ConstrainedBeamSearch
             var (top, index) = (scores.unsqueeze(-1) + logp).view(users, (long)width * v).topk(next, dim: -1); // [B, next]
             var source = index.div(v, RoundingMode.floor);
             var token = index.remainder(v);
-            var flat = ((arange(users, dtype: ScalarType.Int64) * width).unsqueeze(1) + source).reshape(-1);
+            var flat = ((arange(users, dtype: ScalarType.Int64, device: logits.device) * width).unsqueeze(1) + source).reshape(-1);
             state.Reorder(flat);
             node = trie.Child(node.gather(1, source), token).MoveToOuterDisposeScope();
             sequences = cat([sequences.gather(1, source.unsqueeze(-1).expand(users, next, t)), token.unsqueeze(-1)], 2).MoveToOuterDisposeScope();
@@ -80,11 +92,11 @@ public static class ConstrainedBeamSearch
 
         if (targetKept is not null)
         {
-            var flags = stack(kept, 1).data<bool>().ToArray(); // [B, steps]
+            var flags = stack(kept, 1).cpu().data<bool>().ToArray(); // [B, steps]
             for (int u = 0; u < users; u++) targetKept[u] = flags.AsSpan(u * steps, steps).ToArray();
         }
-        var seq = sequences.data<long>().ToArray();
-        var sc = scores.data<float>().ToArray();
+        var seq = sequences.cpu().data<long>().ToArray();
+        var sc = scores.cpu().data<float>().ToArray();
         var result = new List<Beam[]>(users);
         for (int u = 0; u < users; u++)
         {
@@ -110,7 +122,7 @@ public static class ConstrainedBeamSearch
     private static void RefuseFiltered(Tensor allowed, Tensor node, PrefixTrie trie, IReadOnlyList<NodeLiveness?> filters, int width)
     {
         long v = trie.VocabularySize;
-        var nodes = node.data<long>().ToArray();
+        var nodes = node.cpu().data<long>().ToArray();
         var refused = new List<long>();
         var cleared = new List<long>();
         var restored = new List<long>();
@@ -131,8 +143,8 @@ public static class ConstrainedBeamSearch
                     foreach (var token in live.RefusedTokens(n)) refused.Add(row * v + token);
             }
         }
-        if (cleared.Count > 0) allowed.index_fill_(0, tensor(cleared.ToArray()), false);
-        if (restored.Count > 0) allowed.view(-1).index_fill_(0, tensor(restored.ToArray()), true);
-        if (refused.Count > 0) allowed.view(-1).index_fill_(0, tensor(refused.ToArray()), false);
+        if (cleared.Count > 0) allowed.index_fill_(0, tensor(cleared.ToArray(), device: allowed.device), false);
+        if (restored.Count > 0) allowed.view(-1).index_fill_(0, tensor(restored.ToArray(), device: allowed.device), true);
+        if (refused.Count > 0) allowed.view(-1).index_fill_(0, tensor(refused.ToArray(), device: allowed.device), false);
     }
 }

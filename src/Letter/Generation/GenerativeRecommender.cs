@@ -131,8 +131,9 @@ public sealed class GenerativeRecommender : IDisposable
                 cancel.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 using var noGrad = no_grad();
+                // host data: the search moves it to its logits' device once
                 var batchTargets = targets is null ? null
-                    : tensor(batch.SelectMany(i => Catalog.TokensOfItem(targets[i])).Select(t => (long)t).ToArray()).view(batch.Length, Catalog.Steps);
+                    : tensor(batch.SelectMany(i => Catalog.TokensOfItem(targets[i])).Select(t => (long)t).ToArray(), device: CPU).view(batch.Length, Catalog.Steps);
                 var batchKept = targets is null ? null : new bool[batch.Length][];
                 var batchLive = live is null ? null : batch.Select(i => live[i]).ToList();
                 using var state = Generator.Start(batch.Select(i => windows[i]).ToList());

@@ -122,16 +122,17 @@ public sealed class PrefixTrie : IDisposable
 
     /// <summary>
     /// [N, V] bool: row i admits the tokens that extend node <paramref name="nodes"/>[i] ([N] int64);
-    /// the dead node (or any number outside the trie) gives an all-false row. Built for these nodes only.
+    /// the dead node (or any number outside the trie) gives an all-false row. Built for these nodes only,
+    /// in host memory from the trie's arrays, and returned on the device of <paramref name="nodes"/>.
     /// </summary>
     public Tensor AllowedMask(Tensor nodes)
     {
         if (nodes.dim() != 1) throw new ArgumentException($"nodes must be one-dimensional (got {nodes.dim()} dimensions)", nameof(nodes));
         using var scope = NewDisposeScope();
-        var ids = nodes.to_type(ScalarType.Int64).data<long>().ToArray();
+        var ids = nodes.to_type(ScalarType.Int64).cpu().data<long>().ToArray();
         long cells = (long)ids.Length * VocabularySize;
         if (cells > int.MaxValue) throw new ArgumentException($"a mask of {ids.Length} x {VocabularySize} is more than one tensor span holds; decode fewer beams at once", nameof(nodes));
-        var mask = zeros(ids.Length, VocabularySize, dtype: ScalarType.Bool);   // on the CPU, as the whole library decodes
+        var mask = zeros(ids.Length, VocabularySize, dtype: ScalarType.Bool, device: CPU); // filled through its host bytes
         var cell = mask.bytes;
         for (int i = 0; i < ids.Length; i++)
         {
@@ -140,7 +141,7 @@ public sealed class PrefixTrie : IDisposable
             var row = cell.Slice(i * VocabularySize, VocabularySize);
             for (int e = _offsets[n], end = _offsets[n + 1]; e < end; e++) row[_tokens[e]] = 1;
         }
-        return mask.MoveToOuterDisposeScope();
+        return mask.to(nodes.device).MoveToOuterDisposeScope();
     }
 
     /// <summary>The tokens that extend a node, ascending (for checks and tests).</summary>
@@ -165,16 +166,16 @@ public sealed class PrefixTrie : IDisposable
         return node;
     }
 
-    /// <summary>Children of nodes by tokens, element-wise (any equal shapes, int64).</summary>
+    /// <summary>Children of nodes by tokens, element-wise (any equal shapes, int64), on the device of <paramref name="nodes"/>.</summary>
     public Tensor Child(Tensor nodes, Tensor tokens)
     {
         if (!nodes.shape.SequenceEqual(tokens.shape)) throw new ArgumentException("nodes and tokens must have one shape");
         using var scope = NewDisposeScope();
-        var n = nodes.to_type(ScalarType.Int64).reshape(-1).data<long>().ToArray();
-        var t = tokens.to_type(ScalarType.Int64).reshape(-1).data<long>().ToArray();
+        var n = nodes.to_type(ScalarType.Int64).reshape(-1).cpu().data<long>().ToArray();
+        var t = tokens.to_type(ScalarType.Int64).reshape(-1).cpu().data<long>().ToArray();
         var child = new long[n.Length];
         for (int i = 0; i < n.Length; i++) child[i] = Child(n[i] is >= 0 and < int.MaxValue ? (int)n[i] : -1, t[i]);
-        return tensor(child, nodes.shape).MoveToOuterDisposeScope();
+        return tensor(child, nodes.shape, device: nodes.device).MoveToOuterDisposeScope();
     }
 
     /// <summary>Nothing native to release any more; kept so that owners dispose it as before.</summary>

@@ -1,3 +1,4 @@
+using Letter.Common;
 using Letter.Data;
 using Letter.Generation;
 using Letter.IO;
@@ -65,9 +66,11 @@ public sealed class OpenedRun : IDisposable
 
     /// <summary>
     /// Opens a run: a 'letter train' folder, or a pipeline folder holding one kind's model folder.
-    /// Runs made before the folder kept its popularity count it again from their dataset.
+    /// Runs made before the folder kept its popularity count it again from their dataset. The model is
+    /// loaded onto <paramref name="device"/> (the CPU by default), where it decodes.
     /// </summary>
-    public static OpenedRun Open(string path, CheckpointChoice checkpoint = CheckpointChoice.Best, KindRegistry? kinds = null)
+    public static OpenedRun Open(string path, CheckpointChoice checkpoint = CheckpointChoice.Best, KindRegistry? kinds = null,
+        ComputeDevice device = default)
     {
         var (folder, record, kind) = Inspect(path, kinds);
         var index = folder.ReadIndex();
@@ -80,7 +83,7 @@ public sealed class OpenedRun : IDisposable
             popularity = LeaveOneOutSplit.TrainingPopularity(kind.TrainingUsers(dataset, record, config), dataset.ItemCount);
         }
         var titles = folder.ReadTitles();
-        var model = kind.Load(folder, checkpoint);
+        var model = kind.Load(folder, checkpoint, device);
         try
         {
             return new OpenedRun(Path.GetFullPath(path), folder, record, kind, model, index, popularity, titles);

@@ -16,7 +16,7 @@ public static class RunEvaluation
         var config = kind.ReadConfig(folder);
         var dataset = LetterDataset.Load(record.DatasetDirectory, loadIndex: false);
         var users = kind.TrainingUsers(dataset, record, config);
-        using var run = OpenedRun.Open(folder.Directory, options.Checkpoint, kinds);
+        using var run = OpenedRun.Open(folder.Directory, options.Checkpoint, kinds, options.Device);
         var recommender = run.Recommender;
         if (options.Beam is int beam) recommender.Beam = beam;
         if (options.Bf16) run.Model.UseBf16();

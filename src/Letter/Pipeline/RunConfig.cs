@@ -2,6 +2,10 @@ using Letter.Models.SasRec;
 using Letter.Embeddings;
 using Letter.Models.Tiger;
 using Letter.Tokenization;
+using Letter.Training;
+using Letter.Kinds;
+using Letter.IO;
+using Letter.Models.LcRec;
 
 namespace Letter.Pipeline;
 
@@ -9,13 +13,6 @@ namespace Letter.Pipeline;
 /// Everything <c>letter run</c> does, as one JSON document (snake_case keys; every key is also a
 /// flag, e.g. <c>--tokenizer.max_epochs 100</c>). Stage sections default to the paper's settings.
 /// </summary>
-/// <summary>Which generative recommender a run trains.</summary>
-public enum RecommenderKind
-{
-    [System.Text.Json.Serialization.JsonStringEnumMemberName("tiger")] Tiger,
-    [System.Text.Json.Serialization.JsonStringEnumMemberName("lc-rec")] LcRec,
-}
-
 public sealed record RunConfig
 {
     /// <summary>Dataset folder in the LETTER layout.</summary>
@@ -36,6 +33,9 @@ public sealed record RunConfig
     /// <summary>Also tokenize with the plain RQ-VAE (alpha = beta = 0) and train TIGER on it, for comparison.</summary>
     public bool CompareRqVae { get; init; }
 
+    /// <summary>Where the recommender trains and decodes: cpu, cuda or cuda:N (run-only: results agree up to float rounding).</summary>
+    public Letter.Common.ComputeDevice Device { get; init; }
+
     /// <summary>Evaluate on a fixed seeded sample of this many test users (null: all).</summary>
     public int? EvalMaxUsers { get; init; }
 
@@ -43,8 +43,8 @@ public sealed record RunConfig
     public SasRecConfig Sasrec { get; init; } = new();
     public TokenizerConfig Tokenizer { get; init; } = new();
     public TigerConfig Tiger { get; init; } = new();
-    /// <summary>The generative recommender trained on the identifiers: TIGER (from scratch) or LC-Rec (a language model fine-tuned with LoRA).</summary>
-    public RecommenderKind Recommender { get; init; } = RecommenderKind.Tiger;
+    /// <summary>The recommender kind trained on the identifiers (a registered kind's name): tiger (from scratch) or lc-rec (a language model fine-tuned with LoRA).</summary>
+    public string Recommender { get; init; } = KindRegistry.DefaultKind;
     /// <summary>LC-Rec's base language model: a Hugging Face folder or a GGUF file (needed with recommender lc-rec).</summary>
     public string? BaseModel { get; init; }
     public Letter.Models.LcRec.LcRecConfig LcRec { get; init; } = new();
@@ -82,6 +82,31 @@ public sealed record RunConfig
         },
     };
 
+    /// <summary>
+    /// A kind's part of this config file: its section (<c>tiger</c>, <c>lc_rec</c>; a kind without one
+    /// trains its defaults under the run's seed), its own options, extra stage inputs, and the settings
+    /// the pipeline hashes into the stage's identity (run-only ones marked, see <see cref="StageSettings"/>).
+    /// </summary>
+    public KindSection Section(RecommenderKind kind)
+    {
+        switch (kind.Name)
+        {
+            case TigerKind.KindName:
+                return new KindSection(Tiger, new Dictionary<string, string>(), new Dictionary<string, string>(), new TigerStageSettings(Tiger, EvalMaxUsers));
+            case LcRecKind.KindName:
+                if (string.IsNullOrWhiteSpace(BaseModel))
+                    throw new LetterConfigException("base_model: recommender lc-rec needs a base language model (a Hugging Face folder or a GGUF file)");
+                var baseModel = Path.GetFullPath(BaseModel);
+                var inputs = new Dictionary<string, string>();
+                if (File.Exists(baseModel)) inputs["base_model"] = baseModel;
+                return new KindSection(LcRec, new Dictionary<string, string> { ["base"] = baseModel }, inputs, new LcRecStageSettings(LcRec, baseModel, EvalMaxUsers));
+            default:
+                var config = kind.DefaultConfig with { Seed = Seed };
+                return new KindSection(config, new Dictionary<string, string>(), new Dictionary<string, string>(),
+                    Activator.CreateInstance(typeof(KindStageSettings<>).MakeGenericType(config.GetType()), config, EvalMaxUsers)!);
+        }
+    }
+
     /// <summary>The stage configs with the run's seed applied.</summary>
     public RunConfig WithSeedApplied() => this with
     {
@@ -91,3 +116,6 @@ public sealed record RunConfig
         LcRec = LcRec with { Seed = Seed },
     };
 }
+
+/// <summary>A kind's part of a pipeline config (see <see cref="RunConfig.Section"/>).</summary>
+public sealed record KindSection(TrainingSchedule Config, IReadOnlyDictionary<string, string> Options, IReadOnlyDictionary<string, string> Inputs, object StageSettings);

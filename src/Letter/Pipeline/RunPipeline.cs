@@ -9,6 +9,7 @@ using Letter.Formats;
 using Letter.IO;
 using Letter.Kinds;
 using Letter.Progress;
+using Letter.Training;
 using Letter.Models.Tiger;
 using Letter.Models.LcRec;
 using Letter.Runs;
@@ -29,8 +30,11 @@ public sealed record RunSummary(string RunDirectory, IReadOnlyList<ModelResult> 
 /// was interrupted, and reruns anything else.
 /// </summary>
 /// <param name="applyRuntime">the host's way to apply each stage's torch settings (threads, kernels) before it runs; null leaves the process as it is</param>
-public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<ProgressUpdate>? progress = null, Action<RuntimeOptions>? applyRuntime = null)
+/// <param name="kinds">the recommender kinds the config may name (default: the built-in ones)</param>
+public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<ProgressUpdate>? progress = null, Action<RuntimeOptions>? applyRuntime = null,
+    KindRegistry? kinds = null)
 {
+    private readonly KindRegistry _kinds = kinds ?? KindRegistry.Default;
     public const string ConfigFile = "config.json";
     public const string SummaryFile = "summary.json";
 
@@ -52,13 +56,12 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
         var results = new List<ModelResult>();
 
         var letterIndex = TokenizerStage("tokenizer", _config.Tokenizer, data, semantic, cf);
-        bool lcRec = _config.Recommender == RecommenderKind.LcRec;
-        results.Add(lcRec ? LcRecStage("lc-rec", "LETTER-LC-Rec", data, letterIndex, cancel) : TigerStage("tiger", "LETTER-TIGER", data, letterIndex, cancel));
+        var kind = Kind();
+        results.Add(ModelStage(kind, kind.Name, $"LETTER-{kind.DisplayName}", data, letterIndex, cancel));
         if (_config.CompareRqVae)
         {
             var plainIndex = TokenizerStage("tokenizer-rqvae", _config.Tokenizer with { Alpha = 0, Beta = 0 }, data, semantic, cf);
-            results.Add(lcRec ? LcRecStage("lc-rec-rqvae", "LC-Rec (plain RQ-VAE)", data, plainIndex, cancel)
-                : TigerStage("tiger-rqvae", "TIGER (plain RQ-VAE)", data, plainIndex, cancel));
+            results.Add(ModelStage(kind, kind.Name + "-rqvae", $"{kind.DisplayName} (plain RQ-VAE)", data, plainIndex, cancel));
         }
         if (sasrecMetrics is not null) results.Add(sasrecMetrics);
 
@@ -85,9 +88,15 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
             throw new LetterConfigException(e.Message);
         }
         if (_config.EvalMaxUsers is < 1) throw new LetterConfigException("eval_max_users must be at least 1 (or null for all)");
-        if (_config.Recommender == RecommenderKind.LcRec && string.IsNullOrWhiteSpace(_config.BaseModel))
-            throw new LetterConfigException("base_model: recommender lc-rec needs a base language model (a Hugging Face folder or a GGUF file)");
+        var kind = Kind();
+        var section = _config.Section(kind);
+        try { kind.Configure(section.Config, section.Options); }
+        catch (ArgumentException e) { throw new LetterConfigException($"{kind.Name}: {e.Message}"); }
     }
+
+    private Training.RecommenderKind Kind() =>
+        _kinds.TryFind(_config.Recommender)
+        ?? throw new LetterConfigException($"recommender: '{_config.Recommender}' is not a recommender kind (known: {string.Join(", ", _kinds.Names)})");
 
     /// <summary>
     /// Runs <paramref name="work"/> unless the stage folder's manifest still matches. When only run-only
@@ -183,53 +192,40 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
         run();
     }
 
-    private ModelResult TigerStage(string name, string model, LetterDataset data, (ItemIndex Index, string File) index, CancellationToken cancel)
+    /// <summary>The recommender stage of any kind: train (or resume) it, then evaluate; a change of run-only settings alone only re-evaluates.</summary>
+    private ModelResult ModelStage(Training.RecommenderKind kind, string name, string model, LetterDataset data, (ItemIndex Index, string File) index,
+        CancellationToken cancel)
     {
-        var settings = new TigerStageSettings(_config.Tiger, _config.EvalMaxUsers);
+        var section = _config.Section(kind);
+        var config = section.Config;
         // the stage's own protocol, with this run's evaluation settings (a change of them alone re-runs only this)
         void Evaluate(string dir)
         {
-            applyRuntime?.Invoke(new RuntimeOptions(_config.Tiger.Threads, Fp32Products: !_config.Tiger.Bf16));
-            RunEvaluation.Evaluate(dir, new RunEvaluationOptions(DataSplit.Test, _config.EvalMaxUsers, _config.Tiger.Beam,
-                BatchUsers: _config.Tiger.EvalBatchUsers, MetricsFile: new TigerRunFolder(dir).MetricsFile), progress, cancel);
+            applyRuntime?.Invoke(new RuntimeOptions(config.Threads, Fp32Products: !kind.Bf16Products(config), Device: _config.Device));
+            RunEvaluation.Evaluate(dir, new RunEvaluationOptions(DataSplit.Test, _config.EvalMaxUsers, config.Beam,
+                BatchUsers: config.EvalBatchUsers, MetricsFile: new RunFolder(dir).MetricsFile, Device: _config.Device), progress, cancel, _kinds);
         }
-        Stage(name, settings, new Dictionary<string, string> { ["interactions"] = data.Folder.InterFile, ["index"] = index.File },
-            ["metrics.json"],
+        var inputs = new Dictionary<string, string>(section.Inputs) { ["interactions"] = data.Folder.InterFile, ["index"] = index.File };
+        Stage(name, section.StageSettings, inputs, ["metrics.json"],
             (dir, resume) =>
             {
-                applyRuntime?.Invoke(new RuntimeOptions(_config.Tiger.Threads, Fp32Products: !_config.Tiger.Bf16));
-                TigerTrainer.Train(data, index.Index, _config.Tiger, dir, cancel,
-                    new TigerTrainOptions { Resume = resume && new TigerRunFolder(dir).Exists, IndexFile = index.File, Log = log, Progress = progress });
+                applyRuntime?.Invoke(new RuntimeOptions(config.Threads, Fp32Products: !kind.Bf16Products(config), Device: _config.Device));
+                kind.Train(new KindTrainRequest
+                {
+                    Data = data,
+                    Index = index.Index,
+                    Config = kind.Configure(config, section.Options),
+                    RunDirectory = dir,
+                    Options = section.Options,
+                    IndexFile = index.File,
+                    Device = _config.Device,
+                    Train = new TrainOptions { Resume = resume && new RunFolder(dir).Exists, Log = log.WriteLine, Progress = progress },
+                }, cancel);
                 cancel.ThrowIfCancellationRequested();
                 Evaluate(dir);
             },
             reevaluate: Evaluate);
-        var metrics = JsonSerializer.Deserialize<JsonElement>(File.ReadAllText(new TigerRunFolder(Path.Combine(_run, name)).MetricsFile));
-        var values = new Dictionary<string, double>();
-        foreach (var p in metrics.EnumerateObject())
-            if (p.Value.ValueKind == JsonValueKind.Number && p.Name.Contains('@')) values[p.Name] = p.Value.GetDouble();
-        return new ModelResult(model, name, values, metrics.GetProperty("users").GetInt32());
-    }
-
-    private ModelResult LcRecStage(string name, string model, LetterDataset data, (ItemIndex Index, string File) index, CancellationToken cancel)
-    {
-        var baseModel = Path.GetFullPath(_config.BaseModel!);
-        var settings = new { lc_rec = _config.LcRec, base_model = baseModel, eval_max_users = _config.EvalMaxUsers };
-        var inputs = new Dictionary<string, string> { ["interactions"] = data.Folder.InterFile, ["index"] = index.File };
-        if (File.Exists(baseModel)) inputs["base_model"] = baseModel;
-        Stage(name, settings, inputs, ["metrics.json"],
-            (dir, resume) =>
-            {
-                applyRuntime?.Invoke(new RuntimeOptions(_config.LcRec.Threads));
-                LcRecTrainer.Train(data, index.Index, baseModel, _config.LcRec, dir, cancel, new LcRecTrainOptions
-                {
-                    Resume = resume && new LcRecRunFolder(dir).Exists, IndexFile = index.File, Log = new Progress.LineProgress(log), Progress = progress,
-                });
-                cancel.ThrowIfCancellationRequested();
-                RunEvaluation.Evaluate(dir, new RunEvaluationOptions(DataSplit.Test, _config.EvalMaxUsers, MetricsFile: new TigerRunFolder(dir).MetricsFile),
-                    progress, cancel);
-            });
-        var metrics = JsonSerializer.Deserialize<JsonElement>(File.ReadAllText(new TigerRunFolder(Path.Combine(_run, name)).MetricsFile));
+        var metrics = JsonSerializer.Deserialize<JsonElement>(File.ReadAllText(new RunFolder(Path.Combine(_run, name)).MetricsFile));
         var values = new Dictionary<string, double>();
         foreach (var p in metrics.EnumerateObject())
             if (p.Value.ValueKind == JsonValueKind.Number && p.Name.Contains('@')) values[p.Name] = p.Value.GetDouble();

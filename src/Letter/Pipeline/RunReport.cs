@@ -120,7 +120,7 @@ public static class RunReport
     {
         var run = new TigerRunFolder(dir);
         if (!File.Exists(run.CurveFile)) return;
-        var curve = LetterJson.Deserialize<List<Models.Tiger.EpochRecord>>(File.ReadAllText(run.CurveFile))!;
+        var curve = LetterJson.Deserialize<List<Training.EpochRecord>>(File.ReadAllText(run.CurveFile))!;
         if (curve.Count == 0) return;
         doc.Add(new Heading($"Recommender training ({stage})"));
         double[] x = curve.Select(e => (double)e.Epoch).ToArray();

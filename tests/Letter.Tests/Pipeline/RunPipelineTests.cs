@@ -14,7 +14,7 @@ namespace Letter.Tests.Pipeline;
 /// </summary>
 public class RunPipelineTests
 {
-    private static RunConfig TinyConfig(TempDir dir)
+    internal static RunConfig TinyConfig(TempDir dir)
     {
         var folder = SyntheticDataset.Write(dir.File("data"), SynthOptions.Default with { Users = 120, Items = 60 });
         var rng = new Letter.Common.SplitMix64(3);
@@ -41,7 +41,7 @@ public class RunPipelineTests
         };
     }
 
-    private static (RunSummary Summary, string Log) Run(RunConfig config)
+    internal static (RunSummary Summary, string Log) Run(RunConfig config)
     {
         var log = new StringWriter();
         var bars = Letter.Cli.Progress.ProgressBar.Enabled;

@@ -29,7 +29,8 @@ public static class IdentifierTokens
         var mean = existing.mean([0L]);                      // [D]
         var std = existing.std(0, unbiased: false);          // [D]
         using var generator = new Generator().manual_seed(seed);
-        var noise = randn(new long[] { count, existing.shape[1] }, generator: generator);
+        // drawn on the CPU by the CPU generator, so a seed gives the same rows on every device
+        var noise = randn(new long[] { count, existing.shape[1] }, generator: generator, device: CPU).to(existing.device);
         return (mean + noise * std).MoveToOuterDisposeScope();
     }
 }

@@ -1,8 +1,10 @@
+using Letter.Formats;
 using System.Diagnostics;
 using Letter.Common;
 using Letter.Data;
 using Letter.Generation;
 using Letter.Models.Tiger;
+using Letter.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -80,16 +82,13 @@ public static class LcRecBenchmark
         var samples = Enumerable.Range(0, batch).Select(u => LcRecTrainer.Encode(lc, new Sample(u, History(rng, lc.Index.ItemCount, historyItems), rng.Next(lc.Index.ItemCount)))).ToList();
         int length = samples[0].Tokens.Length;
         samples = samples.Where(s => s.Tokens.Length == length).ToList(); // one length per batch (all equal with identifier-only histories)
-        var trainable = LoraAdapters.Trainable(lc.Model, config.Lora).Select(p => p.Parameter).ToList();
-        using var optimizer = optim.AdamW(trainable, config.LearningRate, weight_decay: config.WeightDecay);
-        using var dropout = new Generator();
-        foreach (var (_, layer) in lc.Model.Projections()) layer.SetDropoutGenerator(dropout);
+        using var session = new LcRecSession(lc, config, samples);
         var all = Enumerable.Range(0, samples.Count).ToArray();
         var times = new List<double>();
         for (int s = 0; s < warmup + steps; s++)
         {
             var clock = Stopwatch.StartNew();
-            LcRecTrainer.Step(lc.Model, optimizer, trainable, samples, [all], config, config.LearningRate, s, dropout);
+            Trainer.Step(session, [all], config, config.LearningRate, s);
             if (s >= warmup) times.Add(clock.Elapsed.TotalSeconds);
         }
         times.Sort();
@@ -116,4 +115,52 @@ public static class LcRecBenchmark
 
     /// <summary>The process's peak resident memory (VmHWM), MB.</summary>
     public static long PeakRssMb() => TigerBenchmark.PeakRssMb();
+
+    /// <summary>
+    /// LC-Rec timings: 'step:BATCH:HISTORY_ITEMS' (a training step) and 'beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16]' (beam search);
+    /// --base may be random:smollm2-135m or random:qwen2.5-0.5b (random weights of that shape, stories260K's tokenizer for the prompts).
+    /// </summary>
+    internal static void Run(string spec, string baseModel, ItemIndex index, LcRecConfig config, TextWriter output)
+    {
+        var opts = System.Text.Json.JsonSerializerOptions.Default;
+        LlmTokenizer? tokenizer = null;
+        if (baseModel.StartsWith("random:", StringComparison.Ordinal))
+        {
+            var gguf = PromptTokenizerFile();
+            if (!File.Exists(gguf)) throw new ArgumentException($"a random base model spells its prompts with a GGUF file's vocabulary: set LETTER_PROMPT_TOKENIZER (no {gguf})");
+            tokenizer = GgufCheckpoint.ReadTokenizer(GgufFile.Read(gguf));
+        }
+        using var checkpoint = Base(baseModel, tokenizer!, config.Seed);
+        foreach (var part in spec.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var f = part.Split(':');
+            using var lc = LcRecModel.Create(LlmCheckpoint.FromTensors(checkpoint.Source, checkpoint.Config, checkpoint.Tensors, FreshTokenizer(checkpoint, baseModel, tokenizer)), index, config.Seed);
+            LoraAdapters.Apply(lc.Model, config.Lora, config.Seed + 1);
+            if (f[0] == "step" && f.Length == 3)
+                output.WriteLine(System.Text.Json.JsonSerializer.Serialize(TrainStep(lc, config, baseModel, int.Parse(f[1]), int.Parse(f[2])), opts));
+            else if (f[0] == "beam" && f.Length >= 3 && f.Skip(3).All(x => x == "bf16" || int.TryParse(x, out _)))
+            {
+                bool bf16 = f.Skip(3).Contains("bf16");
+                int batchUsers = f.Skip(3).Where(x => x != "bf16").Select(int.Parse).DefaultIfEmpty(config.EvalBatchUsers).First();
+                output.WriteLine(System.Text.Json.JsonSerializer.Serialize(Beam(lc, baseModel, int.Parse(f[1]), int.Parse(f[2]), config.Beam, batchUsers, bf16), opts));
+            }
+            else throw new ArgumentException($"--benchmark: cannot read '{part}' (use step:BATCH:HISTORY_ITEMS or beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16])");
+        }
+    }
+
+    /// <summary>The GGUF file whose vocabulary spells a random model's prompts: LETTER_PROMPT_TOKENIZER, else ../shared's stories260K.</summary>
+    private static string PromptTokenizerFile() =>
+        Environment.GetEnvironmentVariable("LETTER_PROMPT_TOKENIZER") ?? Path.Combine("..", "shared", "models", "stories260K", "stories260K.gguf");
+
+    /// <summary>A tokenizer without added tokens for each model built (identifier tokens are added per model).</summary>
+    private static LlmTokenizer FreshTokenizer(LlmCheckpoint checkpoint, string baseModel, LlmTokenizer? randomTokenizer)
+    {
+        if (randomTokenizer is not null)
+        {
+            return GgufCheckpoint.ReadTokenizer(GgufFile.Read(PromptTokenizerFile()));
+        }
+        using var again = LlmCheckpoint.Load(baseModel);
+        return again.Tokenizer ?? throw new ArgumentException($"{baseModel} has no tokenizer");
+    }
+
 }

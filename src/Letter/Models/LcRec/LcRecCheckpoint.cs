@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Letter.IO;
 using Letter.Models.Tiger;
+using Letter.Training;
 using TorchSharp.Modules;
 
 namespace Letter.Models.LcRec;

@@ -60,7 +60,7 @@ public sealed class LcRecGenerator : IIdentifierGenerator
             _wasTraining = lm.training;
             lm.eval();
             _cache = new KvCache(lm.Config.NumHiddenLayers);
-            _prompt = tensor(prompts.SelectMany(p => p.Select(t => (long)t)).ToArray(), [prompts.Count, length]).DetachFromDisposeScope();
+            _prompt = tensor(prompts.SelectMany(p => p.Select(t => (long)t)).ToArray(), [prompts.Count, length], device: lm.Device).DetachFromDisposeScope();
         }
 
         public Tensor NextLogits(Tensor? tokens)

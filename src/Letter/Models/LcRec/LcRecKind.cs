@@ -1,3 +1,4 @@
+using Letter.Common;
 using Letter.Data;
 using Letter.Evaluation;
 using Letter.Generation;
@@ -16,15 +17,69 @@ public sealed class LcRecKind : RecommenderKind
     public static readonly LcRecKind Instance = new();
 
     public override string Name => KindName;
+    public override string DisplayName => "LC-Rec";
     public override string Description => "a LLaMA-family language model (--base) fine-tuned with LoRA on LC-Rec's prompt (docs/llm.md)";
     public override TrainingSchedule DefaultConfig { get; } = new LcRecConfig();
     public override RunFolder Folder(string directory) => new LcRecRunFolder(directory);
     public override TrainingSchedule ReadConfig(RunFolder run) => new LcRecRunFolder(run.Directory).ReadInfo().Config;
 
-    /// <summary>Loads a checkpoint with its adapters merged into the base weights (decoding runs no extra products).</summary>
-    public override RunModel Load(RunFolder run, CheckpointChoice checkpoint = CheckpointChoice.Best) => Load(run, checkpoint, merge: true);
+    public override IReadOnlyList<KindOption> Options { get; } =
+    [
+        new("base", "lc-rec: the base language model, a Hugging Face folder (config.json, model.safetensors or shards, tokenizer.json) or a GGUF file (f32/f16)"),
+        new("lora-embeddings", "lc-rec: what trains besides the LoRA adapters: all (embedding and head, the original's modules_to_save), freeze-new (the new identifier-token rows keep their initial values), frozen (adapters only)", ["all", "freeze-new", "frozen"]),
+        new("loss", "lc-rec: response (the ranking-guided loss on the target identifier and EOS) or whole (every token of the prompt too, the original code's default)", ["response", "whole"]),
+    ];
 
-    public static RunModel Load(RunFolder run, CheckpointChoice checkpoint, bool merge)
+    public override TrainingSchedule Configure(TrainingSchedule config, IReadOnlyDictionary<string, string> options)
+    {
+        var c = (LcRecConfig)config;
+        if (options.TryGetValue("loss", out var loss)) c = c with { Loss = loss == "whole" ? LcRecLoss.WholeSequence : LcRecLoss.Response };
+        if (options.TryGetValue("lora-embeddings", out var embeddings))
+            c = c with
+            {
+                Lora = c.Lora with
+                {
+                    Embeddings = embeddings switch { "freeze-new" => EmbeddingTraining.FreezeNewTokens, "frozen" => EmbeddingTraining.Frozen, _ => EmbeddingTraining.All },
+                },
+            };
+        c.Validate();
+        return c;
+    }
+
+    private static string BaseModel(IReadOnlyDictionary<string, string> options) =>
+        options.TryGetValue("base", out var b) ? b : throw new ArgumentException("lc-rec needs a base language model (--base: a Hugging Face folder or a GGUF file)");
+
+    public override TrainResult Train(KindTrainRequest request, CancellationToken cancel = default)
+    {
+        if (request.InitFrom is not null) throw new ArgumentException("lc-rec runs start from their base model: initial weights of another run are not supported");
+        // a resumed run names its own base model
+        string baseModel = request.Train.Resume && new LcRecRunFolder(request.RunDirectory).Exists && !request.Options.ContainsKey("base")
+            ? new LcRecRunFolder(request.RunDirectory).ReadInfo().BaseModel : BaseModel(request.Options);
+        var result = LcRecTrainer.Train(request.Data, request.Index, baseModel, (LcRecConfig)request.Config, request.RunDirectory, cancel, new LcRecTrainOptions
+        {
+            Resume = request.Train.Resume,
+            MaxUsers = request.MaxUsers,
+            IndexFile = request.IndexFile,
+            StopAfterSteps = request.Train.StopAfterSteps,
+            Device = request.Device,
+            LogLine = request.Train.Log,
+            Progress = request.Train.Progress,
+        });
+        return new TrainResult(result.State, result.RunDirectory);
+    }
+
+    public override void Benchmark(string spec, ItemIndex index, TrainingSchedule config, IReadOnlyDictionary<string, string> options, TextWriter output,
+        Action<Common.RuntimeOptions>? applyRuntime)
+    {
+        applyRuntime?.Invoke(new Common.RuntimeOptions(config.Threads, Fp32Products: !spec.Contains("bf16")));
+        LcRecBenchmark.Run(spec, BaseModel(options), index, (LcRecConfig)config, output);
+    }
+
+    /// <summary>Loads a checkpoint with its adapters merged into the base weights (decoding runs no extra products).</summary>
+    public override RunModel Load(RunFolder run, CheckpointChoice checkpoint = CheckpointChoice.Best, ComputeDevice device = default) =>
+        Load(run, checkpoint, merge: true, device);
+
+    public static RunModel Load(RunFolder run, CheckpointChoice checkpoint, bool merge, ComputeDevice device = default)
     {
         var folder = new LcRecRunFolder(run.Directory);
         var info = folder.ReadInfo();
@@ -33,7 +88,7 @@ public sealed class LcRecKind : RecommenderKind
         if (!Directory.Exists(adapter)) throw new LetterDataException(adapter, null, "is missing: the run has no checkpoint yet");
         if (!File.Exists(info.BaseModel) && !Directory.Exists(info.BaseModel))
             throw new LetterDataException(info.BaseModel, null, $"is missing: the run in {folder.Directory} was trained on this base model");
-        var lc = LcRecTrainer.Build(info.BaseModel, index, info.Config);
+        var lc = LcRecTrainer.Build(info.BaseModel, index, info.Config, device);
         try
         {
             LcRecCheckpoint.Load(adapter, lc);

@@ -1,3 +1,4 @@
+using Letter.Common;
 using Letter.Data;
 using Letter.Generation;
 using Letter.IO;
@@ -19,9 +20,11 @@ public static class LcRecRecommender
     /// <summary>
     /// Loads a run's checkpoint: the base model it names (read again), the run's index copy, its item
     /// popularity and the adapter (LoRA matrices, embedding and head). <paramref name="merge"/> folds the
-    /// adapters into the base weights, so decoding runs no extra products.
+    /// adapters into the base weights, so decoding runs no extra products. The model is loaded onto
+    /// <paramref name="device"/> (the CPU by default), where it decodes.
     /// </summary>
-    public static GenerativeRecommender Load(string runDirectory, CheckpointChoice checkpoint = CheckpointChoice.Best, bool merge = true)
+    public static GenerativeRecommender Load(string runDirectory, CheckpointChoice checkpoint = CheckpointChoice.Best, bool merge = true,
+        ComputeDevice device = default)
     {
         var run = new LcRecRunFolder(runDirectory);
         var info = run.ReadInfo();
@@ -31,7 +34,7 @@ public static class LcRecRecommender
         if (!Directory.Exists(folder)) throw new LetterDataException(folder, null, "is missing: the run has no checkpoint yet");
         if (!File.Exists(info.BaseModel) && !Directory.Exists(info.BaseModel))
             throw new LetterDataException(info.BaseModel, null, $"is missing: the run in {run.Directory} was trained on this base model");
-        var lc = LcRecTrainer.Build(info.BaseModel, index, info.Config);
+        var lc = LcRecTrainer.Build(info.BaseModel, index, info.Config, device);
         try
         {
             LcRecCheckpoint.Load(folder, lc);

@@ -21,12 +21,15 @@ public sealed class LlamaForCausalLM : nn.Module
         config.Validate();
         Config = config;
         _model = new LlamaModel(config);
-        _head = config.TieWordEmbeddings ? null : nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
+        _head = config.TieWordEmbeddings ? null : nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false, device: CPU);
         RegisterComponents();
     }
 
     public LlamaConfig Config { get; }
     public int VocabularySize => Config.VocabSize;
+
+    /// <summary>Where the weights live (built on the CPU; moved with <c>to(device)</c>): inputs and caches go here.</summary>
+    public Device Device => _model.Embed.weight!.device;
 
     /// <summary>The token embedding [V, D].</summary>
     public Parameter EmbeddingWeight => _model.Embed.weight!;

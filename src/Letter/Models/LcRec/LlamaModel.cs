@@ -17,7 +17,7 @@ internal sealed class LlamaModel : nn.Module
     public LlamaModel(LlamaConfig c) : base(nameof(LlamaModel))
     {
         _config = c;
-        _embed = nn.Embedding(c.VocabSize, c.HiddenSize);
+        _embed = nn.Embedding(c.VocabSize, c.HiddenSize, device: CPU);
         _layers = new ModuleList<LlamaDecoderLayer>();
         for (int i = 0; i < c.NumHiddenLayers; i++) _layers.Add(new LlamaDecoderLayer(c));
         _norm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
@@ -35,7 +35,7 @@ internal sealed class LlamaModel : nn.Module
         int start = cache?.Length ?? 0;
         int length = (int)ids.shape[1];
         var x = _embed.call(ids);                                            // [B, L, D]
-        var (cos, sin) = Rotary.Table(start, length, _config.Dh, _config.RopeTheta, x.dtype);
+        var (cos, sin) = Rotary.Table(start, length, _config.Dh, _config.RopeTheta, x.dtype, x.device);
         for (int l = 0; l < _layers.Count; l++) x = _layers[l].Forward(x, cos, sin, cache, l);
         cache?.Advance(length);
         return _norm.call(x).MoveToOuterDisposeScope();

@@ -24,8 +24,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     {
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
-        weight = nn.Parameter(empty(outFeatures, inFeatures));
-        bias = hasBias ? nn.Parameter(zeros(outFeatures)) : null;
+        weight = nn.Parameter(empty(outFeatures, inFeatures, device: CPU));
+        bias = hasBias ? nn.Parameter(zeros(outFeatures, device: CPU)) : null;
         // nn.Linear's default initialisation (kaiming-uniform with a = sqrt(5)); checkpoints overwrite it
         using (no_grad())
         {
@@ -47,12 +47,16 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public Linear? LoraB => _loraB;
     public bool HasAdapter => _loraA is not null;
 
-    /// <summary>Adds an adapter: A kaiming-uniform (a = sqrt(5)) from <paramref name="generator"/>, B zero, as PEFT initialises it.</summary>
+    /// <summary>
+    /// Adds an adapter: A kaiming-uniform (a = sqrt(5)) from <paramref name="generator"/> (a CPU generator:
+    /// the adapter is drawn on the CPU, so a seed gives the same adapter on every device), B zero, as PEFT
+    /// initialises it; then moved to the device of the projection's weight.
+    /// </summary>
     public void AddAdapter(int rank, double alpha, double dropout, Generator generator)
     {
         if (_loraA is not null) throw new InvalidOperationException("this projection already has an adapter");
-        _loraA = nn.Linear(InFeatures, rank, hasBias: false, dtype: weight.dtype);
-        _loraB = nn.Linear(rank, OutFeatures, hasBias: false, dtype: weight.dtype);
+        _loraA = nn.Linear(InFeatures, rank, hasBias: false, device: CPU, dtype: weight.dtype);
+        _loraB = nn.Linear(rank, OutFeatures, hasBias: false, device: CPU, dtype: weight.dtype);
         using (no_grad())
         {
             // kaiming-uniform(a = sqrt(5)) on [r, in]: bound = sqrt(6 / ((1 + a^2) fan_in)) = 1 / sqrt(fan_in)
@@ -60,13 +64,15 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
             _loraA.weight!.uniform_(-bound, bound, generator);
             _loraB.weight!.zero_();
         }
+        _loraA.to(weight.device);
+        _loraB.to(weight.device);
         register_module("lora_A", _loraA);
         register_module("lora_B", _loraB);
         _scaling = alpha / rank;
         _dropout = dropout;
     }
 
-    /// <summary>The generator LoRA dropout draws its masks from (null: libtorch's global one).</summary>
+    /// <summary>The generator LoRA dropout draws its masks from (null: libtorch's global one); on the weight's device.</summary>
     public void SetDropoutGenerator(Generator? generator) => _dropoutGenerator = generator;
 
     /// <summary>

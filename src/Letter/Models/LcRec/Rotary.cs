@@ -8,11 +8,12 @@ namespace Letter.Models.LcRec;
 /// </summary>
 internal static class Rotary
 {
-    /// <summary>cos and sin [L, Dh] for positions start .. start + length - 1, in <paramref name="dtype"/>.</summary>
-    public static (Tensor Cos, Tensor Sin) Table(int start, int length, int dh, double theta, ScalarType dtype)
+    /// <summary>cos and sin [L, Dh] for positions start .. start + length - 1, in <paramref name="dtype"/>, on <paramref name="device"/>.</summary>
+    public static (Tensor Cos, Tensor Sin) Table(int start, int length, int dh, double theta, ScalarType dtype, Device device)
     {
-        var invFreq = pow(theta, arange(0, dh, 2, dtype: ScalarType.Float64) / -dh).to_type(ScalarType.Float32); // [Dh/2]
-        var positions = arange(start, start + length, dtype: ScalarType.Float32);
+        // theta as a 0-dim float64 tensor on the device (what pow(double, Tensor) makes, there on libtorch's default device)
+        var invFreq = tensor(theta, device: device).pow(arange(0, dh, 2, dtype: ScalarType.Float64, device: device) / -dh).to_type(ScalarType.Float32); // [Dh/2]
+        var positions = arange(start, start + length, dtype: ScalarType.Float32, device: device);
         var freqs = outer(positions, invFreq);                  // [L, Dh/2]
         var angles = cat([freqs, freqs], -1);                   // [L, Dh]
         return (angles.cos().to_type(dtype), angles.sin().to_type(dtype));

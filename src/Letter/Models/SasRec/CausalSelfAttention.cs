@@ -19,9 +19,9 @@ internal sealed class CausalSelfAttention : nn.Module<Tensor, Tensor, Tensor, Te
 
     public CausalSelfAttention(int dim, int heads, double dropoutRate) : base(nameof(CausalSelfAttention))
     {
-        query = nn.Linear(dim, dim);
-        key = nn.Linear(dim, dim);
-        value = nn.Linear(dim, dim);
+        query = nn.Linear(dim, dim, device: CPU);
+        key = nn.Linear(dim, dim, device: CPU);
+        value = nn.Linear(dim, dim, device: CPU);
         dropout = nn.Dropout(dropoutRate);
         _heads = heads;
         RegisterComponents();

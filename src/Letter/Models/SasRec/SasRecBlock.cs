@@ -20,11 +20,11 @@ internal sealed class SasRecBlock : nn.Module<Tensor, Tensor, Tensor, Tensor>
 
     public SasRecBlock(int dim, int heads, double dropout) : base(nameof(SasRecBlock))
     {
-        attention_norm = nn.LayerNorm(dim, eps: 1e-8);
+        attention_norm = nn.LayerNorm(dim, eps: 1e-8, device: CPU);
         attention = new CausalSelfAttention(dim, heads, dropout);
-        ffn_norm = nn.LayerNorm(dim, eps: 1e-8);
-        ffn_in = nn.Linear(dim, dim);
-        ffn_out = nn.Linear(dim, dim);
+        ffn_norm = nn.LayerNorm(dim, eps: 1e-8, device: CPU);
+        ffn_in = nn.Linear(dim, dim, device: CPU);
+        ffn_out = nn.Linear(dim, dim, device: CPU);
         ffn_dropout1 = nn.Dropout(dropout);
         ffn_dropout2 = nn.Dropout(dropout);
         RegisterComponents();

@@ -69,12 +69,12 @@ internal static class SasRecEvaluator
             long[] ranks;
             using (var scope = NewDisposeScope())
             {
-                var hidden = model.call(SequenceBatch.Inputs(batch.Select(x => x.Input).ToList()));   // [B, L, d]
+                var hidden = model.call(SequenceBatch.Inputs(batch.Select(x => x.Input).ToList(), model.Device)); // [B, L, d]
                 var last = hidden.select(1, hidden.shape[1] - 1);                                     // [B, d]
                 var scores = model.Score(last);                                                       // [B, items]
-                var targets = tensor(batch.Select(x => (long)x.Targets[0]).ToArray());
+                var targets = tensor(batch.Select(x => (long)x.Targets[0]).ToArray(), device: model.Device);
                 var targetScores = scores.gather(1, targets.unsqueeze(1));                           // [B, 1]
-                ranks = scores.gt(targetScores).sum(1).data<long>().ToArray();
+                ranks = scores.gt(targetScores).sum(1).cpu().data<long>().ToArray();
             }
             foreach (var r in ranks) yield return (int)r;
         }

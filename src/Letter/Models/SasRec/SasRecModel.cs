@@ -1,3 +1,4 @@
+using Letter.Common;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -21,18 +22,19 @@ public sealed class SasRecModel : nn.Module<Tensor, Tensor>
     private readonly int _maxLen;
     private readonly int _dim;
 
-    public SasRecModel(int itemCount, SasRecConfig config) : base(nameof(SasRecModel))
+    /// <param name="device">where the model lives: built and initialised on the CPU (a seed gives the same weights on every device), then moved there</param>
+    public SasRecModel(int itemCount, SasRecConfig config, ComputeDevice device = default) : base(nameof(SasRecModel))
     {
         config.Validate();
         ItemCount = itemCount;
         _maxLen = config.MaxLen;
         _dim = config.Dim;
-        item_embedding = nn.Embedding(itemCount + 1, config.Dim, padding_idx: 0);
-        position_embedding = nn.Embedding(config.MaxLen, config.Dim);
+        item_embedding = nn.Embedding(itemCount + 1, config.Dim, padding_idx: 0, device: CPU);
+        position_embedding = nn.Embedding(config.MaxLen, config.Dim, device: CPU);
         embedding_dropout = nn.Dropout(config.Dropout);
         blocks = new ModuleList<SasRecBlock>();
         for (int i = 0; i < config.Blocks; i++) blocks.Add(new SasRecBlock(config.Dim, config.Heads, config.Dropout));
-        final_norm = nn.LayerNorm(config.Dim, eps: 1e-8);
+        final_norm = nn.LayerNorm(config.Dim, eps: 1e-8, device: CPU);
         RegisterComponents();
         // The authors' initialisation: Xavier-uniform for weight matrices, biases and norms as constructed.
         using (no_grad())
@@ -41,9 +43,13 @@ public sealed class SasRecModel : nn.Module<Tensor, Tensor>
                 if (p.dim() >= 2 && !name.EndsWith("bias")) nn.init.xavier_uniform_(p);
             item_embedding.weight![0].zero_();
         }
+        this.to(device.ToTorch());
     }
 
     public int ItemCount { get; }
+
+    /// <summary>Where the weights live: inputs go here.</summary>
+    public Device Device => item_embedding.weight!.device;
 
     /// <summary>The output item embeddings [items, d]: row i = item i, the padding row left out.</summary>
     public Tensor ItemWeights => item_embedding.weight!.narrow(0, 1, ItemCount);

@@ -40,12 +40,14 @@ public sealed record SasRecResult(
 /// </summary>
 public static class SasRecTrainer
 {
+    /// <param name="device">where the model, its optimizer state and every batch live (the CPU by default)</param>
     public static SasRecResult Train(LetterDataset dataset, SasRecConfig config, string? outFile, bool evaluateTest = false, CancellationToken cancel = default,
-        IProgress<ProgressUpdate>? progress = null) =>
-        Train(dataset.Users, dataset.ItemCount, config, outFile, evaluateTest, dataset.Folder.Directory, cancel, progress);
+        IProgress<ProgressUpdate>? progress = null, ComputeDevice device = default) =>
+        Train(dataset.Users, dataset.ItemCount, config, outFile, evaluateTest, dataset.Folder.Directory, cancel, progress, device);
 
     public static SasRecResult Train(IReadOnlyList<UserSequence> users, int itemCount, SasRecConfig config, string? outFile,
-        bool evaluateTest = false, string? datasetLabel = null, CancellationToken cancel = default, IProgress<ProgressUpdate>? progress = null)
+        bool evaluateTest = false, string? datasetLabel = null, CancellationToken cancel = default, IProgress<ProgressUpdate>? progress = null,
+        ComputeDevice device = default)
     {
         config.Validate();
         if (outFile is not null) OutputPath.RequireFile(outFile, "the embedding file");
@@ -56,7 +58,7 @@ public static class SasRecTrainer
             throw new ArgumentException("no user has a training prefix of two items (SASRec needs users with at least four items)");
         var userItems = config.Loss == SasRecLoss.BinaryCrossEntropy ? users.Select(u => u.Items.ToHashSet()).ToArray() : null;
 
-        using var model = new SasRecModel(itemCount, config);
+        using var model = new SasRecModel(itemCount, config, device); // the optimizer's state follows its parameters there
         var optimizer = optim.Adam(model.parameters(), lr: config.LearningRate, beta1: 0.9, beta2: 0.98, weight_decay: config.WeightDecay);
         var history = new List<SasRecEpoch>();
         Dictionary<string, Tensor>? best = null;
@@ -166,7 +168,7 @@ public static class SasRecTrainer
     internal static FloatMatrix Embeddings(SasRecModel model)
     {
         using var scope = NewDisposeScope();
-        var w = model.ItemWeights.detach().contiguous();
+        var w = model.ItemWeights.detach().cpu().contiguous();
         return new FloatMatrix(w.data<float>().ToArray(), (int)w.shape[0], (int)w.shape[1]);
     }
 
@@ -185,10 +187,10 @@ public static class SasRecTrainer
         SplitMix64 rng, HashSet<int>[]? userItems, int itemCount)
     {
         using var scope = NewDisposeScope();
-        var hidden = model.call(SequenceBatch.Inputs(batch.Select(x => x.Input).ToList()));        // [B, L, d]
+        var hidden = model.call(SequenceBatch.Inputs(batch.Select(x => x.Input).ToList(), model.Device)); // [B, L, d]
         var (positions, targets) = SequenceBatch.Aligned(batch);
-        var h = hidden.reshape(-1, hidden.shape[2]).index_select(0, tensor(positions));            // [M, d]
-        var target = tensor(targets);                                                              // [M]
+        var h = hidden.reshape(-1, hidden.shape[2]).index_select(0, tensor(positions, device: model.Device)); // [M, d]
+        var target = tensor(targets, device: model.Device);                                        // [M]
         Tensor loss;
         if (config.Loss == SasRecLoss.CrossEntropy)
         {
@@ -217,7 +219,7 @@ public static class SasRecTrainer
                 }
             var w = model.ItemWeights;
             var pos = (h * w.index_select(0, target)).sum(1);                                      // [M]
-            var neg = (h * w.index_select(0, tensor(negatives))).sum(1);
+            var neg = (h * w.index_select(0, tensor(negatives, device: model.Device))).sum(1);
             loss = nn.functional.binary_cross_entropy_with_logits(pos, ones_like(pos))
                  + nn.functional.binary_cross_entropy_with_logits(neg, zeros_like(neg));
         }

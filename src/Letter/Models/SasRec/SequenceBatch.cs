@@ -5,8 +5,8 @@ namespace Letter.Models.SasRec;
 /// <summary>Left-padded model inputs for a batch of users: item i stored as i + 1, 0 = padding.</summary>
 internal static class SequenceBatch
 {
-    /// <summary>[B, L] int64 with L the longest input in the batch.</summary>
-    public static Tensor Inputs(IReadOnlyList<int[]> inputs)
+    /// <summary>[B, L] int64 with L the longest input in the batch, on <paramref name="device"/> (the model's).</summary>
+    public static Tensor Inputs(IReadOnlyList<int[]> inputs, Device device)
     {
         int l = inputs.Max(x => x.Length);
         var data = new long[inputs.Count * l];
@@ -15,7 +15,7 @@ internal static class SequenceBatch
             int pad = l - inputs[b].Length;
             for (int t = 0; t < inputs[b].Length; t++) data[b * l + pad + t] = inputs[b][t] + 1;
         }
-        return tensor(data, [inputs.Count, l]);
+        return tensor(data, [inputs.Count, l], device: device);
     }
 
     /// <summary>

@@ -14,8 +14,8 @@ internal sealed class FeedForward : nn.Module<Tensor, Tensor>
 
     public FeedForward(TigerConfig c, SeededDropout dropout) : base(nameof(FeedForward))
     {
-        wi = nn.Linear(c.DModel, c.DFf, hasBias: false);
-        wo = nn.Linear(c.DFf, c.DModel, hasBias: false);
+        wi = nn.Linear(c.DModel, c.DFf, hasBias: false, device: CPU);
+        wo = nn.Linear(c.DFf, c.DModel, hasBias: false, device: CPU);
         _dropout = dropout;
         _bf16 = c.Bf16;
         RegisterComponents();

@@ -32,14 +32,14 @@ public static class RelativePosition
         return bucket + Math.Min(maxExact + (int)large, buckets - 1);
     }
 
-    /// <summary>Bucket ids [queries, keys] for queries at positions offset..offset+queries-1.</summary>
-    public static Tensor Buckets(int queries, int keys, int queryOffset, bool bidirectional, int buckets, int maxDistance)
+    /// <summary>Bucket ids [queries, keys] for queries at positions offset..offset+queries-1, on <paramref name="device"/> (null: libtorch's default).</summary>
+    public static Tensor Buckets(int queries, int keys, int queryOffset, bool bidirectional, int buckets, int maxDistance, Device? device = null)
     {
         var b = new long[queries * keys];
         for (int q = 0; q < queries; q++)
             for (int k = 0; k < keys; k++)
                 b[q * keys + k] = Bucket(k - (q + queryOffset), bidirectional, buckets, maxDistance);
-        return tensor(b, [queries, keys]);
+        return tensor(b, [queries, keys], device: device);
     }
 }
 
@@ -53,7 +53,7 @@ internal sealed class RelativePositionBias : nn.Module<Tensor, Tensor>
 
     public RelativePositionBias(int buckets, int heads, int maxDistance, bool bidirectional) : base(nameof(RelativePositionBias))
     {
-        relative_attention_bias = nn.Embedding(buckets, heads);
+        relative_attention_bias = nn.Embedding(buckets, heads, device: CPU);
         _bidirectional = bidirectional;
         _buckets = buckets;
         _maxDistance = maxDistance;
@@ -63,7 +63,7 @@ internal sealed class RelativePositionBias : nn.Module<Tensor, Tensor>
     public Tensor Bias(int queries, int keys, int queryOffset = 0)
     {
         using var scope = NewDisposeScope();
-        var ids = RelativePosition.Buckets(queries, keys, queryOffset, _bidirectional, _buckets, _maxDistance);
+        var ids = RelativePosition.Buckets(queries, keys, queryOffset, _bidirectional, _buckets, _maxDistance, relative_attention_bias.weight!.device);
         return relative_attention_bias.call(ids).permute(2, 0, 1).unsqueeze(0).MoveToOuterDisposeScope(); // [1, H, q, k]
     }
 

@@ -11,7 +11,7 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
 
     public RmsNorm(int dim, double eps) : base(nameof(RmsNorm))
     {
-        weight = nn.Parameter(ones(dim));
+        weight = nn.Parameter(ones(dim, device: CPU));
         _eps = eps;
         RegisterComponents();
     }

@@ -20,10 +20,10 @@ internal sealed class T5Attention : nn.Module
     public T5Attention(TigerConfig c, SeededDropout dropout) : base(nameof(T5Attention))
     {
         int inner = c.Heads * c.DKv;
-        q = nn.Linear(c.DModel, inner, hasBias: false);
-        k = nn.Linear(c.DModel, inner, hasBias: false);
-        v = nn.Linear(c.DModel, inner, hasBias: false);
-        o = nn.Linear(inner, c.DModel, hasBias: false);
+        q = nn.Linear(c.DModel, inner, hasBias: false, device: CPU);
+        k = nn.Linear(c.DModel, inner, hasBias: false, device: CPU);
+        v = nn.Linear(c.DModel, inner, hasBias: false, device: CPU);
+        o = nn.Linear(inner, c.DModel, hasBias: false, device: CPU);
         _heads = c.Heads;
         _dkv = c.DKv;
         _dropout = dropout;

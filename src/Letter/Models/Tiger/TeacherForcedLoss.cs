@@ -31,8 +31,8 @@ public static class TeacherForcedLoss
             foreach (var batch in LengthGroups.Sequential(inputs.Select(i => i.Length).ToList(), batchSize))
             {
                 using var scope = NewDisposeScope();
-                var labels = TigerBatch.Stack(targets, batch);
-                var loss = RankingGuidedLoss.Compute(model.Logits(TigerBatch.Stack(inputs, batch), labels), labels, temperature);
+                var labels = TigerBatch.Stack(targets, batch, model.Device);
+                var loss = RankingGuidedLoss.Compute(model.Logits(TigerBatch.Stack(inputs, batch, model.Device), labels), labels, temperature);
                 sum += loss.item<float>() * batch.Length;
             }
             return sum / inputs.Count;

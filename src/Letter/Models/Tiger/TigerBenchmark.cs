@@ -81,8 +81,8 @@ public static class TigerBenchmark
         {
             using var scope = NewDisposeScope();
             model.train();
-            var ids = TigerBatch.Stack(inputs, batch);
-            var labels = TigerBatch.Stack(targets, batch);
+            var ids = TigerBatch.Stack(inputs, batch, model.Device);
+            var labels = TigerBatch.Stack(targets, batch, model.Device);
             optimizer.zero_grad();
             var c = Stopwatch.StartNew();
             var loss = RankingGuidedLoss.Compute(model.Logits(ids, labels), labels, config.Temperature);
@@ -154,5 +154,31 @@ public static class TigerBenchmark
         foreach (var line in File.ReadLines("/proc/self/status"))
             if (line.StartsWith(field)) return long.Parse(line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
         return -1;
+    }
+
+    /// <summary>Runs the measurements of a <c>--benchmark</c> spec (step:20,7, parts:N, beam:USERS:HISTORY[:BATCH_USERS][:bf16], trie), one JSON line each.</summary>
+    internal static void Run(string spec, ItemIndex index, TigerConfig config, TextWriter output, Action<RuntimeOptions>? applyRuntime)
+    {
+        var opts = System.Text.Json.JsonSerializerOptions.Default;
+        foreach (var part in spec.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var f = part.Split(':');
+            if (f[0] == "step" && f.Length == 2)
+                foreach (var h in f[1].Split(',').Select(int.Parse))
+                    output.WriteLine(System.Text.Json.JsonSerializer.Serialize(TrainStep(index, config, h), opts));
+            else if (f[0] == "parts" && f.Length == 2)
+                output.WriteLine(StepBreakdown(index, config, int.Parse(f[1])));
+            else if (f[0] == "beam" && f.Length >= 3 && f.Skip(3).All(x => x == "bf16" || int.TryParse(x, out _)))
+            {
+                // beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16]
+                bool bf16 = f.Skip(3).Contains("bf16");
+                applyRuntime?.Invoke(new RuntimeOptions(config.Threads, Fp32Products: !bf16));
+                int batchUsers = f.Skip(3).Where(x => x != "bf16").Select(int.Parse).DefaultIfEmpty(config.EvalBatchUsers).First();
+                output.WriteLine(System.Text.Json.JsonSerializer.Serialize(Beam(index, config with { EvalBatchUsers = batchUsers }, int.Parse(f[1]), int.Parse(f[2]), bf16: bf16), opts));
+            }
+            else if (f[0] == "trie" && f.Length == 1)
+                output.WriteLine(System.Text.Json.JsonSerializer.Serialize(Trie(index, config), opts));
+            else throw new ArgumentException($"--benchmark: cannot read '{part}' (use step:20,7 or beam:256:7, beam:256:7:128:bf16, or trie)");
+        }
     }
 }

@@ -57,7 +57,7 @@ public sealed class TigerGenerator : IMixedLengthGenerator
     {
         var encoded = histories.Select(h => Vocabulary.EncodeHistory(Index, h)).ToList();
         var rows = Enumerable.Range(0, encoded.Count).ToArray();
-        using var ids = PadInputs ? TigerBatch.StackPadded(encoded, rows) : TigerBatch.Stack(encoded, rows);
+        using var ids = PadInputs ? TigerBatch.StackPadded(encoded, rows, Model.Device) : TigerBatch.Stack(encoded, rows, Model.Device);
         return new TigerGenerationState(Model, ids);
     }
 }
@@ -99,7 +99,7 @@ internal sealed class TigerGenerationState : IGenerationState
     public Tensor NextLogits(Tensor? tokens)
     {
         using var scope = NewDisposeScope();
-        var current = tokens ?? full(_users, (long)TigerVocabulary.Pad, dtype: ScalarType.Int64);
+        var current = tokens ?? full(_users, (long)TigerVocabulary.Pad, dtype: ScalarType.Int64, device: _model.Device);
         long rows = current.shape[0];
         int width = (int)(rows / _users);
         var x = _model.Embed(current).view(rows, 1, _model.Config.DModel);

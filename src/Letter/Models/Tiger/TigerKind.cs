@@ -1,3 +1,4 @@
+using Letter.Common;
 using Letter.Data;
 using Letter.Evaluation;
 using Letter.Generation;
@@ -14,18 +15,61 @@ public sealed class TigerKind : RecommenderKind
     public static readonly TigerKind Instance = new();
 
     public override string Name => KindName;
+    public override string DisplayName => "TIGER";
     public override string Description => "a T5 encoder-decoder trained from scratch";
     public override TrainingSchedule DefaultConfig { get; } = new TigerConfig();
     public override RunFolder Folder(string directory) => new TigerRunFolder(directory);
     public override TrainingSchedule ReadConfig(RunFolder run) => new TigerRunFolder(run.Directory).ReadInfo().Config;
 
-    public override RunModel Load(RunFolder run, CheckpointChoice checkpoint = CheckpointChoice.Best)
+    public override IReadOnlyList<KindOption> Options { get; } =
+    [
+        new("dropout", "tiger: dropout probability (the paper's 0.1); at a budget of about 15-18 epochs, 0 or 0.05 does better (docs/benchmarks.md)"),
+        new("text-tokens", "tiger: vocabulary rows never read or generated, beside the codes: 32098 gives the original LETTER-TIGER's T5 vocabulary (32,100 text tokens + codes); 0 = codes only, as TIGER"),
+        new("batching", "tiger: by-length: each batch holds one input length, nothing padded (fast); random: batches drawn from all samples and padded to their longest, as the original's Hugging Face Trainer", ["by-length", "random"]),
+        new("bf16", "tiger: matrix products in bfloat16 (fp32 weights, optimizer, norms, softmax and loss)", []),
+    ];
+
+    public override bool SupportsInitFrom => true;
+
+    public override TrainingSchedule Configure(TrainingSchedule config, IReadOnlyDictionary<string, string> options)
+    {
+        var c = (TigerConfig)config;
+        if (options.TryGetValue("dropout", out var dropout)) c = c with { Dropout = KindOptionValues.Double("dropout", dropout) };
+        if (options.TryGetValue("text-tokens", out var text)) c = c with { TextTokens = KindOptionValues.Int("text-tokens", text) };
+        if (options.TryGetValue("batching", out var batching)) c = c with { Batching = batching == "random" ? TigerBatching.Random : TigerBatching.ByLength };
+        if (options.ContainsKey("bf16")) c = c with { Bf16 = true };
+        c.Validate();
+        return c;
+    }
+
+    public override TrainResult Train(KindTrainRequest request, CancellationToken cancel = default)
+    {
+        var result = TigerTrainer.Train(request.Data, request.Index, (TigerConfig)request.Config, request.RunDirectory, cancel, new TigerTrainOptions
+        {
+            Resume = request.Train.Resume,
+            InitFrom = request.InitFrom,
+            MaxUsers = request.MaxUsers,
+            IndexFile = request.IndexFile,
+            StopAfterSteps = request.Train.StopAfterSteps,
+            Device = request.Device,
+            LogLine = request.Train.Log,
+            Progress = request.Train.Progress,
+        });
+        return new TrainResult(result.State, result.RunDirectory);
+    }
+
+    public override void Benchmark(string spec, ItemIndex index, TrainingSchedule config, IReadOnlyDictionary<string, string> options, TextWriter output,
+        Action<Common.RuntimeOptions>? applyRuntime) => TigerBenchmark.Run(spec, index, (TigerConfig)config, output, applyRuntime);
+
+    public override bool Bf16Products(TrainingSchedule config) => ((TigerConfig)config).Bf16;
+
+    public override RunModel Load(RunFolder run, CheckpointChoice checkpoint = CheckpointChoice.Best, ComputeDevice device = default)
     {
         var folder = new TigerRunFolder(run.Directory);
         var info = folder.ReadInfo();
         var file = folder.CheckpointFile(checkpoint);
         if (!File.Exists(file)) throw new IO.LetterDataException(file, null, "is missing: the run has no trained checkpoint yet");
-        var model = new TigerModel(info.Config, info.VocabularySize);
+        var model = new TigerModel(info.Config, info.VocabularySize, device);
         try
         {
             TigerCheckpoint.Load(file, model);

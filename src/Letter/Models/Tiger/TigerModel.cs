@@ -8,6 +8,8 @@ namespace Letter.Models.Tiger;
 /// LETTER-TIGER's T5 encoder-decoder over the code-token vocabulary. Input and output embeddings
 /// are tied (the output rescaled by d_model^-0.5). The decoder starts from the pad token. Encoder
 /// inputs of different lengths are right-padded with the pad token and masked as attention keys.
+/// Built and initialised on the CPU (a seed gives the same weights on every device), then moved to its
+/// device; everything it computes lives on its inputs' device.
 /// </summary>
 public sealed class TigerModel : nn.Module
 {
@@ -17,12 +19,13 @@ public sealed class TigerModel : nn.Module
     private readonly RmsNorm encoder_ln, decoder_ln;
     private readonly SeededDropout _dropout;
 
-    public TigerModel(TigerConfig config, int vocabularySize) : base(nameof(TigerModel))
+    /// <param name="device">where the model lives (moved there once initialised)</param>
+    public TigerModel(TigerConfig config, int vocabularySize, ComputeDevice device = default) : base(nameof(TigerModel))
     {
         Config = config;
         VocabularySize = vocabularySize;
         _dropout = new SeededDropout(config.Dropout, (ulong)config.Seed);
-        shared = nn.Embedding(vocabularySize, config.DModel);
+        shared = nn.Embedding(vocabularySize, config.DModel, device: CPU);
         encoder = nn.ModuleList<nn.Module>(Enumerable.Range(0, config.EncoderLayers).Select(_ => (nn.Module)new EncoderBlock(config, _dropout)).ToArray());
         decoder = nn.ModuleList<nn.Module>(Enumerable.Range(0, config.DecoderLayers).Select(_ => (nn.Module)new DecoderBlock(config, _dropout)).ToArray());
         encoder_bias = new RelativePositionBias(config.RelativeBuckets, config.Heads, config.RelativeMaxDistance, bidirectional: true);
@@ -31,10 +34,14 @@ public sealed class TigerModel : nn.Module
         decoder_ln = new RmsNorm(config.DModel, config.LayerNormEpsilon);
         RegisterComponents();
         Initialise();
+        this.to(device.ToTorch());
     }
 
     public TigerConfig Config { get; }
     public int VocabularySize { get; }
+
+    /// <summary>Where the weights live: inputs go here.</summary>
+    public Device Device => shared.weight!.device;
 
     /// <summary>The one mask generator every dropout of the model draws from (reseeded per training step).</summary>
     public SeededDropout Dropout => _dropout;
@@ -91,7 +98,7 @@ public sealed class TigerModel : nn.Module
         using var scope = NewDisposeScope();
         var isPad = ids.eq(TigerVocabulary.Pad);
         if (!isPad.any().item<bool>()) return null;
-        return zeros(ids.shape[0], 1, 1, ids.shape[1])
+        return zeros(ids.shape[0], 1, 1, ids.shape[1], device: ids.device)
             .masked_fill(isPad.view(ids.shape[0], 1, 1, ids.shape[1]), float.NegativeInfinity).MoveToOuterDisposeScope();
     }
 
@@ -104,7 +111,7 @@ public sealed class TigerModel : nn.Module
         using var scope = NewDisposeScope();
         int t = (int)decoderInput.shape[1];
         var y = Drop(shared.call(decoderInput));
-        var causal = triu(full(t, t, float.NegativeInfinity), 1);
+        var causal = triu(full(t, t, float.NegativeInfinity, device: decoderInput.device), 1);
         var selfBias = decoder_bias.Bias(t, t) + causal;
         foreach (var block in decoder.Cast<DecoderBlock>()) y = block.Forward(y, encoded, selfBias, encoderPadding);
         return LmHead(Drop(decoder_ln.call(y))).MoveToOuterDisposeScope();
@@ -117,7 +124,7 @@ public sealed class TigerModel : nn.Module
     public Tensor Logits(Tensor ids, Tensor targets)
     {
         using var scope = NewDisposeScope();
-        var start = zeros(targets.shape[0], 1, dtype: ScalarType.Int64);
+        var start = zeros(targets.shape[0], 1, dtype: ScalarType.Int64, device: targets.device);
         var decoderInput = cat([start, targets.narrow(1, 0, targets.shape[1] - 1)], 1);
         var padding = PaddingBias(ids);
         return Decode(decoderInput, Encode(ids, padding), padding).MoveToOuterDisposeScope();

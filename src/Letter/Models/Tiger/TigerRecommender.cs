@@ -1,3 +1,4 @@
+using Letter.Common;
 using Letter.Data;
 using Letter.Generation;
 using Letter.IO;
@@ -18,15 +19,16 @@ public static class TigerRecommender
 
     /// <summary>
     /// Loads a run's checkpoint from the run folder alone (config, index copy, item popularity, checkpoint);
-    /// runs made before the folder kept its popularity count it again from their dataset.
+    /// runs made before the folder kept its popularity count it again from their dataset. The model is
+    /// loaded onto <paramref name="device"/> (the CPU by default), where it decodes.
     /// </summary>
-    public static GenerativeRecommender Load(string runDirectory, CheckpointChoice checkpoint = CheckpointChoice.Best)
+    public static GenerativeRecommender Load(string runDirectory, CheckpointChoice checkpoint = CheckpointChoice.Best, ComputeDevice device = default)
     {
         var run = new TigerRunFolder(runDirectory);
         var info = run.ReadInfo();
         var index = run.ReadIndex();
         var popularity = run.ReadPopularity(info);
-        var model = new TigerModel(info.Config, info.VocabularySize);
+        var model = new TigerModel(info.Config, info.VocabularySize, device);
         try
         {
             TigerCheckpoint.Load(run.CheckpointFile(checkpoint), model);

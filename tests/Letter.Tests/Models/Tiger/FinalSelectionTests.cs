@@ -3,6 +3,7 @@ using Letter.Evaluation;
 using Letter.Kinds;
 using Letter.Models.Tiger;
 using Letter.Runs;
+using Letter.Training;
 
 namespace Letter.Tests.Models.Tiger;
 

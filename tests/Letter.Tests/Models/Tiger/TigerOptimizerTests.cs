@@ -1,5 +1,6 @@
 using Letter.IO;
 using Letter.Models.Tiger;
+using Letter.Training;
 using static TorchSharp.torch;
 
 namespace Letter.Tests.Models.Tiger;

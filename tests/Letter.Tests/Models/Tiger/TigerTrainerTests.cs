@@ -5,6 +5,7 @@ using Letter.Evaluation;
 using Letter.Kinds;
 using Letter.Models.Tiger;
 using Letter.Runs;
+using Letter.Training;
 using static TorchSharp.torch;
 
 namespace Letter.Tests.Models.Tiger;

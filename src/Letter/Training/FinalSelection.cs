@@ -3,9 +3,8 @@ using Letter.Generation;
 using Letter.Evaluation;
 using Letter.Progress;
 using Letter.Runs;
-using Letter.Training;
 
-namespace Letter.Models.Tiger;
+namespace Letter.Training;
 
 /// <summary>
 /// The end-of-training choice between the epoch that did best on the validation sample and the last
@@ -29,34 +28,34 @@ public sealed record FinalSelection(int Users, int SampleBestEpoch, double BestE
     /// last. A loss-selected run keeps its choice: the loss averages every target token, so its epoch
     /// differences are far less noisy on a sample than NDCG@10's.
     /// </summary>
-    public static bool IsNeeded(TrainerState state, TigerConfig config, int sampledUsers, int allUsers) =>
+    public static bool IsNeeded(TrainerState state, TrainingSchedule config, int sampledUsers, int allUsers) =>
         config.SelectBy == SelectionMetric.Ndcg && state.Finished && state.Selection is null && sampledUsers < allUsers && state.Curve.Count > 0
         && state.BestEpoch > 0 && state.BestEpoch != state.Curve[^1].Epoch;
 
     /// <summary>
     /// Evaluates the best checkpoint and <paramref name="last"/> (the model at the end of training)
-    /// on <paramref name="validation"/>; when the last wins it becomes best.ckpt. Returns the state
-    /// with the selection recorded (the caller writes it to last.ckpt).
+    /// on <paramref name="validation"/>; when the last wins it becomes the best checkpoint. Returns the state
+    /// with the selection recorded (the caller writes it to the last checkpoint).
     /// </summary>
-    internal static TrainerState Make(TigerRunFolder run, GenerativeRecommender last, TrainerState state, TigerConfig config,
-        IReadOnlyList<Sample> validation, IProgress<ProgressUpdate>? progress, TextWriter? log, CancellationToken cancel)
+    internal static TrainerState Make(TrainingSession session, GenerativeRecommender last, TrainerState state, TrainingSchedule config,
+        IReadOnlyList<Sample> validation, IProgress<ProgressUpdate>? progress, Action<string>? log, CancellationToken cancel)
     {
         int lastEpoch = state.Curve[^1].Epoch;
-        log?.WriteLine($"choosing between epoch {state.BestEpoch} (best on the validation sample) and the last, epoch {lastEpoch}, on all {validation.Count:N0} validation users");
+        log?.Invoke($"choosing between epoch {state.BestEpoch} (best on the validation sample) and the last, epoch {lastEpoch}, on all {validation.Count:N0} validation users");
         double Ndcg10(GenerativeRecommender r) =>
             RecommenderEvaluator.Evaluate(r, validation, DataSplit.Valid, null, config.Seed, config.EvalBatchUsers, progress, cancel).IdentifierMatch["ndcg@10"];
 
         double lastNdcg = Ndcg10(last);
         double bestNdcg;
-        using (var best = TigerRecommender.Load(run.Directory, CheckpointChoice.Best)) bestNdcg = Ndcg10(best);
+        using (var best = session.LoadBest()) bestNdcg = Ndcg10(best);
         var selection = new FinalSelection(validation.Count, state.BestEpoch, bestNdcg, lastEpoch, lastNdcg);
         state = state with { Selection = selection };
         if (selection.ChosenEpoch == lastEpoch)
         {
             state = state with { BestEpoch = lastEpoch, BestNdcg10 = state.Curve[^1].ValidNdcg10, BestValidLoss = state.Curve[^1].ValidLoss };
-            TigerCheckpoint.Save(run.BestCheckpoint, last.Tiger().Model, state, null);
+            session.Save(CheckpointChoice.Best, state, withOptimizer: false);
         }
-        log?.WriteLine($"all validation users: epoch {selection.SampleBestEpoch} N@10 {bestNdcg:F4}, epoch {lastEpoch} N@10 {lastNdcg:F4}; best is now epoch {selection.ChosenEpoch}");
+        log?.Invoke($"all validation users: epoch {selection.SampleBestEpoch} N@10 {bestNdcg:F4}, epoch {lastEpoch} N@10 {lastNdcg:F4}; best is now epoch {selection.ChosenEpoch}");
         return state;
     }
 }
