@@ -17,7 +17,7 @@ cp -r "$run" "$OUT/run"; find "$OUT/run" -name added-items.json -delete
 "$root/letter" --version >/dev/null
 "$root/letter" serve "$OUT/run" --urls "$url" > "$OUT/server.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT INT TERM
 for _ in $(seq 1 120); do curl -sf "$url/health/ready" >/dev/null 2>&1 && break; sleep 1; done
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') ($(nproc) cores); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$url" "$server" "$n" "$beam" <<'PY'
