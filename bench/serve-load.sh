@@ -3,7 +3,7 @@
 #
 #   bench/serve-load.sh RUN [--quick]
 #
-# RUN: a trained TIGER run (the project's numbers: an Instruments model, whose dataset gives the user ids).
+# RUN: a trained run of any kind (the project's numbers: a TIGER Instruments model, whose dataset gives the user ids).
 # Serves a private copy of RUN on 127.0.0.1:$PORT with beam 20 and k 10, and measures with autocannon
 # (npm; installed when missing):
 #   1. throughput and p50/p99 latency at 1, 8 and 64 concurrent clients ($LOAD_SECONDS each);
@@ -33,12 +33,14 @@ export NODE_PATH="$(npm root -g)"
 load() { timeout $(( ${2} + 60 )) node "$root/bench/serve-load.cjs" "$url/v1/recommend" "$OUT/bodies.txt" "$1" "$2" "${3:-}"; }
 
 # a private copy of the run: the reload step swaps its checkpoint
-model="$run"; [[ -f "$run/tiger/config.json" ]] && model="$run/tiger"
+model="$run"
+for kind in tiger lc-rec; do [[ -f "$run/$kind/config.json" ]] && model="$run/$kind"; done
 copy="$OUT/run"
 rm -rf "$copy"; mkdir -p "$copy"
-cp -r "$model"/config.json "$model"/index.json "$model"/checkpoints "$copy"/
-for f in item-popularity.json item-titles.json; do [[ -f "$model/$f" ]] && cp "$model/$f" "$copy/"; done
-dataset="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["datasetDirectory"])' "$copy/config.json")"
+cp -r "$model"/. "$copy"/
+rm -f "$copy/added-items.json"
+# run records are snake_case (schema 2); records written before (camelCase) still name it datasetDirectory
+dataset="$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(c.get("dataset_directory") or c["datasetDirectory"])' "$copy/config.json")"
 [[ -d "$dataset" ]] || { echo "serve-load: the run's dataset $dataset is not here (needed for user ids)" >&2; exit 2; }
 
 # 2,000 seeded users of the dataset, one request body each
@@ -114,7 +116,7 @@ load 8 30 > "$OUT/reload.json" &
 loader=$!
 for i in 1 2 3; do
   sleep 6
-  if [[ $i == 2 ]]; then cp "$copy/checkpoints/last.ckpt" "$copy/checkpoints/.next" && mv "$copy/checkpoints/.next" "$copy/checkpoints/best.ckpt"; fi
+  if [[ $i == 2 && -f "$copy/checkpoints/last.ckpt" ]]; then cp "$copy/checkpoints/last.ckpt" "$copy/checkpoints/.next" && mv "$copy/checkpoints/.next" "$copy/checkpoints/best.ckpt"; fi
   curl -sf -XPOST "$url/admin/reload" | python3 -c 'import json,sys; r=json.load(sys.stdin); m=r["model"]; print("  reload: version", m["version"], "in", round(r["tookMs"]), "ms")'
 done
 wait "$loader"
@@ -142,5 +144,5 @@ n = len(mib)
 if n:
     print(f"RSS MiB: first {mib[0]:.0f}, after 1/3 {mib[n // 3]:.0f}, after 2/3 {mib[2 * n // 3]:.0f}, last {mib[-1]:.0f}, max {max(mib):.0f} ({n} samples)")
 PY
-curl -s "$url/metrics" | grep -E '^letter_(batch_size_(sum|count)|errors_total|queue_rejected_total|reloads_total)' | sed 's/^/  /'
+curl -s "$url/metrics" | grep -E '^letter_service_(decode_batch_size_(sum|count)|refusals_total|client_gone_total|queue_rejected_total|reloads_total)' | sed 's/^/  /'
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

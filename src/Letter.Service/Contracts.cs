@@ -34,7 +34,8 @@ public sealed record BatchRecommendResponse(IReadOnlyList<BatchResult> Results, 
 
 /// <param name="SharedWith">other items with the same identifier (most popular first)</param>
 /// <param name="Added">true for an item added through POST /v1/items</param>
-public sealed record ItemInfo(int Item, string Title, string[] Identifier, int[] SharedWith, bool Added);
+/// <param name="Id">the id its caller gave an added item, or null</param>
+public sealed record ItemInfo(int Item, string Title, string[] Identifier, int[] SharedWith, bool Added, string? Id = null);
 
 public sealed record IdentifierItems(string[] Identifier, IReadOnlyList<ItemSummary> Items);
 
@@ -42,10 +43,11 @@ public sealed record ItemSummary(int Item, string Title);
 
 /// <summary>A new item: its semantic embedding (as the tokenizer was trained on: same model, same dimension) and a title.</summary>
 /// <param name="Text">instead of the embedding, when the run embedded its item text with the built-in encoder: the item's text</param>
-public sealed record NewItem(float[]? Embedding, string? Text, string? Title);
+/// <param name="Id">your id for the item: adding it again with the same content returns the first answer (200); other content under it is a 409</param>
+public sealed record NewItem(string? Id, float[]? Embedding, string? Text, string? Title);
 
 /// <summary>One new item (embedding or text, title) or several (items).</summary>
-public sealed record NewItemsRequest(float[]? Embedding, string? Text, string? Title, NewItem[]? Items);
+public sealed record NewItemsRequest(string? Id, float[]? Embedding, string? Text, string? Title, NewItem[]? Items);
 
 public sealed record NewItemsResponse(IReadOnlyList<ItemInfo> Items, ModelInfo Model);
 

@@ -4,19 +4,27 @@ using Letter.Generation;
 namespace Letter.Service;
 
 /// <summary>One history to decode, on the model it was validated against.</summary>
-internal sealed class DecodeJob(ServedModel model, int[] history, int beam, ItemFilter? filter, CancellationToken cancel)
+/// <param name="request">the request it belongs to (its identity only): the decoder takes turns between requests</param>
+/// <param name="query">the library's checked query (<see cref="GenerativeRecommender.Prepare"/>)</param>
+internal sealed class DecodeJob(ServedModel model, RecommendationQuery query, CancellationToken cancel, object request)
 {
+    public object Request { get; } = request;
     public ServedModel Model { get; } = model;
-    public int[] History { get; } = history;
-    public int Beam { get; } = beam;
-    public ItemFilter? Filter { get; } = filter;
+    public RecommendationQuery Query { get; } = query;
+    public int[] History => Query.History;
+    public int Beam => Query.Beam;
+    public ItemFilter? Filter => Query.Filter;
     public CancellationToken Cancel { get; } = cancel;
     public TaskCompletionSource<Beam[]> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
 /// <summary>
 /// The one thread that runs torch work: it gathers waiting decodings into batches (at most
-/// <c>maxBatch</c> histories, waiting at most <c>maxWait</c> after the first for more) and runs the
+/// <c>maxBatch</c> histories and <c>maxBeams</c> beams in all, waiting at most <c>maxWait</c> after the
+/// first for more), taking turns between the requests that wait (one history of each in turn), so a large
+/// batch request is decoded in parts and a small request sent meanwhile waits for one part, not for the
+/// whole batch. After a large decoding, once nothing waits, the memory it freed is handed back to the
+/// system (<see cref="MemoryTrim"/>). It runs the
 /// exclusive jobs (warm-up, adding items) between batches. The queue of decodings is bounded: a full
 /// queue refuses at once, so the caller can answer 503. Jobs whose client went away are dropped before
 /// decoding. Disposing drains what is queued, then stops the thread.
@@ -25,7 +33,7 @@ internal sealed class DecodeQueue : IDisposable
 {
     private readonly object _lock = new();
     private readonly LinkedList<object> _queue = new(); // DecodeJob or Exclusive
-    private readonly int _maxBatch, _capacity, _threads;
+    private readonly int _maxBatch, _maxBeams, _capacity, _threads;
     private readonly TimeSpan _maxWait;
     private readonly ServiceMetrics _metrics;
     private readonly Thread _thread;
@@ -36,9 +44,10 @@ internal sealed class DecodeQueue : IDisposable
 
     private sealed record Exclusive(Action Run, TaskCompletionSource Done);
 
-    public DecodeQueue(int maxBatch, TimeSpan maxWait, int capacity, int threads, ServiceMetrics metrics)
+    public DecodeQueue(int maxBatch, int maxBeams, TimeSpan maxWait, int capacity, int threads, ServiceMetrics metrics)
     {
         _maxBatch = maxBatch;
+        _maxBeams = maxBeams;
         _maxWait = maxWait;
         _capacity = capacity;
         _threads = threads;
@@ -144,23 +153,84 @@ internal sealed class DecodeQueue : IDisposable
             var deadline = Stopwatch.GetTimestamp() + (long)(_maxWait.TotalSeconds * Stopwatch.Frequency);
             lock (_lock)
             {
-                while (batch.Count < _maxBatch)
+                while (true)
                 {
-                    if (_queue.First is { Value: DecodeJob next })
+                    var taken = Take(batch);
+                    bool exclusiveWaits = _queue.Any(o => o is Exclusive);
+                    if (Full(batch, taken) || exclusiveWaits || _closed || Volatile.Read(ref _arriving) == 0)
                     {
-                        _queue.RemoveFirst();
-                        _decodes--;
-                        batch.Add(next);
-                        continue;
+                        Remove(taken, batch);
+                        break;
                     }
-                    if (_queue.Count > 0 || _closed) break; // an exclusive job waits: decode what we have first
-                    if (Volatile.Read(ref _arriving) == 0) break; // nobody is about to join: no reason to wait
                     var left = deadline - Stopwatch.GetTimestamp();
-                    if (left <= 0) break;
+                    if (left <= 0)
+                    {
+                        Remove(taken, batch);
+                        break;
+                    }
                     Monitor.Wait(_lock, TimeSpan.FromSeconds((double)left / Stopwatch.Frequency));
                 }
             }
             Decode(batch);
+            if (batch.Sum(j => j.Beam) >= MemoryTrim.AfterBeams && Length == 0) MemoryTrim.Trim();
+        }
+    }
+
+    private bool Full(List<DecodeJob> batch, List<LinkedListNode<object>> taken) =>
+        batch.Count + taken.Count >= _maxBatch || batch.Sum(j => j.Beam) + taken.Sum(n => ((DecodeJob)n.Value).Beam) >= _maxBeams;
+
+    /// <summary>
+    /// The queued decodings (before the first exclusive job) that join <paramref name="batch"/>: one history of
+    /// each waiting request in turn, in the order the requests queued, within the history and beam budgets.
+    /// </summary>
+    private List<LinkedListNode<object>> Take(List<DecodeJob> batch)
+    {
+        var perRequest = new List<Queue<LinkedListNode<object>>>();
+        var index = new Dictionary<object, int>(ReferenceEqualityComparer.Instance);
+        for (var node = _queue.First; node is not null && node.Value is DecodeJob job; node = node.Next)
+        {
+            if (!index.TryGetValue(job.Request, out var r))
+            {
+                index[job.Request] = r = perRequest.Count;
+                perRequest.Add(new Queue<LinkedListNode<object>>());
+            }
+            perRequest[r].Enqueue(node);
+        }
+        // the first job's own request goes last in the first turn: the others have waited behind it
+        var firstRequest = batch[0].Request;
+        if (index.TryGetValue(firstRequest, out var own) && perRequest.Count > 1)
+        {
+            var q = perRequest[own];
+            perRequest.RemoveAt(own);
+            perRequest.Add(q);
+        }
+        var taken = new List<LinkedListNode<object>>();
+        int count = batch.Count, beams = batch.Sum(j => j.Beam);
+        bool any = true;
+        while (any && count < _maxBatch)
+        {
+            any = false;
+            foreach (var q in perRequest)
+            {
+                if (q.Count == 0 || count >= _maxBatch) continue;
+                var next = (DecodeJob)q.Peek().Value;
+                if (beams + next.Beam > _maxBeams) continue;
+                taken.Add(q.Dequeue());
+                count++;
+                beams += next.Beam;
+                any = true;
+            }
+        }
+        return taken;
+    }
+
+    private void Remove(List<LinkedListNode<object>> taken, List<DecodeJob> batch)
+    {
+        foreach (var node in taken)
+        {
+            _queue.Remove(node);
+            _decodes--;
+            batch.Add((DecodeJob)node.Value);
         }
     }
 
@@ -191,7 +261,7 @@ internal sealed class DecodeQueue : IDisposable
             }
             catch (Exception e)
             {
-                _metrics.Error("decode");
+                _metrics.Refused("decode");
                 foreach (var j in jobs) j.Done.TrySetException(e);
             }
             finally

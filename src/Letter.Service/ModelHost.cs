@@ -28,7 +28,7 @@ public sealed class ModelHost : IDisposable
         _options = options;
         _log = log;
         Metrics = metrics;
-        Queue = new DecodeQueue(options.MaxBatch, TimeSpan.FromMilliseconds(options.MaxWaitMs), options.QueueCapacity, options.Threads, metrics);
+        Queue = new DecodeQueue(options.MaxBatch, options.MaxBatchBeams, TimeSpan.FromMilliseconds(options.MaxWaitMs), options.QueueCapacity, options.Threads, metrics);
         metrics.ModelState = () => (_current?.ItemCount ?? 0, _current is not null);
     }
 
@@ -86,9 +86,14 @@ public sealed class ModelHost : IDisposable
         finally { _changes.Release(); }
     }
 
-    /// <summary>Gives new items identifiers from the run's tokenizer, persists them, and swaps in the extended catalogue.</summary>
-    /// <param name="items">per item its embedding, or its text for the run's text encoder, and its title</param>
-    public async Task<IReadOnlyList<AddedItem>> AddItemsAsync(IReadOnlyList<(float[]? Embedding, string? Text, string Title)> items, CancellationToken cancel = default)
+    /// <summary>
+    /// Gives new items identifiers from the run's tokenizer, persists them, and swaps in the extended catalogue.
+    /// Idempotent per caller id: an item whose id was added before with the same content is answered with that
+    /// item (nothing added); the same id with other content is a conflict. Additions run one at a time and are
+    /// persisted before they are served, so an interrupted request leaves its items all added or all absent.
+    /// </summary>
+    /// <returns>per asked item the item that answers it, and whether any was new</returns>
+    public async Task<(IReadOnlyList<AddedItem> Items, bool Added)> AddItemsAsync(IReadOnlyList<NewItemSpec> asked, CancellationToken cancel = default)
     {
         await _changes.WaitAsync(cancel);
         try
@@ -97,12 +102,27 @@ public sealed class ModelHost : IDisposable
             try
             {
                 var run = current.Run;
-                if (run.TokenizerDirectory is null) throw new ConflictException("embedding", null, run.TokenizerUnavailable!);
-                int dim = run.TokenizerInputDim;
+                var answers = new AddedItem?[asked.Count];
+                var contents = asked.Select(a => a.ContentHash()).ToArray();
+                for (int i = 0; i < asked.Count; i++)
+                {
+                    if (asked[i].Id is not { } id) continue;
+                    var before = current.Added.FirstOrDefault(a => a.Id == id);
+                    if (before is null) continue;
+                    if (before.Content != contents[i])
+                        throw new ConflictException(IdField(asked[i].Field), id,
+                            $"item id {Letter.IO.Quoted.Quote(id)} was added before (item {before.Item}) with other content: an id names one item; give the new one another id");
+                    answers[i] = before;
+                }
+                var fresh = Enumerable.Range(0, asked.Count).Where(i => answers[i] is null).ToList();
+                if (fresh.Count == 0) return (answers!, false);
+                var items = fresh.Select(i => asked[i]).ToList();
+                var tokenizer = run.Tokenizer ?? throw new ConflictException("embedding", null, run.TokenizerUnavailable!);
+                int dim = tokenizer.InputDim;
                 var data = new float[items.Count * dim];
                 for (int i = 0; i < items.Count; i++) items[i].Embedding?.CopyTo(data, i * dim);
                 var texts = Enumerable.Range(0, items.Count).Where(i => items[i].Embedding is null).ToList();
-                if (texts.Count > 0 && run.TextOptions is null) throw new ConflictException("text", null, run.TextUnavailable!);
+                if (texts.Count > 0 && run.TextEncoder is null) throw new ConflictException("text", null, run.TextUnavailable!);
                 List<AddedItem>? added = null;
                 ServedModel? next = null;
                 await Queue.RunExclusive(() =>
@@ -110,12 +130,13 @@ public sealed class ModelHost : IDisposable
                     if (texts.Count > 0)
                     {
                         // the run's own encoder settings, on the decoder thread: ONNX Runtime and libtorch never run at once
-                        using var encoder = new Letter.Embeddings.BertEncoder(run.TextOptions! with { Threads = _options.Threads });
+                        using var encoder = new Letter.Embeddings.BertEncoder(run.TextEncoder!.Options with { Threads = _options.Threads });
                         var vectors = encoder.Encode(texts.Select(i => items[i].Text!).ToList());
                         for (int j = 0; j < texts.Count; j++) vectors.Row(j).CopyTo(data.AsSpan(texts[j] * dim, dim));
                     }
                     // torch work on the decoder thread, between batches
-                    var codes = TokenizerPipeline.AssignNew(run.TokenizerDirectory, new FloatMatrix(data, items.Count, dim),
+                    EmbeddingCheck.Check(tokenizer.Directory, data, items.Select(x => x.Embedding is null ? x.Field + "text" : x.Field + "embedding").ToList());
+                    var codes = TokenizerPipeline.AssignNew(tokenizer.Directory, new FloatMatrix(data, items.Count, dim),
                         keepDistinctFromIndex: true, alsoOccupied: current.Catalog.Index.Codes);
                     for (int i = 0; i < codes.Length; i++)
                         for (int l = 0; l < codes[i].Length; l++)
@@ -124,8 +145,8 @@ public sealed class ModelHost : IDisposable
                                     $"the tokenizer gave item {i} code {codes[i][l]} at level {l}, which the model never saw in training (its index uses codes 0-{run.CodebookSizes[l] - 1} there)");
                     var stamp = DateTime.UtcNow.ToString("o", System.Globalization.CultureInfo.InvariantCulture);
                     added = current.Added.Concat(codes.Select((c, i) => new AddedItem(current.ItemCount + i, c,
-                        items[i].Title.Length > 0 ? items[i].Title : $"item {current.ItemCount + i}", stamp))).ToList();
-                    next = current.WithAdded(added, _options.Bf16);
+                        items[i].Title.Length > 0 ? items[i].Title : $"item {current.ItemCount + i}", stamp, items[i].Id, contents[fresh[i]]))).ToList();
+                    next = current.WithAdded(added);
                     Warm(next);
                 });
                 try { ServedModel.WriteAdded(run, added!); } // persisted before it is served: a restart replays it
@@ -136,12 +157,16 @@ public sealed class ModelHost : IDisposable
                 }
                 Swap(next!);
                 Metrics.ItemsAdded(items.Count);
-                return added!.Skip(current.Added.Count).ToList();
+                var made = added!.Skip(current.Added.Count).ToList();
+                for (int j = 0; j < fresh.Count; j++) answers[fresh[j]] = made[j];
+                return (answers!, true);
             }
             finally { current.Release(); }
         }
         finally { _changes.Release(); }
     }
+
+    private static string IdField(string prefix) => prefix + "id";
 
     private async Task SwapInAsync(Func<ServedModel> load)
     {
@@ -171,47 +196,3 @@ public sealed class ModelHost : IDisposable
         Interlocked.Exchange(ref _current, null)?.Release();
     }
 }
-
-/// <summary>The settings of <c>letter serve</c>.</summary>
-public sealed record ServeOptions
-{
-    public required string RunDirectory { get; init; }
-    public string Urls { get; init; } = "http://127.0.0.1:5080";
-    public int MaxBatch { get; init; } = 32;
-    public int MaxWaitMs { get; init; } = 5;
-    public int QueueCapacity { get; init; } = 256;
-    public string? AdminToken { get; init; }
-    public int Threads { get; init; } = 2;
-    public bool Bf16 { get; init; }
-    public int MaxBodyBytes { get; init; } = 1 << 20;
-    public int MaxK { get; init; } = 100;
-    public int MaxBeam { get; init; } = 200;
-    public int MaxBatchRequests { get; init; } = 256;
-    public int MaxNewItems { get; init; } = 100;
-    public int ShutdownSeconds { get; init; } = 30;
-    /// <summary>Stop the application when the first load fails (the CLI); tests keep it up to see /health/ready say why.</summary>
-    public bool StopOnLoadFailure { get; init; }
-
-    public void Validate()
-    {
-        if (MaxBatch is < 1 or > 1024) throw new ArgumentOutOfRangeException(nameof(MaxBatch), MaxBatch, "--max-batch must be between 1 and 1024");
-        if (MaxWaitMs is < 0 or > 10_000) throw new ArgumentOutOfRangeException(nameof(MaxWaitMs), MaxWaitMs, "--max-wait-ms must be between 0 and 10000");
-        if (QueueCapacity is < 1 or > 1_000_000) throw new ArgumentOutOfRangeException(nameof(QueueCapacity), QueueCapacity, "--queue must be between 1 and 1000000");
-        if (Threads is < 1 or > 256) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "--threads must be between 1 and 256");
-        if (AdminToken is { Length: < 8 }) throw new ArgumentException("--admin-token must be at least 8 characters", nameof(AdminToken));
-    }
-}
-
-/// <summary>A refusal that becomes a problem-details response naming the field and the value.</summary>
-public class RequestException(int status, string field, string? value, string detail) : Exception(detail)
-{
-    public int Status { get; } = status;
-    public string Field { get; } = field;
-    public string? Value { get; } = value;
-}
-
-public sealed class BadRequestException(string field, string? value, string detail) : RequestException(400, field, value, detail);
-
-public sealed class ConflictException(string field, string? value, string detail) : RequestException(409, field, value, detail);
-
-public sealed class ServiceUnavailableException(string detail) : Exception(detail);

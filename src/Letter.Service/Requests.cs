@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Letter.IO;
 
 namespace Letter.Service;
 
@@ -23,15 +24,20 @@ internal static class RequestParser
     public static JsonDocument Parse(byte[] body)
     {
         if (body.Length == 0) throw new BadRequestException("body", null, "the request body is empty: send a JSON object");
-        try { return JsonDocument.Parse(body, DocumentOptions); }
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(body, DocumentOptions); }
         catch (JsonException e)
         {
-            throw new BadRequestException("body", Snippet(body, e.BytePositionInLine), $"the body is not valid JSON: {e.Message}");
+            throw new BadRequestException("body", Quoted.Escape(body.AsSpan(0, Math.Min(body.Length, 200)), 200), $"the body is not valid JSON: {e.Message}") { Escaped = true };
         }
+        try { StrictJson.Check(body, DocumentOptions.MaxDepth); }
+        catch
+        {
+            doc.Dispose();
+            throw;
+        }
+        return doc;
     }
-
-    private static string Snippet(byte[] body, long? _) =>
-        System.Text.Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, 80));
 
     public static JsonElement Object(JsonElement e, string field)
     {
@@ -43,7 +49,7 @@ internal static class RequestParser
     {
         foreach (var p in obj.EnumerateObject())
             if (!known.Contains(p.Name))
-                throw new BadRequestException(Path(prefix, p.Name), Raw(p.Value), $"unknown field '{p.Name}' (expected {string.Join(", ", known)})");
+                throw new BadRequestException(Path(prefix, p.Name), Raw(p.Value), $"unknown field {Quoted.Quote(p.Name)} (expected {string.Join(", ", known)})");
     }
 
     public static RecommendQuery Recommend(JsonElement e, string prefix, ServeOptions limits)

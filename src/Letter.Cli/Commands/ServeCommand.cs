@@ -4,7 +4,7 @@ using Letter.Service;
 
 namespace Letter.Cli.Commands;
 
-/// <summary><c>letter serve RUN [--urls URL] [--max-batch 32] [--max-wait-ms 5] [--queue 256] [--admin-token T] [--threads 2] [--bf16]</c>.</summary>
+/// <summary><c>letter serve RUN [--urls URL] [--max-batch 32] [--max-wait-ms 5] [--queue 256] [--max-request-beams 6400] [--max-batch-beams 1024] [--admin-token T] [--threads 2] [--bf16]</c>.</summary>
 public static class ServeCommand
 {
     public static Command Build()
@@ -13,6 +13,8 @@ public static class ServeCommand
         var urls = new Option<string>("--urls") { Description = "Addresses to listen on, ';'-separated", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
         var maxBatch = new Option<int>("--max-batch") { Description = "Most histories decoded together", DefaultValueFactory = _ => 32 };
         var maxWait = new Option<int>("--max-wait-ms") { Description = "Longest wait for more requests to join a batch", DefaultValueFactory = _ => 5 };
+        var requestBeams = new Option<int>("--max-request-beams") { Description = "Most beams one request may ask for in all (histories x beam); above it a 400", DefaultValueFactory = _ => 6400 };
+        var batchBeams = new Option<int>("--max-batch-beams") { Description = "Most beams decoded in one call: a large batch is decoded in parts of this size, other requests between them", DefaultValueFactory = _ => 1024 };
         var queue = new Option<int>("--queue") { Description = "Most decodings waiting; beyond it requests get 503 with Retry-After", DefaultValueFactory = _ => 256 };
         var token = new Option<string?>("--admin-token") { Description = "Allow admin endpoints from any address with 'Authorization: Bearer TOKEN' (default: loopback clients only, no token)" };
         var threads = new Option<int>("--threads") { Description = "Torch threads", DefaultValueFactory = _ => 2 };
@@ -20,7 +22,7 @@ public static class ServeCommand
         var cmd = new Command("serve", "Serve a run's recommendations over HTTP: /v1/recommend, look-ups, new items, health, metrics, an API page at /docs");
         cmd.Arguments.Add(run);
         var device = DeviceOption.Create();
-        foreach (var o in new Option[] { urls, maxBatch, maxWait, queue, token, threads, bf16, device }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { urls, maxBatch, maxWait, queue, requestBeams, batchBeams, token, threads, bf16, device }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             var options = new ServeOptions
@@ -30,6 +32,8 @@ public static class ServeCommand
                 MaxBatch = parse.GetValue(maxBatch),
                 MaxWaitMs = parse.GetValue(maxWait),
                 QueueCapacity = parse.GetValue(queue),
+                MaxRequestBeams = parse.GetValue(requestBeams),
+                MaxBatchBeams = parse.GetValue(batchBeams),
                 AdminToken = parse.GetValue(token),
                 Threads = parse.GetValue(threads),
                 Bf16 = parse.GetValue(bf16),

@@ -5,6 +5,9 @@ namespace Letter.Generation;
 /// <summary>One recommended identifier: the items that share it (most popular in training first), its tokens, its log-probability.</summary>
 public sealed record Recommendation(int[] Items, string[] Identifier, float Score);
 
+/// <summary>A checked recommendation query (<see cref="GenerativeRecommender.Prepare"/>): the history, k, the beam to search and the item filter (null: any item).</summary>
+public sealed record RecommendationQuery(int[] History, int K, int Beam, ItemFilter? Filter);
+
 /// <summary>What one <see cref="GenerativeRecommender.Recommend"/> call may return and how wide it searches.</summary>
 /// <param name="Beam">beams to search (default: the recommender's, and never fewer than k)</param>
 /// <param name="ExcludeHistory">refuse the items of the history itself</param>
@@ -62,18 +65,32 @@ public sealed class GenerativeRecommender : IDisposable
     /// <summary>The best identifiers for one history (oldest item first), at most <paramref name="k"/>, their items filtered as asked.</summary>
     public IReadOnlyList<Recommendation> Recommend(int[] history, int k, RecommendOptions? options = null)
     {
+        var query = Prepare(history, k, options);
+        return Results(query, Decode([query.History], query.Beam, filters: query.Filter is null ? null : [query.Filter])[0]);
+    }
+
+    /// <summary>
+    /// <see cref="Recommend"/> in two halves for a host that batches many queries into one <see cref="Decode"/>
+    /// (a service): the checked query (its history, beam and item filter), then <see cref="Results"/> of its beams.
+    /// The beam is the one rule of every host: the asked or the recommender's, never fewer than k, never more
+    /// than the catalogue's identifiers (the search keeps no more).
+    /// </summary>
+    public RecommendationQuery Prepare(int[] history, int k, RecommendOptions? options = null)
+    {
         options ??= new RecommendOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         CheckItems(history, nameof(history));
         if (history.Length == 0) throw new ArgumentException("the history is empty", nameof(history));
         if (options.Exclude is not null) CheckItems(options.Exclude, nameof(options.Exclude));
         if (options.Candidates is not null) CheckItems(options.Candidates, nameof(options.Candidates));
-        var filter = FilterFor(history, options);
-        int beam = Math.Max(options.Beam ?? Beam, k);
-        var beams = Decode([history], beam, filters: filter is null ? null : [filter])[0];
-        return beams.Take(k).Select(b => new Recommendation(
-            Catalog.ItemsOf(b).Where(i => filter?.Allows(i) ?? true).ToArray(), Catalog.IdentifierOf(b), b.Score)).ToList();
+        int beam = Math.Min(Math.Max(options.Beam ?? Beam, k), Math.Max(1, Catalog.IdentifierCount));
+        return new RecommendationQuery(history, k, beam, FilterFor(history, options));
     }
+
+    /// <summary>The first k identifiers of a query's beams, each with its items that the query's filter allows (at least one: the filter acts inside the search).</summary>
+    public IReadOnlyList<Recommendation> Results(RecommendationQuery query, Beam[] beams) =>
+        beams.Take(query.K).Select(b => new Recommendation(
+            Catalog.ItemsOf(b).Where(i => query.Filter?.Allows(i) ?? true).ToArray(), Catalog.IdentifierOf(b), b.Score)).ToList();
 
     private static ItemFilter? FilterFor(int[] history, RecommendOptions options)
     {

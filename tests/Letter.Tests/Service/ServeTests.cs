@@ -113,7 +113,7 @@ public class ServeTests(ServedRuns runs)
         for (int i = 0; i < 12; i++) AssertSame(single[i % 3], concurrent[i]);
         Assert.Equal(before + 12, s.Host.Metrics.DecodedHistories);
         var metrics = await s.Client.GetStringAsync("/metrics");
-        long decodings = long.Parse(metrics.Split('\n').First(l => l.StartsWith("letter_batch_size_count", StringComparison.Ordinal)).Split(' ')[1], CultureInfo.InvariantCulture);
+        long decodings = long.Parse(metrics.Split('\n').First(l => l.StartsWith("letter_service_decode_batch_size_count", StringComparison.Ordinal)).Split(' ')[1], CultureInfo.InvariantCulture);
         Assert.True(decodings < histories.Length + 2 + 12, $"{decodings} decodings: no batching");
     }
 
@@ -324,9 +324,9 @@ public class ServeTests(ServedRuns runs)
         await Until(() => s.Host.Metrics.CancelledCount == 1);
         Assert.Equal(decoded + 1, s.Host.Metrics.DecodedHistories); // the cancelled history was never decoded
         var metrics = await s.Client.GetStringAsync("/metrics");
-        Assert.Contains("letter_queue_rejected_total 2", metrics);
-        Assert.Contains("letter_cancelled_total 1", metrics);
-        Assert.Contains("letter_errors_total{kind=\"queue_full\"} 2", metrics);
+        Assert.Contains("letter_service_queue_rejected_total{otel_scope_name=\"Letter.Service\"} 2", metrics);
+        Assert.Contains("letter_service_decodings_cancelled_total{otel_scope_name=\"Letter.Service\"} 1", metrics);
+        Assert.Contains("letter_service_refusals_total{otel_scope_name=\"Letter.Service\",reason=\"queue_full\"} 2", metrics);
     }
 
     private static async Task Until(Func<bool> condition)
@@ -351,21 +351,20 @@ public class ServeTests(ServedRuns runs)
         var text = await metrics.Content.ReadAsStringAsync();
         foreach (var line in new[]
                  {
-                     "# TYPE letter_request_duration_seconds histogram",
-                     "letter_request_duration_seconds_bucket{endpoint=\"/v1/recommend\",le=\"0.1\"}",
-                     "letter_request_duration_seconds_count{endpoint=\"/v1/recommend\"} 2",
-                     "letter_requests_total{endpoint=\"/v1/recommend\",status=\"400\"} 1",
-                     "letter_requests_total{endpoint=\"/v1/recommend\",status=\"200\"} 1",
-                     "# TYPE letter_batch_size histogram",
-                     "letter_queue_length 0",
-                     "letter_errors_total{kind=\"bad_request\"} 1",
-                     "letter_ready 1",
+                     "# TYPE http_server_request_duration_seconds histogram",
+                     "http_server_request_duration_seconds_count{otel_scope_name=\"Microsoft.AspNetCore.Hosting\",http_request_method=\"POST\",http_response_status_code=\"400\",http_route=\"/v1/recommend\",network_protocol_version=\"1.1\",url_scheme=\"http\"} 1",
+                     "http_server_request_duration_seconds_count{otel_scope_name=\"Microsoft.AspNetCore.Hosting\",http_request_method=\"POST\",http_response_status_code=\"200\",http_route=\"/v1/recommend\",network_protocol_version=\"1.1\",url_scheme=\"http\"} 1",
+                     "# TYPE letter_service_decode_batch_size histogram",
+                     "letter_service_queue_length{otel_scope_name=\"Letter.Service\"} 0",
+                     "letter_service_refusals_total{otel_scope_name=\"Letter.Service\",reason=\"bad_request\"} 1",
+                     "letter_service_ready{otel_scope_name=\"Letter.Service\"} 1",
+                     "# TYPE dotnet_process_memory_working_set_bytes gauge",
                  })
             Assert.Contains(line, text);
 
         var openapi = await s.GetJson("/openapi/v1.json");
         var paths = openapi.GetProperty("paths");
-        foreach (var path in new[] { "/v1/recommend", "/v1/recommend:batch", "/v1/items", "/v1/items/{item}", "/v1/identifiers/{identifier}", "/admin/reload", "/health/ready", "/metrics" })
+        foreach (var path in new[] { "/v1/recommend", "/v1/recommend:batch", "/v1/items", "/v1/items/{item}", "/v1/identifiers/{identifier}", "/admin/reload", "/health/ready" })
             Assert.True(paths.TryGetProperty(path, out _), path);
         Assert.True(paths.GetProperty("/v1/recommend").GetProperty("post").TryGetProperty("requestBody", out _));
         var page = await s.Client.GetStringAsync("/docs/v1");
@@ -464,7 +463,7 @@ public class ServeTests(ServedRuns runs)
         Assert.Contains("previous model is still served", await refused.Content.ReadAsStringAsync());
         var still = await s.PostOk("/v1/recommend", """{"history": [1, 2]}""");
         Assert.Equal(last, still.GetProperty("model").GetProperty("version").GetString());
-        Assert.Contains("letter_reloads_total{outcome=\"failed\"} 1", await s.Client.GetStringAsync("/metrics"));
+        Assert.Contains("letter_service_reloads_total{otel_scope_name=\"Letter.Service\",outcome=\"failed\"} 1", await s.Client.GetStringAsync("/metrics"));
     }
 
     [Fact]

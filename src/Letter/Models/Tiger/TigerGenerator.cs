@@ -10,7 +10,7 @@ namespace Letter.Models.Tiger;
 /// then end-of-sequence); decoding starts from the pad token. Histories of one input length decode in
 /// one unpadded batch.
 /// </summary>
-public sealed class TigerGenerator : IIdentifierGenerator
+public sealed class TigerGenerator : IMixedLengthGenerator
 {
     public TigerGenerator(TigerModel model, ItemIndex index)
     {
