@@ -44,7 +44,7 @@ public sealed class ModelHost : IDisposable
         {
             try
             {
-                await SwapInAsync(() => ServedModel.Load(_options.RunDirectory, _options.Bf16));
+                await SwapInAsync(() => ServedModel.Load(_options.RunDirectory, _options.Bf16, _options.Device));
                 _log.LogInformation("serving {Run}: {Items} items, model version {Version}", _current!.RunName, _current.ItemCount, _current.Version);
             }
             catch (Exception e)
@@ -74,7 +74,7 @@ public sealed class ModelHost : IDisposable
         await _changes.WaitAsync(cancel);
         try
         {
-            await SwapInAsync(() => ServedModel.Load(_options.RunDirectory, _options.Bf16));
+            await SwapInAsync(() => ServedModel.Load(_options.RunDirectory, _options.Bf16, _options.Device));
             Metrics.Reloaded(true);
             return _current!;
         }

@@ -1,3 +1,4 @@
+using Letter.Common;
 namespace Letter.Service;
 
 /// <summary>The settings of <c>letter serve</c>.</summary>
@@ -11,6 +12,8 @@ public sealed record ServeOptions
     public string? AdminToken { get; init; }
     public int Threads { get; init; } = 2;
     public bool Bf16 { get; init; }
+    /// <summary>Where the model lives and decodes (the host checks that this build can use it).</summary>
+    public ComputeDevice Device { get; init; }
     public int MaxBodyBytes { get; init; } = 1 << 20;
     /// <summary>Longest request target (path and query) answered; longer ones get a 414 with problem details.</summary>
     public int MaxUrlBytes { get; init; } = 8 * 1024;

@@ -1,3 +1,4 @@
+using Letter.Common;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Letter.Data;
@@ -115,9 +116,9 @@ public sealed class ServedModel
     }
 
     /// <summary>Loads a run folder of any registered kind (a 'letter run' folder with its model and tokenizer/, or a 'letter train' folder) with the items added to it.</summary>
-    public static ServedModel Load(string runDirectory, bool bf16 = false)
+    public static ServedModel Load(string runDirectory, bool bf16 = false, ComputeDevice device = default)
     {
-        var shared = new SharedModel(ServedRun.Read(runDirectory, bf16));
+        var shared = new SharedModel(ServedRun.Read(runDirectory, bf16, device));
         try { return Build(shared, ReadAdded(shared.Run)); }
         catch
         {

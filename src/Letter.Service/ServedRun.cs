@@ -1,3 +1,4 @@
+using Letter.Common;
 using Letter.Data;
 using Letter.IO;
 using Letter.Kinds;
@@ -35,10 +36,11 @@ internal sealed class ServedRun : IDisposable
     public int[] CodebookSizes => Opened.Model.CodebookSizes;
     public string AddedItemsFile => Path.Combine(Opened.Folder.Directory, ServedModel.AddedItemsFileName);
 
-    public static ServedRun Read(string runDirectory, bool bf16)
+    /// <param name="device">where the model lives and decodes</param>
+    public static ServedRun Read(string runDirectory, bool bf16, ComputeDevice device = default)
     {
         var dir = Path.GetFullPath(runDirectory);
-        var opened = OpenedRun.Open(dir);
+        var opened = OpenedRun.Open(dir, device: device);
         try
         {
             if (bf16) opened.Model.UseBf16();

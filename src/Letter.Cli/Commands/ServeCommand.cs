@@ -37,13 +37,14 @@ public static class ServeCommand
                 AdminToken = parse.GetValue(token),
                 Threads = parse.GetValue(threads),
                 Bf16 = parse.GetValue(bf16),
+                Device = DeviceOption.Read(parse, device),
                 StopOnLoadFailure = true,
             };
             try { options.Validate(); }
             catch (ArgumentException e) { throw new UsageException(e.Message.Split(" (Parameter")[0].Split(Environment.NewLine)[0]); }
             ServedRun_Check(options.RunDirectory);
-            // the device is checked before anything loads (the service itself decodes on the CPU until it takes a device)
-            LetterRuntime.Apply(new RuntimeOptions(options.Threads, Fp32Products: !options.Bf16, Device: DeviceOption.Read(parse, device)));
+            // the device is checked before anything loads; the served model lives and decodes on it
+            LetterRuntime.Apply(new RuntimeOptions(options.Threads, Fp32Products: !options.Bf16, Device: options.Device));
             var app = LetterServer.Build(options);
             var o = parse.InvocationConfiguration.Output;
             o.WriteLine($"letter serve: loading {Path.GetFullPath(options.RunDirectory)}; listening on {options.Urls} (API page: /docs, ready: /health/ready)");

@@ -86,6 +86,15 @@ public class LayeringTests
     }
 
     [Fact]
+    public void The_service_uses_no_recommender_kind_directly()
+    {
+        // the service serves whatever kind a run record names, through Letter.Kinds (OpenedRun) and the generation seam
+        var result = Types.InAssembly(typeof(Letter.Service.ServeOptions).Assembly)
+            .ShouldNot().HaveDependencyOnAny(KindInternals).GetResult();
+        Assert.True(result.IsSuccessful, $"service types that use a kind's internals: {string.Join(", ", result.FailingTypeNames ?? [])}");
+    }
+
+    [Fact]
     public void The_library_does_not_write_to_the_console()
     {
         var result = Types.InAssembly(typeof(Letter.Generation.IIdentifierGenerator).Assembly)
