@@ -87,7 +87,7 @@ public sealed class StubBagKind : RecommenderKind
             request.IndexFile is null ? null : Path.GetFullPath(request.IndexFile), hash, request.Data.ItemCount, request.Index.CodebookSizes(),
             request.MaxUsers, DateTime.UtcNow.ToString("o"), RunVersions.Current());
         var prepared = Trainer.Prepare(request.Data, config, info.MaxUsers);
-        using var session = new StubBagSession(run, info, request.Index, prepared);
+        using var session = new StubBagSession(run, info, request.Index, prepared, request.Device);
         return Trainer.Run(session, run, config, prepared, () =>
         {
             Directory.CreateDirectory(run.Directory);
@@ -102,7 +102,7 @@ public sealed class StubBagKind : RecommenderKind
         var info = ReadInfo(run);
         var file = checkpoint == CheckpointChoice.Best && File.Exists(BestCheckpoint(run)) ? BestCheckpoint(run) : LastCheckpoint(run);
         if (!File.Exists(file)) throw new LetterDataException(file, null, "is missing: the run has no trained checkpoint yet");
-        var model = new StubBagModel(info.ItemCount, info.CodebookSizes, info.Config.Dim, info.Config.MaxHistory);
+        var model = new StubBagModel(info.ItemCount, info.CodebookSizes, info.Config.Dim, info.Config.MaxHistory, device.ToTorch());
         StubBagCheckpoint.Load(file, model);
         return new StubBagRunModel(model, info, run.ReadIndex(), file);
     }

@@ -17,7 +17,7 @@ internal sealed class StubBagModel : nn.Module
     private readonly Linear _out;
     private readonly int[] _offsets;
 
-    public StubBagModel(int itemCount, int[] codebookSizes, int dim, int maxHistory) : base("stub_bag")
+    public StubBagModel(int itemCount, int[] codebookSizes, int dim, int maxHistory, Device? device = null) : base("stub_bag")
     {
         ItemCount = itemCount;
         Levels = codebookSizes.Length;
@@ -25,13 +25,17 @@ internal sealed class StubBagModel : nn.Module
         _offsets = new int[Levels];
         for (int l = 1; l < Levels; l++) _offsets[l] = _offsets[l - 1] + codebookSizes[l - 1];
         VocabularySize = 1 + codebookSizes.Sum();
-        _items = nn.Embedding(itemCount + 1, dim, padding_idx: itemCount); // the last row pads short histories
-        _tokens = nn.Embedding(VocabularySize + 1, dim);
-        _steps = nn.Embedding(Levels + 1, dim);
-        _out = nn.Linear(dim, VocabularySize);
+        // built on the CPU (a seed gives the same weights everywhere), then moved: every tensor on a device named here
+        Device = device ?? CPU;
+        _items = nn.Embedding(itemCount + 1, dim, padding_idx: itemCount, device: CPU); // the last row pads short histories
+        _tokens = nn.Embedding(VocabularySize + 1, dim, device: CPU);
+        _steps = nn.Embedding(Levels + 1, dim, device: CPU);
+        _out = nn.Linear(dim, VocabularySize, device: CPU);
         RegisterComponents();
+        this.to(Device);
     }
 
+    public Device Device { get; }
     public int ItemCount { get; }
     public int Levels { get; }
     public int MaxHistory { get; }
@@ -52,7 +56,7 @@ internal sealed class StubBagModel : nn.Module
             for (int i = 0; i < cut[b].Length; i++) ids[b * width + i] = cut[b][i];
             counts[b] = Math.Max(1, cut[b].Length);
         }
-        return _items.forward(tensor(ids, [cut.Count, width])).sum(1) / tensor(counts).unsqueeze(1);
+        return _items.forward(tensor(ids, [cut.Count, width], device: Device)).sum(1) / tensor(counts, device: Device).unsqueeze(1);
     }
 
     /// <summary>Next-token logits [.., V] from bags [.., D], the tokens fed last [..] and their steps [..].</summary>
@@ -75,8 +79,8 @@ internal sealed class StubBagModel : nn.Module
     public Tensor TeacherForced(IReadOnlyList<int[]> histories, Tensor labels)
     {
         long b = labels.shape[0], t = labels.shape[1];
-        var fed = cat([full(b, 1, StartToken, dtype: ScalarType.Int64), labels[.., ..(int)(t - 1)]], 1); // [B, T]
-        var steps = arange(t, dtype: ScalarType.Int64).unsqueeze(0).expand(b, t);
+        var fed = cat([full(b, 1, StartToken, dtype: ScalarType.Int64, device: Device), labels[.., ..(int)(t - 1)]], 1); // [B, T]
+        var steps = arange(t, dtype: ScalarType.Int64, device: Device).unsqueeze(0).expand(b, t);
         return Logits(Bag(histories).unsqueeze(1), fed, steps);
     }
 }
@@ -105,8 +109,8 @@ internal sealed class StubBagGenerator(StubBagModel model) : IIdentifierGenerato
         public Tensor NextLogits(Tensor? tokens)
         {
             using var _ = no_grad();
-            var last = tokens ?? full(_bag.shape[0], model.StartToken, dtype: ScalarType.Int64);
-            var steps = full(_bag.shape[0], _step++, dtype: ScalarType.Int64);
+            var last = tokens ?? full(_bag.shape[0], model.StartToken, dtype: ScalarType.Int64, device: model.Device);
+            var steps = full(_bag.shape[0], _step++, dtype: ScalarType.Int64, device: model.Device);
             return model.Logits(_bag, last, steps);
         }
 

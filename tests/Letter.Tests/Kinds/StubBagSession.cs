@@ -19,14 +19,14 @@ internal sealed class StubBagSession : TrainingSession
     private readonly StubBagModel _model;
     private GenerativeRecommender? _recommender;
 
-    public StubBagSession(RunFolder run, StubBagRunInfo info, ItemIndex index, TrainingData data)
+    public StubBagSession(RunFolder run, StubBagRunInfo info, ItemIndex index, TrainingData data, ComputeDevice device)
     {
         _run = run;
         _info = info;
         _index = index;
         _data = data;
         _seed = new TorchSeed(info.Config.Seed); // the initial weights follow the run's seed
-        _model = new StubBagModel(info.ItemCount, info.CodebookSizes, info.Config.Dim, info.Config.MaxHistory);
+        _model = new StubBagModel(info.ItemCount, info.CodebookSizes, info.Config.Dim, info.Config.MaxHistory, device.ToTorch());
         Trainable = _model.parameters().ToList();
         Optimizer = optim.AdamW(Trainable, info.Config.LearningRate, weight_decay: info.Config.WeightDecay);
         SampleLengths = data.Train.Select(s => s.History.Length).ToList();
@@ -53,7 +53,7 @@ internal sealed class StubBagSession : TrainingSession
 
     private static Tensor BatchLoss(StubBagModel model, ItemIndex index, IReadOnlyList<Sample> samples, double temperature)
     {
-        var labels = tensor(model.TargetTokens(index.Codes, samples.Select(s => s.Target).ToList()), [samples.Count, model.Levels + 1]);
+        var labels = tensor(model.TargetTokens(index.Codes, samples.Select(s => s.Target).ToList()), [samples.Count, model.Levels + 1], device: model.Device);
         return RankingGuidedLoss.Compute(model.TeacherForced(samples.Select(s => s.History).ToList(), labels), labels, temperature);
     }
 
@@ -100,7 +100,7 @@ internal sealed class StubBagSession : TrainingSession
 
     public override GenerativeRecommender LoadBest()
     {
-        var model = new StubBagModel(_info.ItemCount, _info.CodebookSizes, _info.Config.Dim, _info.Config.MaxHistory);
+        var model = new StubBagModel(_info.ItemCount, _info.CodebookSizes, _info.Config.Dim, _info.Config.MaxHistory, _model.Device);
         StubBagCheckpoint.Load(StubBagKind.BestCheckpoint(_run), model);
         model.eval();
         var generator = new StubBagGenerator(model);
