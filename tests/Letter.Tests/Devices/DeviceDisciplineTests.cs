@@ -111,7 +111,8 @@ public sealed class DeviceDisciplineTests
         using var tmp = new TempDir();
         var data = LetterDataset.Load(TinyTiger.WriteRuleDataset(tmp.File("data").Also(Directory.CreateDirectory), users: 12, items: 12, length: 6));
         using var threads = new OneThread();
-        Assert.Equal(["tiger", "lc-rec"], KindRegistry.Default.Names);
+        // the built-in kinds and the test project's stub-bag kind (Kinds/StubBagKind.cs)
+        Assert.Equal(["tiger", "lc-rec", "stub-bag"], KindRegistry.Default.Names);
         foreach (var kind in KindRegistry.Default.All)
         {
             var config = kind.DefaultConfig with { Epochs = 1, BatchSize = 8, GradientAccumulation = 1, MaxHistory = 3, ValidationUsers = 0, Beam = 4,

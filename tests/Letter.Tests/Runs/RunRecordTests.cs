@@ -80,7 +80,7 @@ public sealed class RunRecordTests
         File.WriteAllText(file, """{"kind": "sasrec-gen", "schema_version": 2, "config": {}, "dataset_directory": "d", "index_sha256": "x", "item_count": 3}""");
         var record = RunRecord.Read(file);
         var e = Assert.Throws<LetterDataException>(() => KindRegistry.Default.Find(record.Kind, file));
-        Assert.Equal($"{file}: names the recommender kind 'sasrec-gen', which this version of Letter does not know (known: tiger, lc-rec)", e.Message);
+        Assert.Equal($"{file}: names the recommender kind 'sasrec-gen', which this version of Letter does not know (known: {string.Join(", ", KindRegistry.Default.Names)})", e.Message);
 
         File.WriteAllText(file, """{"kind": "tiger", "schema_version": 9, "config": {}, "dataset_directory": "d", "index_sha256": "x", "item_count": 3}""");
         var newer = Assert.Throws<LetterDataException>(() => RunRecord.Read(file));
@@ -93,6 +93,7 @@ public sealed class RunRecordTests
         var registry = new KindRegistry().Register(TigerKind.Instance);
         var e = Assert.Throws<ArgumentException>(() => registry.Register(TigerKind.Instance));
         Assert.Equal("a recommender kind named 'tiger' is already registered", e.Message);
-        Assert.Equal(["tiger", "lc-rec"], KindRegistry.Default.Names);
+        // the built-in kinds first; the test project registers its own stub-bag kind after them (Kinds/StubBagKind.cs)
+        Assert.Equal(["tiger", "lc-rec"], KindRegistry.Default.Names.Take(2));
     }
 }
