@@ -1,3 +1,4 @@
+using Letter.Common;
 using Letter.Formats;
 using Letter.IO;
 using static TorchSharp.torch;

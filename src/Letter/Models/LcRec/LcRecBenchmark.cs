@@ -3,7 +3,6 @@ using System.Diagnostics;
 using Letter.Common;
 using Letter.Data;
 using Letter.Generation;
-using Letter.Models.Tiger;
 using Letter.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -114,7 +113,7 @@ public static class LcRecBenchmark
     }
 
     /// <summary>The process's peak resident memory (VmHWM), MB.</summary>
-    public static long PeakRssMb() => TigerBenchmark.PeakRssMb();
+    public static long PeakRssMb() => ProcessMemory.PeakRssMb();
 
     /// <summary>
     /// LC-Rec timings: 'step:BATCH:HISTORY_ITEMS' (a training step) and 'beam:USERS:HISTORY_ITEMS[:BATCH_USERS][:bf16]' (beam search);

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Letter.IO;
-using Letter.Models.Tiger;
 using Letter.Training;
 using TorchSharp.Modules;
 
@@ -27,7 +26,7 @@ public static class LcRecCheckpoint
         LoraAdapters.Save(temp, model.Model, lora, baseModel);
         // tokenizer.json / tokenizer_config.json with the identifier tokens, so AutoTokenizer gives PEFT the same ids (a GGUF base has none to write)
         model.Tokenizer.TrySaveHuggingFace(temp);
-        File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Letter.Models.Tiger.TigerRunFolder.Json));
+        File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, LetterJson.Options));
         if (optimizer is not null)
         {
             using var s = File.Create(Path.Combine(temp, OptimizerFile));
@@ -49,7 +48,7 @@ public static class LcRecCheckpoint
         if (!File.Exists(statePath)) throw new LetterDataException(statePath, null, "is missing: the checkpoint is incomplete");
         LoraAdapters.CheckAgrees(folder, model.Model);
         LoraAdapters.LoadWeights(folder, model.Model);
-        var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(statePath), Letter.Models.Tiger.TigerRunFolder.Json)
+        var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(statePath), LetterJson.Options)
                     ?? throw new LetterDataException(statePath, null, "is empty");
         if (optimizer is not null)
         {

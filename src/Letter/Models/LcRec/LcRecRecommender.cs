@@ -2,7 +2,6 @@ using Letter.Common;
 using Letter.Data;
 using Letter.Generation;
 using Letter.IO;
-using Letter.Models.Tiger;
 using Letter.Runs;
 
 namespace Letter.Models.LcRec;

@@ -3,7 +3,6 @@ using Letter.Common;
 using Letter.Data;
 using Letter.IO;
 using Letter.Runs;
-using Letter.Models.Tiger;
 
 namespace Letter.Models.LcRec;
 
@@ -31,7 +30,7 @@ public sealed record LcRecRunInfo(
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Recommender { get; init; }
 
-    public IReadOnlyList<UserSequence> TrainingUsers(LetterDataset dataset) => TigerTrainer.SelectUsers(dataset.Users, MaxUsers, Config.Seed);
+    public IReadOnlyList<UserSequence> TrainingUsers(LetterDataset dataset) => Letter.Training.TrainingUsers.Select(dataset.Users, MaxUsers, Config.Seed);
 }
 
 /// <summary>The files of an LC-Rec run folder: the shared ones and its checkpoint folders (PEFT adapter folders).</summary>

@@ -1,7 +1,6 @@
 using Letter.Common;
 using Letter.Data;
 using Letter.Generation;
-using Letter.Models.Tiger;
 using Letter.Runs;
 using Letter.Training;
 using TorchSharp;

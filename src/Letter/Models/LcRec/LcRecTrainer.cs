@@ -4,7 +4,6 @@ using Letter.Common;
 using Letter.Data;
 using Letter.Evaluation;
 using Letter.IO;
-using Letter.Models.Tiger;
 using Letter.Training;
 using TorchSharp;
 using TorchSharp.Modules;

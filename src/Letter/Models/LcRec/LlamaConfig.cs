@@ -1,3 +1,4 @@
+using Letter.Common;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Letter.IO;

@@ -1,4 +1,4 @@
-using Letter.Models.Tiger;
+using Letter.Common;
 using TorchSharp;
 using TorchSharp.Utils;
 using static TorchSharp.torch;

@@ -145,16 +145,9 @@ public static class TigerBenchmark
         return (inputs, targets);
     }
 
-    public static long PeakRssMb() => StatusMb("VmHWM:");
+    public static long PeakRssMb() => ProcessMemory.PeakRssMb();
 
-    private static long RssMb() => StatusMb("VmRSS:");
-
-    private static long StatusMb(string field)
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith(field)) return long.Parse(line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
-        return -1;
-    }
+    private static long RssMb() => ProcessMemory.RssMb();
 
     /// <summary>Runs the measurements of a <c>--benchmark</c> spec (step:20,7, parts:N, beam:USERS:HISTORY[:BATCH_USERS][:bf16], trie), one JSON line each.</summary>
     internal static void Run(string spec, ItemIndex index, TigerConfig config, TextWriter output, Action<RuntimeOptions>? applyRuntime)

@@ -29,12 +29,12 @@ public sealed record TigerConfig : TrainingSchedule
     public int TextTokens { get; init; }
 
     /// <summary>
-    /// How an epoch is cut into batches. <see cref="TigerBatching.ByLength"/> (default) holds one input
-    /// length per batch, so nothing is padded; <see cref="TigerBatching.Random"/> draws batches from
+    /// How an epoch is cut into batches. <see cref="SampleBatching.ByLength"/> (default) holds one input
+    /// length per batch, so nothing is padded; <see cref="SampleBatching.Random"/> draws batches from
     /// all samples and pads each to its longest input, as the original's Hugging Face Trainer does
     /// (about 3.5x the encoder work on Instruments).
     /// </summary>
-    [System.Text.Json.Serialization.JsonPropertyOrder(16)] public TigerBatching Batching { get; init; } = TigerBatching.ByLength;
+    [System.Text.Json.Serialization.JsonPropertyOrder(16)] public SampleBatching Batching { get; init; } = SampleBatching.ByLength;
     /// <summary>Matrix products in bfloat16 with fp32 master weights, optimizer, norms, softmax and loss (off: the paper's fp32).</summary>
     [System.Text.Json.Serialization.JsonPropertyOrder(30)] public bool Bf16 { get; init; }
 
@@ -54,12 +54,4 @@ public sealed record TigerConfig : TrainingSchedule
         if (TextTokens < 0) throw new ArgumentException($"text tokens must be 0 or more (got {TextTokens})");
         if (ValidationUsers < 0) throw new ArgumentException($"validation users must be 0 (all) or more (got {ValidationUsers})");
     }
-}
-
-/// <summary>How training samples are cut into batches (see <see cref="TigerConfig.Batching"/>).</summary>
-[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<TigerBatching>))]
-public enum TigerBatching
-{
-    [System.Text.Json.Serialization.JsonStringEnumMemberName("by-length")] ByLength,
-    [System.Text.Json.Serialization.JsonStringEnumMemberName("random")] Random,
 }

@@ -36,7 +36,7 @@ public sealed class TigerKind : RecommenderKind
         var c = (TigerConfig)config;
         if (options.TryGetValue("dropout", out var dropout)) c = c with { Dropout = KindOptionValues.Double("dropout", dropout) };
         if (options.TryGetValue("text-tokens", out var text)) c = c with { TextTokens = KindOptionValues.Int("text-tokens", text) };
-        if (options.TryGetValue("batching", out var batching)) c = c with { Batching = batching == "random" ? TigerBatching.Random : TigerBatching.ByLength };
+        if (options.TryGetValue("batching", out var batching)) c = c with { Batching = batching == "random" ? SampleBatching.Random : SampleBatching.ByLength };
         if (options.ContainsKey("bf16")) c = c with { Bf16 = true };
         c.Validate();
         return c;

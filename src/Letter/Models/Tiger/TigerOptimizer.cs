@@ -1,3 +1,4 @@
+using Letter.Common;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -125,7 +125,7 @@ internal sealed class TigerSession : TrainingSession
         string accumulation = _config.GradientAccumulation > 1 ? $" of {_config.GradientAccumulation} batches of {_config.BatchSize}" : "";
         yield return $"{trainSamples:N0} training samples of {users:N0} users, {stepsPerEpoch} optimizer steps{accumulation} per epoch, " +
                      $"{validationUsers:N0} validation users, {_parameters:N0} parameters, vocabulary {VocabularySize}, tau {_config.Temperature}" +
-                     (_config.Batching == TigerBatching.Random ? ", random batches padded to their longest input" : "");
+                     (_config.Batching == SampleBatching.Random ? ", random batches padded to their longest input" : "");
         yield return _device.IsCpu
             ? $"{torch.get_num_threads()} threads, {(_config.Bf16 ? "bf16" : "fp32")} products; {MklCpuDispatch.Status}"
             : $"device {_device}, {(_config.Bf16 ? "bf16" : "fp32")} products";

@@ -1,3 +1,4 @@
+using Letter.Common;
 using Letter.Models.LcRec;
 using static TorchSharp.torch;
 

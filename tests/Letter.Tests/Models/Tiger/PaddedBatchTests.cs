@@ -91,16 +91,16 @@ public class PaddedBatchTests
     public void Random_batches_mix_lengths_cover_every_sample_once_and_depend_only_on_seed_and_epoch()
     {
         var lengths = Enumerable.Range(0, 50).Select(i => 5 + 4 * (i % 4)).ToList();
-        var plan = LengthBatcher.Plan(lengths, TigerBatching.Random, 8, seed: 3, epoch: 0);
+        var plan = LengthBatcher.Plan(lengths, SampleBatching.Random, 8, seed: 3, epoch: 0);
         Assert.Equal(Enumerable.Range(0, 50), plan.SelectMany(b => b).Order());
         Assert.Equal(7, plan.Count);
-        Assert.Equal(LengthBatcher.BatchCount(lengths, 8, TigerBatching.Random), plan.Count);
+        Assert.Equal(LengthBatcher.BatchCount(lengths, 8, SampleBatching.Random), plan.Count);
         Assert.Contains(plan, b => b.Select(i => lengths[i]).Distinct().Count() > 1);
         string Key(List<int[]> p) => string.Join(';', p.Select(b => string.Join(',', b)));
-        Assert.Equal(Key(plan), Key(LengthBatcher.Plan(lengths, TigerBatching.Random, 8, 3, 0)));
-        Assert.NotEqual(Key(plan), Key(LengthBatcher.Plan(lengths, TigerBatching.Random, 8, 3, 1)));
+        Assert.Equal(Key(plan), Key(LengthBatcher.Plan(lengths, SampleBatching.Random, 8, 3, 0)));
+        Assert.NotEqual(Key(plan), Key(LengthBatcher.Plan(lengths, SampleBatching.Random, 8, 3, 1)));
         // by-length batching is unchanged by the option
-        Assert.Equal(Key(LengthBatcher.Plan(lengths, 8, 3, 0)), Key(LengthBatcher.Plan(lengths, TigerBatching.ByLength, 8, 3, 0)));
+        Assert.Equal(Key(LengthBatcher.Plan(lengths, 8, 3, 0)), Key(LengthBatcher.Plan(lengths, SampleBatching.ByLength, 8, 3, 0)));
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public class PaddedBatchTests
         var config = TinyTiger.Config() with
         {
             Epochs = 20, LearningRate = 3e-3, Patience = 20, MaxHistory = 3, ValidationUsers = 16, WarmupFraction = 0.05,
-            Batching = TigerBatching.Random,
+            Batching = SampleBatching.Random,
         };
         var run = tmp.File("run");
         TigerTrainer.Train(data, data.Index!, config, run);
@@ -119,7 +119,7 @@ public class PaddedBatchTests
         Assert.True(e.IdentifierMatch["recall@1"] >= 0.9, $"recall@1 {e.IdentifierMatch["recall@1"]}");
         var folder = new TigerRunFolder(run);
         Assert.Contains("\"batching\": \"random\"", File.ReadAllText(folder.ConfigFile));
-        Assert.Equal(TigerBatching.Random, folder.ReadInfo().Config.Batching);
+        Assert.Equal(SampleBatching.Random, folder.ReadInfo().Config.Batching);
     }
 
     [Fact]

@@ -106,10 +106,10 @@ public class TigerTrainerTests
     }
 
     [Theory]
-    [InlineData(1, TigerBatching.ByLength)]
-    [InlineData(2, TigerBatching.ByLength)]
-    [InlineData(1, TigerBatching.Random)]
-    public void Resuming_after_an_interruption_gives_the_same_next_step_as_an_uninterrupted_run(int accumulation, TigerBatching batching)
+    [InlineData(1, SampleBatching.ByLength)]
+    [InlineData(2, SampleBatching.ByLength)]
+    [InlineData(1, SampleBatching.Random)]
+    public void Resuming_after_an_interruption_gives_the_same_next_step_as_an_uninterrupted_run(int accumulation, SampleBatching batching)
     {
         using var tmp = new TempDir();
         var data = LetterDataset.Load(TinyTiger.WriteRuleDataset(tmp.File("data").Also(Directory.CreateDirectory), users: 60));

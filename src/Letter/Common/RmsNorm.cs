@@ -1,9 +1,9 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Letter.Models.Tiger;
+namespace Letter.Common;
 
-/// <summary>T5's layer norm: scale only, no mean subtraction, no bias; the variance in fp32.</summary>
+/// <summary>T5's and LLaMA's layer norm: scale only, no mean subtraction, no bias; the variance in fp32.</summary>
 internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
     private readonly TorchSharp.Modules.Parameter weight;

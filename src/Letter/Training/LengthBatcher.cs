@@ -1,7 +1,7 @@
 using Letter.Common;
 using Letter.Generation;
 
-namespace Letter.Models.Tiger;
+namespace Letter.Training;
 
 /// <summary>
 /// Batches of samples that share one input length, so nothing is padded: samples are grouped by
@@ -38,16 +38,16 @@ public static class LengthBatcher
     }
 
     /// <summary>The plan of one epoch for the chosen batching.</summary>
-    public static List<int[]> Plan(IReadOnlyList<int> lengths, TigerBatching batching, int batchSize, int seed, int epoch) =>
-        batching == TigerBatching.Random ? RandomPlan(lengths.Count, batchSize, seed, epoch) : Plan(lengths, batchSize, seed, epoch);
+    public static List<int[]> Plan(IReadOnlyList<int> lengths, SampleBatching batching, int batchSize, int seed, int epoch) =>
+        batching == SampleBatching.Random ? RandomPlan(lengths.Count, batchSize, seed, epoch) : Plan(lengths, batchSize, seed, epoch);
 
     /// <summary>The generator of one epoch's plan: a function of (seed, epoch) only, so a resumed run replays it.</summary>
     private static SplitMix64 EpochRandom(int seed, int epoch) =>
         new(unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)epoch + 1));
 
     /// <summary>Batches per epoch (the same for every epoch).</summary>
-    public static int BatchCount(IReadOnlyList<int> lengths, int batchSize, TigerBatching batching = TigerBatching.ByLength) =>
-        batching == TigerBatching.Random
+    public static int BatchCount(IReadOnlyList<int> lengths, int batchSize, SampleBatching batching = SampleBatching.ByLength) =>
+        batching == SampleBatching.Random
             ? (lengths.Count + batchSize - 1) / batchSize
             : Groups(lengths).Sum(g => (g.Count + batchSize - 1) / batchSize);
 
