@@ -32,7 +32,7 @@ public sealed record TigerRunInfo(
     public int SchemaVersion { get; init; } = RunRecord.CurrentSchema;
 
     /// <summary>The users the run trained and validated on: all of the dataset's, or its seeded <c>--max-users</c> sample.</summary>
-    public IReadOnlyList<UserSequence> TrainingUsers(LetterDataset dataset) => TigerTrainer.SelectUsers(dataset.Users, MaxUsers, Config.Seed);
+    public IReadOnlyList<UserSequence> TrainingUsers(LetterDataset dataset) => Training.TrainingUsers.Select(dataset.Users, MaxUsers, Config.Seed);
 }
 
 /// <summary>The files of a TIGER run folder: the shared ones and its checkpoint files.</summary>

@@ -96,21 +96,4 @@ public static class TigerTrainer
         using var session = new TigerSession(model, optimizer, inputs, targets, config);
         return Trainer.Step(session, batches, config, lr, globalStep);
     }
-
-    /// <summary>Whether an epoch beats the best so far by the run's criterion (a tie does not: the earlier epoch stays).</summary>
-    internal static bool Improves(SelectionMetric selectBy, TrainerState best, EpochRecord epoch) => Trainer.Improves(selectBy, best, epoch);
-
-    /// <summary>Optimizer steps of an epoch of <paramref name="batches"/> batches, <paramref name="accumulation"/> per step (the last may hold fewer).</summary>
-    public static int OptimizerSteps(int batches, int accumulation) => Trainer.OptimizerSteps(batches, accumulation);
-
-    /// <summary>Whether another epoch of the last one's length would end after the budget (see <see cref="Trainer.NextEpochExceedsBudget"/>).</summary>
-    public static bool NextEpochExceedsBudget(double trainingSeconds, double lastEpochSeconds, double budgetMinutes) =>
-        Trainer.NextEpochExceedsBudget(trainingSeconds, lastEpochSeconds, budgetMinutes);
-
-    /// <summary>Linear warm-up to the peak, then cosine decay to 0 at the last step (Hugging Face's schedule).</summary>
-    public static double LearningRate(double peak, long step, long warmup, long total) => Trainer.LearningRate(peak, step, warmup, total);
-
-    /// <summary>All users, or a fixed seeded sample of <paramref name="maxUsers"/> in their original order.</summary>
-    public static IReadOnlyList<UserSequence> SelectUsers(IReadOnlyList<UserSequence> users, int? maxUsers, int seed) =>
-        TrainingUsers.Select(users, maxUsers, seed);
 }

@@ -1,3 +1,4 @@
+using Letter.Training;
 using Letter.Data;
 using Letter.Generation;
 using Letter.Evaluation;
@@ -47,7 +48,7 @@ public class TigerEvaluatorTests
         void WriteUsers(Func<string, int[]> items) => TinyTiger.WriteInteractions(dir, Enumerable.Range(0, 40).Select(u => items($"{u}")).ToList());
         WriteUsers(_ => [0, 1, 2, 3]);
         var config = TinyTiger.Config() with { Epochs = 1 };
-        var sampled = TigerTrainer.SelectUsers(LetterDataset.Load(dir).Users, 10, config.Seed).Select(u => u.UserId).ToHashSet();
+        var sampled = TrainingUsers.Select(LetterDataset.Load(dir).Users, 10, config.Seed).Select(u => u.UserId).ToHashSet();
         WriteUsers(u => sampled.Contains(u) ? [0, 5, 5, 1, 2, 3] : [0, 4, 4, 4, 1, 2, 3]);
         var data = LetterDataset.Load(dir);
 

@@ -114,7 +114,7 @@ public class TigerTrainerTests
         using var tmp = new TempDir();
         var data = LetterDataset.Load(TinyTiger.WriteRuleDataset(tmp.File("data").Also(Directory.CreateDirectory), users: 60));
         var config = TinyTiger.Config() with { Epochs = 3, BatchSize = 16, GradientAccumulation = accumulation, Batching = batching };
-        int perEpoch = TigerTrainer.OptimizerSteps(
+        int perEpoch = Trainer.OptimizerSteps(
             LengthBatcher.BatchCount(LeaveOneOutSplit.Build(data.Users).Train.Select(s => s.History.Length).ToList(), 16, batching), accumulation);
         long k = perEpoch + 2; // interrupt inside the second epoch, after one validation
 
@@ -177,21 +177,21 @@ public class TigerTrainerTests
     [Fact]
     public void The_learning_rate_warms_up_linearly_then_decays_as_a_cosine()
     {
-        Assert.Equal(0, TigerTrainer.LearningRate(1e-3, 0, 10, 110));
-        Assert.Equal(5e-4, TigerTrainer.LearningRate(1e-3, 5, 10, 110), 12);
-        Assert.Equal(1e-3, TigerTrainer.LearningRate(1e-3, 10, 10, 110), 12);
-        Assert.Equal(5e-4, TigerTrainer.LearningRate(1e-3, 60, 10, 110), 12);
-        Assert.Equal(0, TigerTrainer.LearningRate(1e-3, 110, 10, 110), 12);
+        Assert.Equal(0, Trainer.LearningRate(1e-3, 0, 10, 110));
+        Assert.Equal(5e-4, Trainer.LearningRate(1e-3, 5, 10, 110), 12);
+        Assert.Equal(1e-3, Trainer.LearningRate(1e-3, 10, 10, 110), 12);
+        Assert.Equal(5e-4, Trainer.LearningRate(1e-3, 60, 10, 110), 12);
+        Assert.Equal(0, Trainer.LearningRate(1e-3, 110, 10, 110), 12);
     }
 
     [Fact]
     public void The_time_budget_stops_before_an_epoch_that_would_overrun_it()
     {
-        Assert.False(TigerTrainer.NextEpochExceedsBudget(40 * 60, 40 * 60, 0));        // no budget
-        Assert.False(TigerTrainer.NextEpochExceedsBudget(40 * 60, 40 * 60, 120));      // 80 <= 120
-        Assert.False(TigerTrainer.NextEpochExceedsBudget(80 * 60, 40 * 60, 120));      // ends exactly at 120
-        Assert.True(TigerTrainer.NextEpochExceedsBudget(85 * 60, 42 * 60, 120));       // would end at 127
-        Assert.True(TigerTrainer.NextEpochExceedsBudget(130 * 60, 1, 120));            // already over
+        Assert.False(Trainer.NextEpochExceedsBudget(40 * 60, 40 * 60, 0));        // no budget
+        Assert.False(Trainer.NextEpochExceedsBudget(40 * 60, 40 * 60, 120));      // 80 <= 120
+        Assert.False(Trainer.NextEpochExceedsBudget(80 * 60, 40 * 60, 120));      // ends exactly at 120
+        Assert.True(Trainer.NextEpochExceedsBudget(85 * 60, 42 * 60, 120));       // would end at 127
+        Assert.True(Trainer.NextEpochExceedsBudget(130 * 60, 1, 120));            // already over
     }
 
     [Fact]

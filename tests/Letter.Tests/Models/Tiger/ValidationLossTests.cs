@@ -83,14 +83,14 @@ public class ValidationLossTests
         var higherLossBetterNdcg = new EpochRecord(3, 1.2, 0.5, 0.35, 1, 0, 1, ValidLoss: 1.60);
         var tie = new EpochRecord(3, 1.2, 0.5, 0.30, 1, 0, 1, ValidLoss: 1.50);
 
-        Assert.True(TigerTrainer.Improves(SelectionMetric.Loss, best, lowerLossWorseNdcg));
-        Assert.False(TigerTrainer.Improves(SelectionMetric.Ndcg, best, lowerLossWorseNdcg));
-        Assert.False(TigerTrainer.Improves(SelectionMetric.Loss, best, higherLossBetterNdcg));
-        Assert.True(TigerTrainer.Improves(SelectionMetric.Ndcg, best, higherLossBetterNdcg));
-        Assert.False(TigerTrainer.Improves(SelectionMetric.Loss, best, tie));
-        Assert.False(TigerTrainer.Improves(SelectionMetric.Ndcg, best, tie));
+        Assert.True(Trainer.Improves(SelectionMetric.Loss, best, lowerLossWorseNdcg));
+        Assert.False(Trainer.Improves(SelectionMetric.Ndcg, best, lowerLossWorseNdcg));
+        Assert.False(Trainer.Improves(SelectionMetric.Loss, best, higherLossBetterNdcg));
+        Assert.True(Trainer.Improves(SelectionMetric.Ndcg, best, higherLossBetterNdcg));
+        Assert.False(Trainer.Improves(SelectionMetric.Loss, best, tie));
+        Assert.False(Trainer.Improves(SelectionMetric.Ndcg, best, tie));
         // the first epoch always improves on the empty state
-        Assert.True(TigerTrainer.Improves(SelectionMetric.Loss, new TrainerState(), higherLossBetterNdcg));
-        Assert.True(TigerTrainer.Improves(SelectionMetric.Ndcg, new TrainerState(), lowerLossWorseNdcg));
+        Assert.True(Trainer.Improves(SelectionMetric.Loss, new TrainerState(), higherLossBetterNdcg));
+        Assert.True(Trainer.Improves(SelectionMetric.Ndcg, new TrainerState(), lowerLossWorseNdcg));
     }
 }
