@@ -118,11 +118,12 @@ public static class TrainCommand
                     Config = config,
                     RunDirectory = parse.GetValue(output)!,
                     Options = given,
-                    IndexFile = indexFile,
-                    MaxUsers = parse.GetValue(maxUsers),
                     InitFrom = parse.GetValue(initFrom),
-                    Device = computeDevice,
-                    Train = new TrainOptions { Resume = parse.GetValue(resume), Log = Console.Error.WriteLine, Progress = ConsoleProgress.Instance },
+                    Train = new TrainOptions
+                    {
+                        Resume = parse.GetValue(resume), MaxUsers = parse.GetValue(maxUsers), IndexFile = indexFile, Device = computeDevice,
+                        Log = Console.Error.WriteLine, Progress = ConsoleProgress.Instance,
+                    },
                 }, cancel);
                 var chosen = result.State.Selection is { } f
                     ? $"valid NDCG@10 {f.ChosenNdcg10:F4} on all {f.Users:N0} validation users"

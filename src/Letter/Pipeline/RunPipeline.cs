@@ -217,9 +217,10 @@ public sealed class RunPipeline(RunConfig config, TextWriter log, IProgress<Prog
                     Config = kind.Configure(config, section.Options),
                     RunDirectory = dir,
                     Options = section.Options,
-                    IndexFile = index.File,
-                    Device = _config.Device,
-                    Train = new TrainOptions { Resume = resume && new RunFolder(dir).Exists, Log = log.WriteLine, Progress = progress },
+                    Train = new TrainOptions
+                    {
+                        Resume = resume && new RunFolder(dir).Exists, IndexFile = index.File, Device = _config.Device, Log = log.WriteLine, Progress = progress,
+                    },
                 }, cancel);
                 cancel.ThrowIfCancellationRequested();
                 Evaluate(dir);

@@ -21,13 +21,8 @@ public sealed record KindTrainRequest
     public required string RunDirectory { get; init; }
     /// <summary>The kind's own options by name (<see cref="RecommenderKind.Options"/>; flags as "true").</summary>
     public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>();
-    /// <summary>The index file the identifiers came from, for its hash in the run record.</summary>
-    public string? IndexFile { get; init; }
-    /// <summary>Train and validate on a fixed seeded sample of this many users.</summary>
-    public int? MaxUsers { get; init; }
     /// <summary>A run folder or checkpoint of the same kind whose weights the new run starts from (kinds that support it).</summary>
     public string? InitFrom { get; init; }
+    /// <summary>The options of the call every kind reads: resume, the user sample, the index file, the device, progress.</summary>
     public TrainOptions Train { get; init; } = new();
-    /// <summary>Where the model trains (the host has checked it is usable, see LetterRuntime).</summary>
-    public Common.ComputeDevice Device { get; init; }
 }

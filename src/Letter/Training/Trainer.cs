@@ -10,11 +10,18 @@ using static TorchSharp.torch;
 
 namespace Letter.Training;
 
-/// <summary>Options of one training call that are not part of the run's config, the same for every kind.</summary>
-public sealed record TrainOptions
+/// <summary>
+/// Options of one training call that are not part of the run's config, the same for every kind (a kind
+/// with options of its own derives from this record, e.g. TIGER's initial weights).
+/// </summary>
+public record TrainOptions
 {
     /// <summary>Continue from the run folder's last checkpoint (its config.json wins over the passed config).</summary>
     public bool Resume { get; init; }
+    /// <summary>Train and validate on a fixed seeded sample of this many users (quick checks).</summary>
+    public int? MaxUsers { get; init; }
+    /// <summary>The index file the identifiers came from, for its hash in the run record.</summary>
+    public string? IndexFile { get; init; }
     /// <summary>Stop (after writing the last checkpoint) once this many optimizer steps are done in total.</summary>
     public long? StopAfterSteps { get; init; }
     /// <summary>Progress lines (one per epoch, and at start); null for silence.</summary>
@@ -23,6 +30,8 @@ public sealed record TrainOptions
     public IProgress<ProgressUpdate>? Progress { get; init; }
     /// <summary>Called after an epoch's last step, before its validation (a test seam for interrupts there).</summary>
     public Action? BeforeValidation { get; init; }
+    /// <summary>Where the model, its optimizer state, the batches and validation's decoding live (the CPU by default; the host has checked it is usable, see LetterRuntime).</summary>
+    public ComputeDevice Device { get; init; }
 }
 
 /// <summary>What a training call ended with.</summary>

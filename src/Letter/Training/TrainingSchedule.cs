@@ -49,6 +49,9 @@ public abstract record TrainingSchedule
     [JsonPropertyOrder(28)] public int Seed { get; init; } = 42;
     /// <summary>Torch threads the run is meant for, applied by the host (run-only: results agree up to float rounding across thread counts).</summary>
     [JsonPropertyOrder(29)][RunOnly] public int Threads { get; init; } = 2;
+
+    /// <summary>Refuses settings a run cannot train with (ArgumentException naming the setting); <see cref="RunStart"/> calls it before a new run starts.</summary>
+    public abstract void Validate();
 }
 
 /// <summary>What the best epoch is chosen by (see <see cref="TrainingSchedule.SelectBy"/>).</summary>

@@ -85,8 +85,8 @@ public sealed class DeviceDisciplineTests
         using var threads = new OneThread();
         using (new StrayTensorTrap())
         {
-            LcRecTrainer.Train(data, data.Index!, Stories.Path, config, run, options: new LcRecTrainOptions { StopAfterSteps = 1, Device = Device });
-            var done = LcRecTrainer.Train(data, data.Index!, Stories.Path, config, run, options: new LcRecTrainOptions { Resume = true, Device = Device });
+            LcRecTrainer.Train(data, data.Index!, Stories.Path, config, run, options: new TrainOptions { StopAfterSteps = 1, Device = Device });
+            var done = LcRecTrainer.Train(data, data.Index!, Stories.Path, config, run, options: new TrainOptions { Resume = true, Device = Device });
             Assert.True(done.State.Finished);
 
             using var recommender = LcRecRecommender.Load(run, device: Device);
@@ -120,7 +120,7 @@ public sealed class DeviceDisciplineTests
             var run = tmp.File(kind.Name);
             KindTrainRequest Request(TrainOptions train) => new()
             {
-                Data = data, Index = data.Index!, Config = config, RunDirectory = run, Train = train, Device = Device,
+                Data = data, Index = data.Index!, Config = config, RunDirectory = run, Train = train with { Device = Device },
                 Options = kindOptions.GetValueOrDefault(kind.Name) ?? new Dictionary<string, string>(),
             };
             using (new StrayTensorTrap())

@@ -30,11 +30,16 @@ public sealed record StubBagConfig : TrainingSchedule
         CheckpointMinutes = 0;
         EvalBatchUsers = 16;
     }
+
+    public override void Validate()
+    {
+        if (Dim < 1) throw new ArgumentException($"--bag-dim must be at least 1 (got {Dim})");
+    }
 }
 
 /// <summary>The stub-bag run record (config.json): the kind-neutral keys RunRecord reads, and the codebook sizes the model was built for.</summary>
 public sealed record StubBagRunInfo(StubBagConfig Config, string DatasetDirectory, string? IndexFile, string IndexSha256, int ItemCount,
-    int[] CodebookSizes, int? MaxUsers, string Created, RunVersions? Versions)
+    int[] CodebookSizes, int? MaxUsers, string Created, RunVersions? Versions) : IRunIndexRecord
 {
     public string Kind { get; init; } = StubBagKind.KindName;
     public int SchemaVersion { get; init; } = RunRecord.CurrentSchema;
@@ -61,7 +66,7 @@ public sealed class StubBagKind : RecommenderKind
     {
         var c = (StubBagConfig)config;
         if (options.TryGetValue("bag-dim", out var dim)) c = c with { Dim = KindOptionValues.Int("bag-dim", dim) };
-        if (c.Dim < 1) throw new ArgumentException($"--bag-dim must be at least 1 (got {c.Dim})");
+        c.Validate();
         return c;
     }
 
@@ -76,25 +81,21 @@ public sealed class StubBagKind : RecommenderKind
     public override TrainResult Train(KindTrainRequest request, CancellationToken cancel = default)
     {
         var run = new RunFolder(request.RunDirectory);
-        string hash = TrainingIndex.CheckAndHash(request.Index, request.Data, request.IndexFile);
-        var resumed = request.Train.Resume && run.Exists ? ReadInfo(run) : null;
-        if (resumed is not null && resumed.IndexSha256 != hash)
-            throw new LetterDataException(request.IndexFile ?? run.IndexFile, null, $"differs from the index the run in {run.Directory} was started with");
-        if (resumed is null && File.Exists(LastCheckpoint(run)))
-            throw new ArgumentException($"{run.Directory} already holds a run: resume it or choose another run folder");
+        var options = request.Train;
+        var (resumed, hash) = RunStart.Check(run, LastCheckpoint(run), () => ReadInfo(run), request.Data, request.Index, request.Config, options);
         var config = resumed?.Config ?? (StubBagConfig)request.Config;
         var info = resumed ?? new StubBagRunInfo(config, Path.GetFullPath(request.Data.Folder.Directory),
-            request.IndexFile is null ? null : Path.GetFullPath(request.IndexFile), hash, request.Data.ItemCount, request.Index.CodebookSizes(),
-            request.MaxUsers, DateTime.UtcNow.ToString("o"), RunVersions.Current());
+            options.IndexFile is null ? null : Path.GetFullPath(options.IndexFile), hash, request.Data.ItemCount, request.Index.CodebookSizes(),
+            options.MaxUsers, DateTime.UtcNow.ToString("o"), RunVersions.Current());
         var prepared = Trainer.Prepare(request.Data, config, info.MaxUsers);
-        using var session = new StubBagSession(run, info, request.Index, prepared, request.Device);
+        using var session = new StubBagSession(run, info, request.Index, prepared, options.Device);
         return Trainer.Run(session, run, config, prepared, () =>
         {
             Directory.CreateDirectory(run.Directory);
             AtomicFile.WriteAllText(run.ConfigFile, JsonSerializer.Serialize(info, LetterJson.Options));
             request.Index.Save(run.IndexFile);
             run.WritePopularity(prepared.Popularity);
-        }, request.Train, cancel);
+        }, options, cancel);
     }
 
     public override RunModel Load(RunFolder run, CheckpointChoice checkpoint = CheckpointChoice.Best, ComputeDevice device = default)

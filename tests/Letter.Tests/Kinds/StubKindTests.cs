@@ -49,8 +49,8 @@ public class StubKindTests
         var config = (StubBagConfig)kind.DefaultConfig with { Dim = 12, Epochs = 3, Seed = 3 };
         var stopped = kind.Train(new KindTrainRequest
         {
-            Data = data, Index = data.Index!, Config = config, RunDirectory = resumed, IndexFile = data.Folder.IndexFile,
-            Train = new TrainOptions { StopAfterSteps = 3 },
+            Data = data, Index = data.Index!, Config = config, RunDirectory = resumed,
+            Train = new TrainOptions { IndexFile = data.Folder.IndexFile, StopAfterSteps = 3 },
         });
         Assert.Equal(3, stopped.State.GlobalStep);
         Assert.Equal(0, stopped.State.Epoch);

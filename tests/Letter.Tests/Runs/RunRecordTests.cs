@@ -1,3 +1,4 @@
+using Letter.Training;
 using System.Text.Json.Nodes;
 using Letter.Data;
 using Letter.IO;
@@ -60,7 +61,7 @@ public sealed class RunRecordTests
         var data = LetterDataset.Load(dir.Path);
         var run = dir.File("run");
         using (new OneThread())
-            LcRecTrainer.Train(data, data.Index!, Stories.Path, LcRecTrainerTests.Config(1), run, options: new LcRecTrainOptions { StopAfterSteps = 1 });
+            LcRecTrainer.Train(data, data.Index!, Stories.Path, LcRecTrainerTests.Config(1), run, options: new TrainOptions { StopAfterSteps = 1 });
         Assert.Equal("lc-rec", RunRecord.Read(Path.Combine(run, "config.json")).Kind);
         Assert.DoesNotContain("\"recommender\"", File.ReadAllText(Path.Combine(run, "config.json")));
         var now = TopItems(run, [0, 1, 2]);

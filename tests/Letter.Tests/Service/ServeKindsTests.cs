@@ -1,3 +1,4 @@
+using Letter.Training;
 using System.Net;
 using System.Text.Json;
 using Letter.Data;
@@ -26,7 +27,7 @@ public class ServeKindsTests
         var data = LetterDataset.Load(dir.Path);
         var run = dir.File("run");
         using (new OneThread())
-            LcRecTrainer.Train(data, data.Index!, Stories.Path, LcRecTrainerTests.Config(1), run, options: new LcRecTrainOptions { StopAfterSteps = 1 });
+            LcRecTrainer.Train(data, data.Index!, Stories.Path, LcRecTrainerTests.Config(1), run, options: new TrainOptions { StopAfterSteps = 1 });
 
         // the reference: the library's recommend path on the same run, as the CLI calls it
         int[][] histories = [[0, 1, 2], [5], [7, 8], [3, 4, 5, 6]];

@@ -36,7 +36,7 @@ public sealed record LcRecConfig : TrainingSchedule
     public LcRecLoss Loss { get; init; } = LcRecLoss.Response;
     public LoraConfig Lora { get; init; } = new();
 
-    public void Validate()
+    public override void Validate()
     {
         if (MaxHistory < 1) throw new ArgumentOutOfRangeException(nameof(MaxHistory), "the history limit must be at least 1");
         if (Temperature <= 0) throw new ArgumentOutOfRangeException(nameof(Temperature), "the loss temperature must be positive");

@@ -57,17 +57,7 @@ public sealed class LcRecKind : RecommenderKind
         // a resumed run names its own base model
         string baseModel = request.Train.Resume && new LcRecRunFolder(request.RunDirectory).Exists && !request.Options.ContainsKey("base")
             ? new LcRecRunFolder(request.RunDirectory).ReadInfo().BaseModel : BaseModel(request.Options);
-        var result = LcRecTrainer.Train(request.Data, request.Index, baseModel, (LcRecConfig)request.Config, request.RunDirectory, cancel, new LcRecTrainOptions
-        {
-            Resume = request.Train.Resume,
-            MaxUsers = request.MaxUsers,
-            IndexFile = request.IndexFile,
-            StopAfterSteps = request.Train.StopAfterSteps,
-            Device = request.Device,
-            LogLine = request.Train.Log,
-            Progress = request.Train.Progress,
-        });
-        return new TrainResult(result.State, result.RunDirectory);
+        return LcRecTrainer.Train(request.Data, request.Index, baseModel, (LcRecConfig)request.Config, request.RunDirectory, cancel, request.Train);
     }
 
     public override void Benchmark(string spec, ItemIndex index, TrainingSchedule config, IReadOnlyDictionary<string, string> options, TextWriter output,

@@ -20,7 +20,7 @@ public sealed record LcRecRunInfo(
     long Parameters,
     long TrainableParameters,
     string Created,
-    RunVersions? Versions = null)
+    RunVersions? Versions = null) : Letter.Training.IRunIndexRecord
 {
     /// <summary>The run record's kind.</summary>
     public string Kind { get; init; } = LcRecKind.KindName;
@@ -29,8 +29,6 @@ public sealed record LcRecRunInfo(
     /// <summary>The kind as schema-1 records named it ("lc-rec"); not written any more.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Recommender { get; init; }
-
-    public IReadOnlyList<UserSequence> TrainingUsers(LetterDataset dataset) => Letter.Training.TrainingUsers.Select(dataset.Users, MaxUsers, Config.Seed);
 }
 
 /// <summary>The files of an LC-Rec run folder: the shared ones and its checkpoint folders (PEFT adapter folders).</summary>

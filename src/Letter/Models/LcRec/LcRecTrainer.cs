@@ -11,30 +11,6 @@ using static TorchSharp.torch;
 
 namespace Letter.Models.LcRec;
 
-/// <summary>Options of one LC-Rec training call that are not part of the run's config.</summary>
-public sealed record LcRecTrainOptions
-{
-    /// <summary>Continue from the run folder's last checkpoint (its config.json wins over the passed config).</summary>
-    public bool Resume { get; init; }
-    /// <summary>Train and validate on a fixed seeded sample of this many users.</summary>
-    public int? MaxUsers { get; init; }
-    /// <summary>The index file the identifiers came from, for its hash in config.json.</summary>
-    public string? IndexFile { get; init; }
-    /// <summary>Stop (after writing the last checkpoint) once this many optimizer steps are done in total.</summary>
-    public long? StopAfterSteps { get; init; }
-    /// <summary>One line per epoch and at start; null for silence.</summary>
-    public IProgress<string>? Log { get; init; }
-    /// <summary>Progress lines as a callback; wins over <see cref="Log"/>.</summary>
-    public Action<string>? LogLine { get; init; }
-    /// <summary>Where the epoch and validation bars go (null: nowhere).</summary>
-    public IProgress<Letter.Progress.ProgressUpdate>? Progress { get; init; }
-    /// <summary>Where the language model, its optimizer state, the batches and validation's decoding live (the CPU by default).</summary>
-    public ComputeDevice Device { get; init; }
-}
-
-/// <summary>What a training call ended with.</summary>
-public sealed record LcRecTrainResult(TrainerState State, string RunDirectory);
-
 /// <summary>One training or validation sample as tokens: BOS + prompt, then the response (codes, EOS).</summary>
 internal sealed record LcRecSequence(int[] Tokens, int PromptLength);
 
@@ -46,27 +22,17 @@ internal sealed record LcRecSequence(int[] Tokens, int PromptLength);
 /// </summary>
 public static class LcRecTrainer
 {
-    public static LcRecTrainResult Train(LetterDataset data, ItemIndex index, string baseModel, LcRecConfig config, string runDirectory,
-        CancellationToken cancel = default, LcRecTrainOptions? options = null)
+    public static TrainResult Train(LetterDataset data, ItemIndex index, string baseModel, LcRecConfig config, string runDirectory,
+        CancellationToken cancel = default, TrainOptions? options = null)
     {
-        options ??= new LcRecTrainOptions();
+        options ??= new TrainOptions();
         OutputPath.RequireFolder(runDirectory, "the run folder");
         var run = new LcRecRunFolder(runDirectory);
-        Action<string>? log = options.LogLine ?? (options.Log is { } lines ? lines.Report : null);
-        string indexHash = TrainingIndex.CheckAndHash(index, data, options.IndexFile);
-        var resumed = options.Resume && run.Exists ? run.ReadInfo() : null;
+        var (resumed, indexHash) = RunStart.Check(run, run.LastCheckpoint, run.ReadInfo, data, index, config, options);
         if (resumed is not null)
         {
-            if (resumed.IndexSha256 != indexHash)
-                throw new LetterDataException(options.IndexFile ?? run.IndexFile, null, $"differs from the index the run in {run.Directory} was started with");
             config = resumed.Config;
             baseModel = resumed.BaseModel;
-        }
-        else
-        {
-            if (run.Exists && Directory.Exists(run.LastCheckpoint))
-                throw new ArgumentException($"{run.Directory} already holds a run; resume it or choose another output folder");
-            config.Validate();
         }
         string fingerprint = LcRecRunFolder.Fingerprint(baseModel);
         if (resumed is not null && resumed.BaseModelFingerprint != fingerprint)
@@ -75,7 +41,7 @@ public static class LcRecTrainer
         var prepared = Trainer.Prepare(data, config, options.MaxUsers ?? resumed?.MaxUsers);
         // the model is moved to the device before the session makes the optimizer, whose state follows its parameters
         using var session = new LcRecSession(run, Build(baseModel, index, config, options.Device), config, baseModel, prepared);
-        var result = Trainer.Run(session, run, config, prepared, () =>
+        return Trainer.Run(session, run, config, prepared, () =>
         {
             Directory.CreateDirectory(run.Directory);
             run.WriteInfo(new LcRecRunInfo(config, data.Folder.Directory, options.IndexFile is null ? null : Path.GetFullPath(options.IndexFile), indexHash,
@@ -84,14 +50,7 @@ public static class LcRecTrainer
             index.Save(run.IndexFile);
             run.WritePopularity(prepared.Popularity);
             if (data.Items is not null) run.WriteTitles(Enumerable.Range(0, data.ItemCount).Select(data.Title).ToArray());
-        }, new TrainOptions
-        {
-            Resume = options.Resume,
-            StopAfterSteps = options.StopAfterSteps,
-            Log = log,
-            Progress = options.Progress,
-        }, cancel);
-        return new LcRecTrainResult(result.State, result.RunDirectory);
+        }, options, cancel);
     }
 
     /// <summary>

@@ -38,7 +38,7 @@ public sealed record TigerConfig : TrainingSchedule
     /// <summary>Matrix products in bfloat16 with fp32 master weights, optimizer, norms, softmax and loss (off: the paper's fp32).</summary>
     [System.Text.Json.Serialization.JsonPropertyOrder(30)] public bool Bf16 { get; init; }
 
-    public void Validate()
+    public override void Validate()
     {
         static void Positive(string name, double v) { if (!(v > 0)) throw new ArgumentException($"{name} must be positive (got {v})"); }
         Positive("d_model", DModel); Positive("d_ff", DFf); Positive("d_kv", DKv); Positive("heads", Heads);

@@ -42,21 +42,9 @@ public sealed class TigerKind : RecommenderKind
         return c;
     }
 
-    public override TrainResult Train(KindTrainRequest request, CancellationToken cancel = default)
-    {
-        var result = TigerTrainer.Train(request.Data, request.Index, (TigerConfig)request.Config, request.RunDirectory, cancel, new TigerTrainOptions
-        {
-            Resume = request.Train.Resume,
-            InitFrom = request.InitFrom,
-            MaxUsers = request.MaxUsers,
-            IndexFile = request.IndexFile,
-            StopAfterSteps = request.Train.StopAfterSteps,
-            Device = request.Device,
-            LogLine = request.Train.Log,
-            Progress = request.Train.Progress,
-        });
-        return new TrainResult(result.State, result.RunDirectory);
-    }
+    public override TrainResult Train(KindTrainRequest request, CancellationToken cancel = default) =>
+        TigerTrainer.Train(request.Data, request.Index, (TigerConfig)request.Config, request.RunDirectory, cancel,
+            new TigerTrainOptions(request.Train) { InitFrom = request.InitFrom });
 
     public override void Benchmark(string spec, ItemIndex index, TrainingSchedule config, IReadOnlyDictionary<string, string> options, TextWriter output,
         Action<Common.RuntimeOptions>? applyRuntime) => TigerBenchmark.Run(spec, index, (TigerConfig)config, output, applyRuntime);

@@ -24,15 +24,12 @@ public sealed record TigerRunInfo(
     long Parameters,
     string Created,
     RunVersions? Versions = null,
-    InitialWeights? InitFrom = null)
+    InitialWeights? InitFrom = null) : Training.IRunIndexRecord
 {
     /// <summary>The run record's kind (absent in schema-1 records, which are TIGER's).</summary>
     public string Kind { get; init; } = TigerKind.KindName;
     /// <summary>The run record's schema (<see cref="RunRecord.CurrentSchema"/> when written by this version).</summary>
     public int SchemaVersion { get; init; } = RunRecord.CurrentSchema;
-
-    /// <summary>The users the run trained and validated on: all of the dataset's, or its seeded <c>--max-users</c> sample.</summary>
-    public IReadOnlyList<UserSequence> TrainingUsers(LetterDataset dataset) => Training.TrainingUsers.Select(dataset.Users, MaxUsers, Config.Seed);
 }
 
 /// <summary>The files of a TIGER run folder: the shared ones and its checkpoint files.</summary>
@@ -72,7 +69,7 @@ public sealed class TigerRunFolder(string directory) : RunFolder(directory)
         if (!File.Exists(PopularityFile))
         {
             var dataset = LetterDataset.Load(info.DatasetDirectory, loadIndex: false);
-            return LeaveOneOutSplit.TrainingPopularity(info.TrainingUsers(dataset), dataset.ItemCount);
+            return LeaveOneOutSplit.TrainingPopularity(Training.TrainingUsers.Select(dataset.Users, info.MaxUsers, info.Config.Seed), dataset.ItemCount);
         }
         return ReadPopularity(info.ItemCount);
     }

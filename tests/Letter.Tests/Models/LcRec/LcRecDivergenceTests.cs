@@ -2,6 +2,7 @@ using Letter.Common;
 using Letter.Data;
 using Letter.Models.LcRec;
 using Letter.Tests.Models.Tiger;
+using Letter.Training;
 
 namespace Letter.Tests.Models.LcRec;
 
@@ -17,7 +18,7 @@ public class LcRecDivergenceTests
         using var threads = new OneThread();
         var config = LcRecTrainerTests.Config(2);
         var run = new LcRecRunFolder(dir.File("run"));
-        LcRecTrainer.Train(data, data.Index!, Stories.Path, config, run.Directory, options: new LcRecTrainOptions { StopAfterSteps = 2 });
+        LcRecTrainer.Train(data, data.Index!, Stories.Path, config, run.Directory, options: new TrainOptions { StopAfterSteps = 2 });
         var weights = Path.Combine(run.LastCheckpoint, LoraAdapters.WeightsFile);
         var good = File.ReadAllBytes(weights);
         var state = File.ReadAllBytes(Path.Combine(run.LastCheckpoint, LcRecCheckpoint.StateFile));
@@ -26,7 +27,7 @@ public class LcRecDivergenceTests
         var info = run.ReadInfo();
         run.WriteInfo(info with { Config = info.Config with { LearningRate = double.PositiveInfinity } });
         var e = Assert.Throws<TrainingDivergedException>(() =>
-            LcRecTrainer.Train(data, data.Index!, Stories.Path, config, run.Directory, options: new LcRecTrainOptions { Resume = true }));
+            LcRecTrainer.Train(data, data.Index!, Stories.Path, config, run.Directory, options: new TrainOptions { Resume = true }));
         Assert.StartsWith("LC-Rec training stopped in epoch 1, step 4 of ", e.Message);
         Assert.Contains("; the checkpoints written before it are kept (", e.Message);
         Assert.EndsWith("A lower learning rate usually avoids this", e.Message);

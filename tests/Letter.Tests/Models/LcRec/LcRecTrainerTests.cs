@@ -5,6 +5,7 @@ using Letter.Formats;
 using Letter.Models.Tiger;
 using Letter.Models.LcRec;
 using Letter.Tests.Models.Tiger;
+using Letter.Training;
 using Xunit.Abstractions;
 
 namespace Letter.Tests.Models.LcRec;
@@ -31,7 +32,7 @@ public sealed class LcRecTrainerTests(ITestOutputHelper output)
         var lines = new List<string>();
         using var threads = new OneThread();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var result = LcRecTrainer.Train(data, data.Index!, Stories.Path, Config(), dir.File("run"), options: new LcRecTrainOptions { Log = new SyncLog(lines) });
+        var result = LcRecTrainer.Train(data, data.Index!, Stories.Path, Config(), dir.File("run"), options: new TrainOptions { Log = new SyncLog(lines).Report });
         foreach (var l in lines) output.WriteLine(l);
         output.WriteLine($"training {clock.Elapsed.TotalSeconds:F1} s");
 
@@ -65,9 +66,9 @@ public sealed class LcRecTrainerTests(ITestOutputHelper output)
         var data = LetterDataset.Load(dir.Path);
         using var threads = new OneThread();
         var config = Config(2) with { Lora = new LoraConfig { Dropout = 0.3 } }; // dropout on, so its masks must replay too
-        LcRecTrainer.Train(data, data.Index!, Stories.Path, config, dir.File("straight"), options: new LcRecTrainOptions { StopAfterSteps = 4 });
-        LcRecTrainer.Train(data, data.Index!, Stories.Path, config, dir.File("resumed"), options: new LcRecTrainOptions { StopAfterSteps = 3 });
-        var resumed = LcRecTrainer.Train(data, data.Index!, Stories.Path, config, dir.File("resumed"), options: new LcRecTrainOptions { Resume = true, StopAfterSteps = 4 });
+        LcRecTrainer.Train(data, data.Index!, Stories.Path, config, dir.File("straight"), options: new TrainOptions { StopAfterSteps = 4 });
+        LcRecTrainer.Train(data, data.Index!, Stories.Path, config, dir.File("resumed"), options: new TrainOptions { StopAfterSteps = 3 });
+        var resumed = LcRecTrainer.Train(data, data.Index!, Stories.Path, config, dir.File("resumed"), options: new TrainOptions { Resume = true, StopAfterSteps = 4 });
         Assert.Equal(4, resumed.State.GlobalStep);
         var a = SafetensorsFile.Read(Path.Combine(dir.File("straight"), "checkpoints", "last", LoraAdapters.WeightsFile));
         var b = SafetensorsFile.Read(Path.Combine(dir.File("resumed"), "checkpoints", "last", LoraAdapters.WeightsFile));

@@ -61,7 +61,7 @@ public class FinalSelectionTests
         using var cancel = new CancellationTokenSource();
         var log = new CancelOnLine("choosing between", cancel);
         Assert.ThrowsAny<OperationCanceledException>(() =>
-            TigerTrainer.Train(data, data.Index!, config, run, cancel.Token, new TigerTrainOptions { Log = log }));
+            TigerTrainer.Train(data, data.Index!, config, run, cancel.Token, new TigerTrainOptions { Log = log.WriteLine }));
         Assert.True(cancel.IsCancellationRequested, "the interrupt must come from the final selection");
         var size = TigerVocabulary.For(data.Index!).Size;
         var onDisk = TigerCheckpoint.Load(new TigerRunFolder(run).LastCheckpoint, new TigerModel(config, size));

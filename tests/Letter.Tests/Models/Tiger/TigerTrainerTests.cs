@@ -222,7 +222,7 @@ public class TigerTrainerTests
 
         var resumed = TigerTrainer.Train(data, data.Index!, config, run, options: new TigerTrainOptions { Resume = true });
         var straight = TigerTrainer.Train(data, data.Index!, config, tmp.File("straight"));
-        static string Curve(TigerTrainResult r) => string.Join("; ", r.State.Curve.Select(e => $"{e.TrainLoss} {e.ValidRecall10} {e.ValidNdcg10}"));
+        static string Curve(TrainResult r) => string.Join("; ", r.State.Curve.Select(e => $"{e.TrainLoss} {e.ValidRecall10} {e.ValidNdcg10}"));
         Assert.Equal(2, resumed.State.Curve.Count);
         Assert.Equal(Curve(straight), Curve(resumed));
     }
