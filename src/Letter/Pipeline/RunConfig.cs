@@ -4,8 +4,7 @@ using Letter.Models.Tiger;
 using Letter.Tokenization;
 using Letter.Training;
 using Letter.Kinds;
-using Letter.IO;
-using Letter.Models.LcRec;
+using System.Text.Json;
 
 namespace Letter.Pipeline;
 
@@ -83,29 +82,21 @@ public sealed record RunConfig
     };
 
     /// <summary>
-    /// A kind's part of this config file: its section (<c>tiger</c>, <c>lc_rec</c>; a kind without one
-    /// trains its defaults under the run's seed), its own options, extra stage inputs, and the settings
-    /// the pipeline hashes into the stage's identity (run-only ones marked, see <see cref="StageSettings"/>).
+    /// A kind's part of this config file, as the kind describes it (<see cref="RecommenderKind.PipelineSection"/>):
+    /// the section of the kind's config type (<c>tiger</c>, <c>lc_rec</c>; a kind without one trains its
+    /// defaults under the run's seed), its own options, extra stage inputs, and the settings the pipeline
+    /// hashes into the stage's identity (run-only ones marked, see <see cref="StageSettings"/>).
     /// </summary>
     public KindSection Section(RecommenderKind kind)
     {
-        switch (kind.Name)
-        {
-            case TigerKind.KindName:
-                return new KindSection(Tiger, new Dictionary<string, string>(), new Dictionary<string, string>(), new TigerStageSettings(Tiger, EvalMaxUsers));
-            case LcRecKind.KindName:
-                if (string.IsNullOrWhiteSpace(BaseModel))
-                    throw new LetterConfigException("base_model: recommender lc-rec needs a base language model (a Hugging Face folder or a GGUF file)");
-                var baseModel = Path.GetFullPath(BaseModel);
-                var inputs = new Dictionary<string, string>();
-                if (File.Exists(baseModel)) inputs["base_model"] = baseModel;
-                return new KindSection(LcRec, new Dictionary<string, string> { ["base"] = baseModel }, inputs, new LcRecStageSettings(LcRec, baseModel, EvalMaxUsers));
-            default:
-                var config = kind.DefaultConfig with { Seed = Seed };
-                return new KindSection(config, new Dictionary<string, string>(), new Dictionary<string, string>(),
-                    Activator.CreateInstance(typeof(KindStageSettings<>).MakeGenericType(config.GetType()), config, EvalMaxUsers)!);
-        }
+        var configType = kind.DefaultConfig.GetType();
+        var section = (TrainingSchedule?)typeof(RunConfig).GetProperties().SingleOrDefault(p => p.PropertyType == configType)?.GetValue(this);
+        return kind.PipelineSection(section, Seed, EvalMaxUsers, TopLevelSetting);
     }
+
+    /// <summary>A top-level text setting by its key (<c>base_model</c>), null when absent or not text.</summary>
+    private string? TopLevelSetting(string key) =>
+        typeof(RunConfig).GetProperties().SingleOrDefault(p => JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name) == key)?.GetValue(this) as string;
 
     /// <summary>Whether any stage asks for bfloat16 products (the host checks the CPU pays for it).</summary>
     public bool AnyBf16 => Tokenizer.Bf16 || Tiger.Bf16;
@@ -122,6 +113,3 @@ public sealed record RunConfig
         LcRec = LcRec with { Seed = Seed },
     };
 }
-
-/// <summary>A kind's part of a pipeline config (see <see cref="RunConfig.Section"/>).</summary>
-public sealed record KindSection(TrainingSchedule Config, IReadOnlyDictionary<string, string> Options, IReadOnlyDictionary<string, string> Inputs, object StageSettings);

@@ -3,18 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Letter.Common;
-using Letter.Models.Tiger;
 
 namespace Letter.Pipeline;
-
-/// <summary>What the TIGER stage of <c>letter run</c> depends on: its config and the test sample size.</summary>
-public sealed record TigerStageSettings(TigerConfig Tiger, [property: RunOnly] int? EvalMaxUsers);
-
-/// <summary>What the LC-Rec stage depends on: its config (run-only settings marked in the shared schedule), the base model and the test sample size.</summary>
-public sealed record LcRecStageSettings(Letter.Models.LcRec.LcRecConfig LcRec, string BaseModel, [property: RunOnly] int? EvalMaxUsers);
-
-/// <summary>What the stage of a kind without a section of its own depends on.</summary>
-public sealed record KindStageSettings<T>(T Config, [property: RunOnly] int? EvalMaxUsers) where T : Letter.Training.TrainingSchedule;
 
 /// <summary>
 /// A stage's settings split in two (see <see cref="RunOnlyAttribute"/>): those that change what the

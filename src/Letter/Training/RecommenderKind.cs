@@ -61,6 +61,20 @@ public abstract class RecommenderKind
         Action<Common.RuntimeOptions>? applyRuntime) =>
         throw new ArgumentException($"--benchmark is not available for {Name} runs");
 
+    /// <summary>
+    /// The kind's stage of a <c>letter run</c> pipeline. <paramref name="section"/> is the run config's
+    /// section of the kind's config type (<c>tiger</c>, <c>lc_rec</c>), null when it has none: the stage then
+    /// trains the kind's defaults under the run's <paramref name="seed"/>. <paramref name="setting"/> reads a
+    /// top-level setting of the run config by its key (null when absent). A missing or bad setting is a
+    /// LetterConfigException naming its key.
+    /// </summary>
+    public virtual KindSection PipelineSection(TrainingSchedule? section, int seed, int? evalMaxUsers, Func<string, string?> setting)
+    {
+        var config = section ?? DefaultConfig with { Seed = seed };
+        return new KindSection(config, new Dictionary<string, string>(), new Dictionary<string, string>(),
+            Activator.CreateInstance(typeof(KindStageSettings<>).MakeGenericType(config.GetType()), config, evalMaxUsers)!);
+    }
+
     /// <summary>Matrix products in bfloat16 while training this config (the host applies it process-wide).</summary>
     public virtual bool Bf16Products(TrainingSchedule config) => false;
 

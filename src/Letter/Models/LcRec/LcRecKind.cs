@@ -60,6 +60,21 @@ public sealed class LcRecKind : RecommenderKind
         return LcRecTrainer.Train(request.Data, request.Index, baseModel, (LcRecConfig)request.Config, request.RunDirectory, cancel, request.Train);
     }
 
+    /// <summary>
+    /// The run config's <c>lc_rec</c> section and its top-level <c>base_model</c> (the kind's <c>base</c> option,
+    /// and a stage input when it is a file), hashed with the test sample size (<see cref="LcRecStageSettings"/>).
+    /// </summary>
+    public override KindSection PipelineSection(TrainingSchedule? section, int seed, int? evalMaxUsers, Func<string, string?> setting)
+    {
+        var config = (LcRecConfig?)section ?? new LcRecConfig { Seed = seed };
+        if (string.IsNullOrWhiteSpace(setting("base_model")))
+            throw new LetterConfigException("base_model: recommender lc-rec needs a base language model (a Hugging Face folder or a GGUF file)");
+        var baseModel = Path.GetFullPath(setting("base_model")!);
+        var inputs = new Dictionary<string, string>();
+        if (File.Exists(baseModel)) inputs["base_model"] = baseModel;
+        return new KindSection(config, new Dictionary<string, string> { ["base"] = baseModel }, inputs, new LcRecStageSettings(config, baseModel, evalMaxUsers));
+    }
+
     public override void Benchmark(string spec, ItemIndex index, TrainingSchedule config, IReadOnlyDictionary<string, string> options, TextWriter output,
         Action<Common.RuntimeOptions>? applyRuntime)
     {

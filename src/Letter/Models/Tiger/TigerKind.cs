@@ -46,6 +46,13 @@ public sealed class TigerKind : RecommenderKind
         TigerTrainer.Train(request.Data, request.Index, (TigerConfig)request.Config, request.RunDirectory, cancel,
             new TigerTrainOptions(request.Train) { InitFrom = request.InitFrom });
 
+    /// <summary>The run config's <c>tiger</c> section, hashed with the test sample size (<see cref="TigerStageSettings"/>).</summary>
+    public override KindSection PipelineSection(TrainingSchedule? section, int seed, int? evalMaxUsers, Func<string, string?> setting)
+    {
+        var config = (TigerConfig?)section ?? new TigerConfig { Seed = seed };
+        return new KindSection(config, new Dictionary<string, string>(), new Dictionary<string, string>(), new TigerStageSettings(config, evalMaxUsers));
+    }
+
     public override void Benchmark(string spec, ItemIndex index, TrainingSchedule config, IReadOnlyDictionary<string, string> options, TextWriter output,
         Action<Common.RuntimeOptions>? applyRuntime) => TigerBenchmark.Run(spec, index, (TigerConfig)config, output, applyRuntime);
 
