@@ -35,6 +35,8 @@ public sealed record StageSettings(string TrainedJson, IReadOnlyDictionary<strin
     public static IReadOnlyList<string> RunOnlyPaths(Type type)
     {
         var paths = new List<string>();
+        // GetTypeInfo needs the options' resolver, which only a first serialization sets otherwise (no-op once read-only)
+        ConfigJson.Options.MakeReadOnly(populateMissingResolver: true);
         Collect(ConfigJson.Options.GetTypeInfo(type), "", paths, depth: 0);
         return paths;
     }
