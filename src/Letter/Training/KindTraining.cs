@@ -1,5 +1,4 @@
 using Letter.Data;
-using Letter.Progress;
 
 namespace Letter.Training;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Letter.Common;
-using Letter.Data;
 using Letter.IO;
 using Letter.Runs;
 

@@ -1,13 +1,9 @@
-using System.Diagnostics;
-using System.Text.Json;
 using Letter.Common;
 using Letter.Data;
-using Letter.Evaluation;
 using Letter.IO;
 using Letter.Runs;
 using Letter.Training;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Letter.Models.LcRec;

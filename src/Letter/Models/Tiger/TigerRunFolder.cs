@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Letter.Common;
 using Letter.Data;
 using Letter.IO;

@@ -1,14 +1,8 @@
-using System.Diagnostics;
-using System.Text.Json;
 using Letter.Common;
 using Letter.Data;
-using Letter.Evaluation;
 using Letter.IO;
-using Letter.Progress;
 using Letter.Training;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace Letter.Models.Tiger;
 
