@@ -41,8 +41,10 @@ public static class RecommendBulk
         var (written, rows) = RecommendationsFile.Write(outPath, format,
             BulkRecommender.Recommend(opened.Recommender, ids, users, options, ConsoleProgress.Instance, cancel), Title);
         double seconds = clock.Elapsed.TotalSeconds;
+        // the beam every user's query searched (the library's one rule: asked or the run's, never fewer than k)
+        int beam = opened.Recommender.Prepare(users[0].Items, options.K, new Generation.RecommendOptions(options.Beam)).Beam;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"wrote {outPath}: {written:N0} users, {rows:N0} rows (k {options.K}, beam {Math.Max(options.Beam ?? opened.Recommender.Beam, options.K)}, " +
+            $"wrote {outPath}: {written:N0} users, {rows:N0} rows (k {options.K}, beam {beam}, " +
             $"{(options.ExcludeSeen ? "seen items excluded" : "seen items allowed")}) in {seconds:F1} s, {(seconds > 0 ? written / seconds : 0):F1} users/s"));
         return 0;
     }
