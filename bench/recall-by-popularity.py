@@ -16,10 +16,13 @@ def ranks(path):
     rows = {}
     with open(path) as f:
         header = next(f).rstrip("\n").split("\t")
-        if header[-1] != "target_in_history":
+        if "target_in_history" not in header:
             sys.exit(f"{path}: no target_in_history column (evaluate again with a current Letter)")
+        # columns by name: files since 2026-12-08 add the dataset's ids (user_id, target_id) after them
+        col = {name: i for i, name in enumerate(header)}
         for line in f:
-            user, target, rank, _, repeat = line.rstrip("\n").split("\t")
+            fields = line.rstrip("\n").split("\t")
+            user, target, rank, repeat = (fields[col[c]] for c in ("user", "target", "identifier_rank", "target_in_history"))
             rows[user] = (int(target), int(rank) if rank != "-" else None, repeat)
     return rows
 

@@ -17,6 +17,10 @@ public static class CompareCommand
         {
             Description = "Also compare within two groups: users whose target is already in their history (a copy would hit it) and the others",
         };
+        var pairs = new Option<string?>("--pairs")
+        {
+            Description = "Also write both ranks of every user to this TSV file, with the dataset's user and target ids (user_id, target_id, user, target, target_in_history, rank_a, rank_b)",
+        };
         var cmd = new Command("compare",
             "Compare two evaluations user by user: both means, B - A with its paired standard error and 95% interval, and a p-value " +
             "(Recall: exact McNemar test on the users only one of them hits; NDCG: paired normal test). Both must cover the same users.");
@@ -25,6 +29,7 @@ public static class CompareCommand
         cmd.Options.Add(split);
         cmd.Options.Add(itemMatch);
         cmd.Options.Add(byTarget);
+        cmd.Options.Add(pairs);
         cmd.SetAction(parse =>
         {
             var s = parse.GetValue(split)!;
@@ -48,11 +53,17 @@ public static class CompareCommand
                 ? PairedComparison.CompareByTarget(ranksA, ranksB, fileA, fileB, item)
                 : (PairedComparison.Compare(ranksA, ranksB, fileA, fileB, item), null, null);
             var o = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(pairs) is { } pairsFile)
+            {
+                IO.OutputPath.RequireFile(pairsFile, "the --pairs file");
+                PairedRanksFile.Write(pairsFile, PairedComparison.Pair(ranksA, ranksB, fileA, fileB), item);
+            }
             o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"A: {fileA}"));
             o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"B: {fileB}"));
             Write(o, all, "");
             if (repeat is not null) Write(o, repeat, ", target already in the history");
             if (fresh is not null) Write(o, fresh, ", target new to the user");
+            if (parse.GetValue(pairs) is { } written) o.WriteLine($"each user's ranks with the dataset's ids: {written}");
             return 0;
         });
         return cmd;

@@ -37,7 +37,7 @@ public sealed record PairedComparison(int Users, bool ItemMatch, IReadOnlyList<P
             if (ra.TargetInHistory is null) throw NoRepeatColumn(fileA);
             if (rb.TargetInHistory is null) throw NoRepeatColumn(fileB);
             if (ra.TargetInHistory != rb.TargetInHistory)
-                throw new LetterDataException(fileB, $"user \"{rb.UserId}\"", $"has target_in_history {(rb.TargetInHistory.Value ? 1 : 0)} here and {(ra.TargetInHistory.Value ? 1 : 0)} in {fileA}: not the same histories");
+                throw new LetterDataException(fileB, $"user {rb.Named}", $"has target_in_history {(rb.TargetInHistory.Value ? 1 : 0)} here and {(ra.TargetInHistory.Value ? 1 : 0)} in {fileA}: not the same histories");
         }
         return (Of(pairs, itemMatch), Of(pairs.Where(p => p.A.TargetInHistory == true).ToList(), itemMatch),
             Of(pairs.Where(p => p.A.TargetInHistory == false).ToList(), itemMatch));
@@ -46,24 +46,32 @@ public sealed record PairedComparison(int Users, bool ItemMatch, IReadOnlyList<P
     private static LetterDataException NoRepeatColumn(string file) =>
         new(file, null, "does not record whether each target is in the user's history (written before Letter did): evaluate the run again to compare by target");
 
-    /// <summary>Each user of B with the same user of A, after checking that both cover the same users and targets.</summary>
-    private static List<(UserRank A, UserRank B)> Pair(IReadOnlyList<UserRank> a, IReadOnlyList<UserRank> b, string fileA, string fileB)
+    /// <summary>
+    /// Each user of B with the same user of A, after checking that both cover the same users and targets.
+    /// Users pair by their dense ids, which every ranks file holds; where both files also hold the
+    /// dataset's own ids, those must agree too (the same dataset, not two imports of it numbered alike).
+    /// </summary>
+    public static List<(UserRank A, UserRank B)> Pair(IReadOnlyList<UserRank> a, IReadOnlyList<UserRank> b, string fileA, string fileB)
     {
         if (a.Count == 0) throw new LetterDataException(fileA, null, "holds no users");
         var byUser = new Dictionary<string, UserRank>(a.Count);
         foreach (var r in a)
-            if (!byUser.TryAdd(r.UserId, r)) throw new LetterDataException(fileA, $"user \"{r.UserId}\"", "appears twice");
+            if (!byUser.TryAdd(r.UserId, r)) throw new LetterDataException(fileA, $"user {r.Named}", "appears twice");
         if (b.Count != a.Count)
             throw new LetterDataException(fileB, null, $"has {b.Count} users and {fileA} has {a.Count}: compare evaluations of the same users (the same split and the same user sample)");
         var pairs = new List<(UserRank A, UserRank B)>(a.Count);
         var seen = new HashSet<string>();
         foreach (var r in b)
         {
-            if (!seen.Add(r.UserId)) throw new LetterDataException(fileB, $"user \"{r.UserId}\"", "appears twice");
+            if (!seen.Add(r.UserId)) throw new LetterDataException(fileB, $"user {r.Named}", "appears twice");
             if (!byUser.TryGetValue(r.UserId, out var ra))
-                throw new LetterDataException(fileB, $"user \"{r.UserId}\"", $"is not in {fileA}: compare evaluations of the same users (the same split and the same user sample)");
+                throw new LetterDataException(fileB, $"user {r.Named}", $"is not in {fileA}: compare evaluations of the same users (the same split and the same user sample)");
             if (ra.Target != r.Target)
-                throw new LetterDataException(fileB, $"user \"{r.UserId}\"", $"has target {r.Target} here and {ra.Target} in {fileA}: not the same split or dataset");
+                throw new LetterDataException(fileB, $"user {r.Named}", $"has target {r.Target} here and {ra.Target} in {fileA}: not the same split or dataset");
+            if (ra.DatasetUserId is not null && r.DatasetUserId is not null && ra.DatasetUserId != r.DatasetUserId)
+                throw new LetterDataException(fileB, $"user {r.Named}", $"is user {Quoted.Quote(ra.DatasetUserId)} in {fileA}: not the same dataset");
+            if (ra.DatasetTargetId is not null && r.DatasetTargetId is not null && ra.DatasetTargetId != r.DatasetTargetId)
+                throw new LetterDataException(fileB, $"user {r.Named}", $"has target {Quoted.Quote(r.DatasetTargetId)} here and {Quoted.Quote(ra.DatasetTargetId)} in {fileA}: not the same dataset");
             pairs.Add((ra, r));
         }
         return pairs;

@@ -22,6 +22,6 @@ public static class RunEvaluation
         if (options.Bf16) run.Model.UseBf16();
         if (options.DecodeTemperature is double t) recommender.DecodeTemperature = t;
         return RunEvaluationFiles.EvaluateAndWrite(folder, recommender, users, config.MaxHistory, config.Seed, config.EvalBatchUsers,
-            config.Beam, config.Temperature, options, run.Model.TeacherForcedLoss, progress, cancel);
+            config.Beam, config.Temperature, options, run.Model.TeacherForcedLoss, RunIds.Read(folder, dataset.Folder.Directory, record.ItemCount), progress, cancel);
     }
 }

@@ -35,6 +35,7 @@ public static class RunReport
                 paper.Select(p => new[] { p.Method, p.Recall10?.ToString("0.0000", Inv) ?? "-", p.Ndcg10?.ToString("0.0000", Inv) ?? "-" }).ToList()));
         }
 
+        foreach (var r in results) AddUsers(doc, Path.Combine(runDirectory, r.Stage), r.Model, data);
         AddDataset(doc, data, config);
         foreach (var stage in new[] { "tokenizer", "tokenizer-rqvae" })
             AddTokenizer(doc, Path.Combine(runDirectory, stage), data.Name, stage);
@@ -44,6 +45,33 @@ public static class RunReport
         doc.Add(new Heading("Config"));
         doc.Add(new Code(ConfigJson.Serialize(config)));
         return doc;
+    }
+
+    /// <summary>Users to show per model: the first hits and the first misses of its ranks file.</summary>
+    private const int SampleUsers = 5;
+
+    /// <summary>
+    /// A few test users of a model, by the dataset's own ids (the ranks file's, or the run's id maps for
+    /// files written before they were recorded): the first it ranks the target in its top 10 and the first it misses.
+    /// </summary>
+    private static void AddUsers(ReportDocument doc, string modelDirectory, string model, LetterDataset data)
+    {
+        var folder = new Runs.RunFolder(modelDirectory);
+        var ranksFile = Evaluation.UserRanksFile.For(folder.MetricsFile);
+        if (!folder.Exists || !File.Exists(ranksFile)) return;
+        var ranks = Evaluation.UserRanksFile.Read(ranksFile);
+        var ids = Runs.RunIds.Read(folder, data.Folder.Directory, data.ItemCount);
+        var shown = ranks.Where(r => r.IdentifierRank is >= 0 and < 10).Take(SampleUsers)
+            .Concat(ranks.Where(r => r.IdentifierRank is < 0 or >= 10).Take(SampleUsers)).ToList();
+        if (shown.Count == 0) return;
+        doc.Add(new Heading($"Test users of {model} (a sample)"));
+        doc.Add(new Paragraph($"The first {SampleUsers} users whose target {model} ranks in its top 10 and the first {SampleUsers} it misses, " +
+            $"by the dataset's own ids; every user's ranks are in {Path.GetRelativePath(Path.GetDirectoryName(modelDirectory)!, ranksFile)}."));
+        doc.Add(new Table(["user", "target item", "title", "rank"], shown.Select(r => new[]
+        {
+            r.DatasetUserId ?? ids.UserId(r.UserId), r.DatasetTargetId ?? ids.ItemId(r.Target),
+            r.Target < data.ItemCount ? data.Title(r.Target) : "", r.IdentifierRank < 0 ? "-" : (r.IdentifierRank + 1).ToString(Inv),
+        }).ToList()));
     }
 
     private static string Format(IReadOnlyDictionary<string, double> m, string key) =>

@@ -16,9 +16,10 @@ internal static class RunEvaluationFiles
     /// <param name="users">the users the run trained on</param>
     /// <param name="runBeam">the run's own beam (a different one is named in the metrics file)</param>
     /// <param name="teacherForcedLoss">the recommender's loss of the chosen samples' targets</param>
+    /// <param name="ids">the run's id maps: the ranks file names each user and target by the dataset's own ids too</param>
     public static RecommenderEvaluation EvaluateAndWrite(RunFolder run, GenerativeRecommender recommender, IReadOnlyList<UserSequence> users,
         int maxHistory, int seed, int batchUsers, int runBeam, double lossTemperature, RunEvaluationOptions options,
-        Func<IReadOnlyList<Sample>, double> teacherForcedLoss, IProgress<ProgressUpdate>? progress, CancellationToken cancel)
+        Func<IReadOnlyList<Sample>, double> teacherForcedLoss, RunIds ids, IProgress<ProgressUpdate>? progress, CancellationToken cancel)
     {
         var all = LeaveOneOutSplit.Build(users, new SplitOptions(maxHistory)).Of(options.Split);
         var chosen = RecommenderEvaluator.SampleUsers(all, options.MaxUsers, seed);
@@ -31,6 +32,7 @@ internal static class RunEvaluationFiles
             // the popularity the recommender ranks shared identifiers by (the run's training users)
             Baselines = HistoryBaselines.Evaluate(chosen, recommender.Catalog.Popularity), MetricsFile = file, RanksFile = UserRanksFile.For(file),
             Loss = teacherForcedLoss(chosen), LossTemperature = lossTemperature,
+            PerUser = result.PerUser.Select(r => r with { DatasetUserId = ids.UserId(r.UserId), DatasetTargetId = ids.ItemId(r.Target) }).ToList(),
         };
         UserRanksFile.Write(result.RanksFile, result.PerUser);
         AtomicFile.WriteAllText(file, RecommenderEvaluator.ToJson(result, options.Checkpoint.Name()));

@@ -48,6 +48,6 @@ public class TigerCliTests
 
         var err = new StringWriter();
         Assert.Equal(2, CliApp.Run(["recommend", run, "--history", "1,99"], new StringWriter(), err));
-        Assert.Contains("'99' is not an item id in [0, 12)", err.ToString());
+        Assert.Contains("\"99\" is not an item id in [0, 12)", err.ToString());
     }
 }
