@@ -37,9 +37,9 @@ public record TrainOptions
 /// <summary>What a training call ended with.</summary>
 public sealed record TrainResult(TrainerState State, string RunDirectory);
 
-/// <summary>The training and validation samples of a run, and the popularity its recommender ranks shared identifiers by.</summary>
+/// <summary>The training and validation samples of a run, the popularity its recommender ranks shared identifiers by, and the dataset they came from.</summary>
 public sealed record TrainingData(IReadOnlyList<UserSequence> Users, IReadOnlyList<Sample> Train, IReadOnlyList<Sample> Validation,
-    int AllValidationUsers, int[] Popularity);
+    int AllValidationUsers, int[] Popularity, LetterDataset Dataset);
 
 /// <summary>
 /// The one trainer of every recommender kind: epochs over the kind's batches with its ranking-guided
@@ -59,12 +59,26 @@ public static class Trainer
         var users = TrainingUsers.Select(data.Users, maxUsers, config.Seed);
         var split = LeaveOneOutSplit.Build(users, new SplitOptions(config.MaxHistory));
         var validation = RecommenderEvaluator.SampleUsers(split.Valid, config.ValidationUsers == 0 ? null : config.ValidationUsers, config.Seed);
-        return new TrainingData(users, split.Train, validation, split.Valid.Count, LeaveOneOutSplit.TrainingPopularity(users, data.ItemCount));
+        return new TrainingData(users, split.Train, validation, split.Valid.Count, LeaveOneOutSplit.TrainingPopularity(users, data.ItemCount), data);
+    }
+
+    /// <summary>
+    /// What a run folder keeps of its dataset, whatever the kind, so that it loads, names its items and
+    /// speaks the dataset's own ids without the dataset: item popularity, titles, the id maps.
+    /// </summary>
+    private static void KeepDatasetFiles(RunFolder run, TrainingData data)
+    {
+        var dataset = data.Dataset;
+        run.WritePopularity(data.Popularity);
+        if (dataset.Items is not null) run.WriteTitles(Enumerable.Range(0, dataset.ItemCount).Select(dataset.Title).ToArray());
+        RunIds.CopyInto(run, dataset.Folder);
     }
 
     /// <summary>
     /// Trains a session to the end of its schedule (or its stop), starting from the last checkpoint when
-    /// resuming and one exists, else from <paramref name="beginNewRun"/> (which writes the run's files).
+    /// resuming and one exists, else from <paramref name="beginNewRun"/> (which writes the kind's files:
+    /// its record, index and initial weights), after which the trainer adds what every run folder keeps
+    /// to stand alone (<see cref="KeepDatasetFiles"/>).
     /// </summary>
     public static TrainResult Run(TrainingSession session, RunFolder run, TrainingSchedule config, TrainingData data, Action beginNewRun,
         TrainOptions options, CancellationToken cancel = default)
@@ -76,7 +90,11 @@ public static class Trainer
             state = session.LoadLast();
             log?.Invoke($"resumed from {session.LastCheckpoint}: epoch {state.Epoch + 1}, step {state.StepInEpoch} of the epoch, {state.GlobalStep} steps in total");
         }
-        else beginNewRun();
+        else
+        {
+            beginNewRun();
+            KeepDatasetFiles(run, data);
+        }
         var validation = data.Validation;
         if (state.Finished && !FinalSelection.IsNeeded(state, config, validation.Count, data.AllValidationUsers))
         {

@@ -94,10 +94,6 @@ public sealed class StubBagKind : RecommenderKind
             Directory.CreateDirectory(run.Directory);
             AtomicFile.WriteAllText(run.ConfigFile, JsonSerializer.Serialize(info, LetterJson.Options));
             request.Index.Save(run.IndexFile);
-            run.WritePopularity(prepared.Popularity);
-            // what every kind keeps so that its run folder stands alone: titles and the dataset's id maps
-            if (request.Data.Items is not null) run.WriteTitles(Enumerable.Range(0, request.Data.ItemCount).Select(request.Data.Title).ToArray());
-            RunIds.CopyInto(run, request.Data.Folder);
         }, options, cancel);
     }
 

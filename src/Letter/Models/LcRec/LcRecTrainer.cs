@@ -45,9 +45,6 @@ public static class LcRecTrainer
                 Path.GetFullPath(baseModel), fingerprint, data.ItemCount, session.Model.Model.VocabularySize, options.MaxUsers, session.Parameters, session.TrainableParameters,
                 DateTime.UtcNow.ToString("o"), RunVersions.Current()));
             index.Save(run.IndexFile);
-            run.WritePopularity(prepared.Popularity);
-            if (data.Items is not null) run.WriteTitles(Enumerable.Range(0, data.ItemCount).Select(data.Title).ToArray());
-            RunIds.CopyInto(run, data.Folder);
         }, options, cancel);
     }
 

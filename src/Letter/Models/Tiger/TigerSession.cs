@@ -105,8 +105,8 @@ internal sealed class TigerSession : TrainingSession
 
     public override GenerativeRecommender LoadBest() => TigerRecommender.Load(_run!.Directory, CheckpointChoice.Best, _device);
 
-    /// <summary>A new run: the initial weights (when asked) and the run's files.</summary>
-    internal void BeginNewRun(LetterDataset data, ItemIndex index, int[] popularity, Action<string>? log)
+    /// <summary>A new run: the initial weights (when asked), its record and index (the trainer adds what every run keeps of its dataset).</summary>
+    internal void BeginNewRun(ItemIndex index, Action<string>? log)
     {
         if (_info!.InitFrom is { } initial)
         {
@@ -116,9 +116,6 @@ internal sealed class TigerSession : TrainingSession
         Directory.CreateDirectory(_run!.Directory);
         _run.WriteInfo(_info with { Parameters = _parameters });
         index.Save(_run.IndexFile);
-        _run.WritePopularity(popularity);
-        if (data.Items is not null) _run.WriteTitles(Enumerable.Range(0, data.ItemCount).Select(data.Title).ToArray());
-        RunIds.CopyInto(_run, data.Folder);
     }
 
     public override IEnumerable<string> Describe(int trainSamples, int users, int stepsPerEpoch, int validationUsers)

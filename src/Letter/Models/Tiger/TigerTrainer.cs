@@ -47,7 +47,7 @@ public static class TigerTrainer
 
         var prepared = Trainer.Prepare(data, config, info.MaxUsers);
         using var session = new TigerSession(run, info, index, config, vocabulary, prepared, options.Device);
-        return Trainer.Run(session, run, config, prepared, () => session.BeginNewRun(data, index, prepared.Popularity, log), options, cancel);
+        return Trainer.Run(session, run, config, prepared, () => session.BeginNewRun(index, log), options, cancel);
     }
 
     /// <summary>One optimizer step of a model in memory over one or more batches (see <see cref="Trainer.Step"/>); returns the loss.</summary>
