@@ -128,7 +128,7 @@ class Queue:
         return dll
 
     # ---------- one lock hold ----------
-    def hold(self, job_id, argv, limit, interruptible, cwd=None):
+    def hold(self, job_id, argv, limit, interruptible, cwd=None, grace=240):
         """Runs argv under the torch lock for at most `limit` seconds (then SIGINT when interruptible).
         Returns (exit code, seconds, whether it was interrupted)."""
         job_dir = self.dir(job_id)
@@ -152,8 +152,8 @@ class Queue:
                     if signalled_at is None and ((interruptible and now - start > limit) or self.paused()):
                         child.send_signal(signal.SIGINT)
                         interrupted, signalled_at = True, now
-                    elif signalled_at is not None and now - signalled_at > 240:
-                        self.log(f"{job_id}: no exit 240 s after SIGINT: killing it (the last checkpoint stays)")
+                    elif signalled_at is not None and now - signalled_at > grace:
+                        self.log(f"{job_id}: no exit {grace} s after SIGINT: killing it (the last checkpoint stays)")
                         os.killpg(child.pid, signal.SIGKILL)
                         signalled_at = now + 10 ** 9
                 rc = child.returncode
@@ -266,7 +266,8 @@ class Queue:
         index = os.path.join(self.dir(job["id"]), f"{name}.index.json")
         argv = ["/usr/bin/python3", os.path.join(HERE, "original_tokenizer.py"), "--semantic", os.path.join(folder, f"{name}.emb-minilm.npy"),
                 "--cf", cf, "--work", work, "--seconds", str(self.slice), "--name", name, "--index", index, *args]
-        rc, _, _ = self.hold(job["id"], argv, self.slice + 120, True)
+        # the driver stops itself after --seconds; its codebook initialisation (minutes) cannot be split
+        rc, _, _ = self.hold(job["id"], argv, self.slice + 120, True, grace=1200)
         if rc == 0 and os.path.exists(index):
             check = json.load(open(index + ".check.json"))
             self.write_json(os.path.join(self.dir(job["id"]), "done.json"), {"index": index, "finished": stamp(), "check": check})
