@@ -110,7 +110,9 @@ class Queue:
         return path
 
     def build_cli(self):
-        commit = subprocess.check_output(["git", "-C", REPO, "rev-parse", "--short=12", "HEAD"], text=True).strip()
+        # keyed by the last commit that changed the code, so that commits of docs or scripts reuse the build
+        code = ["src", "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props", "global.json"]
+        commit = subprocess.check_output(["git", "-C", REPO, "log", "-1", "--format=%h", "--abbrev=12", "--", *code], text=True).strip()
         dirty = subprocess.check_output(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no", "src"], text=True).strip()
         if dirty:
             raise SystemExit(f"queue: src/ has uncommitted changes; commit them first so that every result names its code ({dirty.splitlines()[0]})")
@@ -123,7 +125,7 @@ class Queue:
             subprocess.run(["dotnet", "build", os.path.join(REPO, "src", "Letter.Cli", "Letter.Cli.csproj"), "-c", "Release", "-nologo", "-v", "q",
                             "-o", tmp], check=True, stdout=subprocess.DEVNULL)
             with open(os.path.join(tmp, "commit.txt"), "w") as f:
-                f.write(subprocess.check_output(["git", "-C", REPO, "rev-parse", "HEAD"], text=True))
+                f.write(subprocess.check_output(["git", "-C", REPO, "rev-parse", commit], text=True))
             os.replace(tmp, out)
         return dll
 
@@ -374,9 +376,8 @@ def status(q):
             extra = ""
             if job["kind"] == "train":
                 m = info["test"]
-                ident = m.get("identifier_match", {})
                 kept = m.get("beam_kept", {}).get("all")
-                extra = (f"R@10 {ident.get('recall@10', float('nan')):.4f} N@10 {ident.get('ndcg@10', float('nan')):.4f} "
+                extra = (f"R@10 {m['recall@10']:.4f} N@10 {m['ndcg@10']:.4f} "
                          f"beam kept {'/'.join(f'{k:.3f}' for k in kept) if kept else '-'}; {info['epochs']} epochs, "
                          f"{info['slices']['holds']} holds, load {info['slices']['load_min']:.1f}-{info['slices']['load_max']:.1f}")
             elif job["kind"] == "tokenize":
