@@ -47,6 +47,10 @@ public sealed class OpenedRun : IDisposable
     /// <summary>The dataset the run was trained on, as recorded (it may be absent on this machine).</summary>
     public string DatasetDirectory => Record.DatasetDirectory;
 
+    /// <summary>The dataset's own ids of the run's items and users (<see cref="RunIds.Read"/>: the run's copy, else its dataset's maps, else dense).</summary>
+    public RunIds Ids => _ids ??= RunIds.Read(Folder, DatasetDirectory, Index.ItemCount);
+    private RunIds? _ids;
+
     /// <summary>The pipeline's trained tokenizer that made this run's index, or null with <see cref="RunTokenizer.Find"/>'s reason.</summary>
     public (RunTokenizer? Tokenizer, string? Why) Tokenizer() => RunTokenizer.Find(Directory, Folder.Directory, Record.IndexSha256);
 

@@ -23,6 +23,10 @@ public class RunFolder(string directory)
     /// <summary>Item titles (when the dataset had item text), so recommendations read as items without the dataset.</summary>
     public string TitlesFile => Path.Combine(Directory, "item-titles.json");
     public string MetricsFile => Path.Combine(Directory, "metrics.json");
+    /// <summary>The dataset's item ids (<c>original id TAB dense id</c> per line, as <c>letter import</c> writes them), copied when the run was trained; see <see cref="RunIds"/>.</summary>
+    public string ItemIdsFile => Path.Combine(Directory, "item2id");
+    /// <summary>The dataset's user ids, as <see cref="ItemIdsFile"/>.</summary>
+    public string UserIdsFile => Path.Combine(Directory, "user2id");
 
     public bool Exists => File.Exists(ConfigFile);
 

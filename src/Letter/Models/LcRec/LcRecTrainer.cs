@@ -4,6 +4,7 @@ using Letter.Common;
 using Letter.Data;
 using Letter.Evaluation;
 using Letter.IO;
+using Letter.Runs;
 using Letter.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -84,6 +85,7 @@ public static class LcRecTrainer
             index.Save(run.IndexFile);
             run.WritePopularity(prepared.Popularity);
             if (data.Items is not null) run.WriteTitles(Enumerable.Range(0, data.ItemCount).Select(data.Title).ToArray());
+            RunIds.CopyInto(run, data.Folder);
         }, new TrainOptions
         {
             Resume = options.Resume,

@@ -118,6 +118,7 @@ internal sealed class TigerSession : TrainingSession
         index.Save(_run.IndexFile);
         _run.WritePopularity(popularity);
         if (data.Items is not null) _run.WriteTitles(Enumerable.Range(0, data.ItemCount).Select(data.Title).ToArray());
+        RunIds.CopyInto(_run, data.Folder);
     }
 
     public override IEnumerable<string> Describe(int trainSamples, int users, int stepsPerEpoch, int validationUsers)
