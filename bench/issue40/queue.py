@@ -272,6 +272,10 @@ class Queue:
         rc, _, _ = self.hold(job["id"], argv, self.slice + 120, True, grace=1200)
         if rc == 0 and os.path.exists(index):
             check = json.load(open(index + ".check.json"))
+            # its statistics and CF alignment by our own measure, as for every other index
+            code, text = self.quick(self.letter(job["id"], "tokenize", "inspect", index, "--cf", cf))
+            with open(os.path.join(self.dir(job["id"]), "inspect.txt"), "w") as f:
+                f.write(text)
             self.write_json(os.path.join(self.dir(job["id"]), "done.json"), {"index": index, "finished": stamp(), "check": check})
         elif rc not in (None, 75, 130, -2):
             self.fail(job, f"original_tokenizer.py exited {rc} (log.txt)")
@@ -315,19 +319,23 @@ class Queue:
             "index": index, "finished": stamp(), "epochs": len(curve), "curve": curve,
             "test": metrics, "slices": slice_summary(job_dir)})
 
+    def quick(self, argv):
+        """A short command under the lock (seconds): its exit code and output."""
+        with open(LOCK, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            p = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, env=dict(os.environ, DOTNET_CLI_TELEMETRY_OPTOUT="1"))
+        return p.returncode, p.stdout + p.stderr
+
     def run_compare(self, job):
         a, b = (os.path.join(self.dir(j), "run") for j in job["args"][:2])
         out = os.path.join(self.dir(job["id"]), "compare.txt")
         texts = []
         for extra in ([], ["--item-match"], ["--by-target"]):
-            argv = self.letter(job["id"], "compare", a, b, *extra)
-            with open(LOCK, "a") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                p = subprocess.run(argv, capture_output=True, text=True, env=dict(os.environ, DOTNET_CLI_TELEMETRY_OPTOUT="1"))
-            if p.returncode != 0:
-                self.fail(job, f"letter compare exited {p.returncode}: {p.stderr.strip()}")
+            code, text = self.quick(self.letter(job["id"], "compare", a, b, *extra))
+            if code != 0:
+                self.fail(job, f"letter compare exited {code}: {text.strip()}")
                 return
-            texts.append(f"$ letter compare {' '.join(job['args'][:2])} {' '.join(extra)}\n{p.stdout}")
+            texts.append(f"$ letter compare {' '.join(job['args'][:2])} {' '.join(extra)}\n{text}")
         with open(out, "w") as f:
             f.write("\n".join(texts))
         self.write_json(os.path.join(self.dir(job["id"]), "done.json"), {"compare": out, "finished": stamp()})
