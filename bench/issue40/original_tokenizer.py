@@ -87,8 +87,12 @@ def main():
     best_dir = os.path.join(a.work, f"alpha{a.alpha}-beta{a.beta}")
     started = time.time()
     stop = {"now": False}
-    signal.signal(signal.SIGINT, lambda *_: stop.update(now=True))  # finish the epoch, save, exit
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+
+    def finish_the_epoch():
+        # from the first saved chunk on, a signal ends the run after the current epoch (seconds), saved;
+        # before it (the codebook initialisation, minutes) it ends the process at once
+        signal.signal(signal.SIGINT, lambda *_: stop.update(now=True))
+        signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
 
     if not os.path.exists(os.path.join(best_dir, ckpt_name)):
         # main.py: the seeds, the data, the model, the loader, the trainer
@@ -115,12 +119,14 @@ def main():
             np.random.set_state(state["numpy_rng"])
             random.setstate(state["python_rng"])
             first = state["epoch"]
+            finish_the_epoch()
             print(f"resumed at epoch {first} of {args.epochs}", flush=True)
         else:
             t = time.time()
             trainer.vq_init()
             print(f"codebook initialisation {time.time() - t:.0f} s", flush=True)
             save(torch, np, chunk, model, trainer, 0)
+            finish_the_epoch()
             if stop["now"] or (a.seconds and time.time() - started > a.seconds):
                 return MORE
         eval_step = min(args.eval_step, args.epochs)  # Trainer.__init__'s rule

@@ -36,7 +36,8 @@ LOCK = "/tmp/letter-torch.lock"
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_SLICE = 1800
 # minutes an unsplittable job is expected to hold the lock (a job is not started when it would run past --pause-at)
-ESTIMATE = {("tokenize", "yelp"): 25, ("tokenize", "scientific"): 10, ("cf", "scientific"): 5, ("compare", None): 1}
+ESTIMATE = {("tokenize", "yelp"): 25, ("tokenize", "scientific"): 10, ("cf", "scientific"): 5, ("compare", None): 1,
+            ("original", "yelp"): 15}
 
 
 def utc():
@@ -177,7 +178,8 @@ class Queue:
             if self.done(job["id"]) or self.failed(job["id"]):
                 continue
             if all(self.done(a) for a in job["after"]):
-                if job["kind"] in ("tokenize", "cf", "compare"):
+                started = os.path.exists(os.path.join(self.dir(job["id"]), "work", "chunk.pt"))
+                if job["kind"] in ("tokenize", "cf", "compare") or (job["kind"] == "original" and not started):
                     key = (job["kind"], job["args"][0] if job["kind"] != "compare" else None)
                     left = self.minutes_left()
                     if left is not None and left < ESTIMATE.get(key, 10):
@@ -268,8 +270,9 @@ class Queue:
         index = os.path.join(self.dir(job["id"]), f"{name}.index.json")
         argv = ["/usr/bin/python3", os.path.join(HERE, "original_tokenizer.py"), "--semantic", os.path.join(folder, f"{name}.emb-minilm.npy"),
                 "--cf", cf, "--work", work, "--seconds", str(self.slice), "--name", name, "--index", index, *args]
-        # the driver stops itself after --seconds; its codebook initialisation (minutes) cannot be split
-        rc, _, _ = self.hold(job["id"], argv, self.slice + 120, True, grace=1200)
+        # the driver stops itself after --seconds (or after the epoch in progress on SIGINT); its codebook
+        # initialisation (minutes, before the first chunk) cannot be split: a SIGINT there ends it unsaved
+        rc, _, _ = self.hold(job["id"], argv, self.slice + 120, True)
         if rc == 0 and os.path.exists(index):
             check = json.load(open(index + ".check.json"))
             # its statistics and CF alignment by our own measure, as for every other index
