@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Issue 40's experiment queue: runs bench/issue40/jobs.txt one lock hold at a time, resumably.
 
-    python3 bench/issue40/queue.py [--results /work/issue40] [--slice 280] [--gap 30] [--pause-at HH:MM] [--once]
+    python3 bench/issue40/queue.py [--results /work/issue40] [--slice 280] [--gap 30] [--pause-at HH:MM] [--once] [--only ID,ID]
     python3 bench/issue40/queue.py --status          # what is done, partial, waiting; the numbers so far
 
 Every torch command runs under the machine's torch lock (/tmp/letter-torch.lock, flock(2), the same
@@ -59,6 +59,9 @@ class Queue:
         self.log_file = os.path.join(self.root, "queue.log")
         os.makedirs(self.results, exist_ok=True)
         self.jobs = parse_jobs(args.jobs)
+        self.only = set(args.only.split(",")) if args.only else None
+        if self.only and self.only - {j["id"] for j in self.jobs}:
+            raise SystemExit(f"queue: --only names jobs that {args.jobs} does not list: {', '.join(sorted(self.only - {j['id'] for j in self.jobs}))}")
 
     # ---------- bookkeeping ----------
     def log(self, message):
@@ -175,7 +178,7 @@ class Queue:
     # ---------- jobs ----------
     def runnable(self):
         for job in self.jobs:
-            if self.done(job["id"]) or self.failed(job["id"]):
+            if self.done(job["id"]) or self.failed(job["id"]) or (self.only and job["id"] not in self.only):
                 continue
             if all(self.done(a) for a in job["after"]):
                 started = os.path.exists(os.path.join(self.dir(job["id"]), "work", "chunk.pt"))
@@ -417,6 +420,7 @@ def main():
     p.add_argument("--gap", type=int, default=30, help="seconds between lock holds, for others to take the lock")
     p.add_argument("--pause-at", help="HH:MM UTC: create PAUSE then (the running slice stops and checkpoints)")
     p.add_argument("--once", action="store_true", help="run one lock hold and stop")
+    p.add_argument("--only", help="comma-separated job ids: run only these (their AFTER jobs must be done)")
     p.add_argument("--status", action="store_true", help="print every job's state and stop")
     args = p.parse_args()
     if args.pause_at:
