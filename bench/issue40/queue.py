@@ -5,7 +5,8 @@
     python3 bench/issue40/queue.py --status          # what is done, partial, waiting; the numbers so far
 
 Every torch command runs under the machine's torch lock (/tmp/letter-torch.lock, flock(2), the same
-lock `flock` takes). A training holds it for at most --slice seconds: then it gets SIGINT, writes its
+lock `flock` takes). A training holds it for at most --slice seconds: then it gets SIGTERM (handled as
+Ctrl+C: SIGINT would stay ignored in a queue started in the background without job control), writes its
 checkpoint and exits, the lock is free for --gap seconds, and the next slice resumes it (`letter train
 --resume`; the trainer's resume is bit-exact, mid-epoch included). A slice that ends without a new
 checkpoint (a phase that cannot be split, e.g. the final choice on all validation users) doubles the
@@ -13,7 +14,7 @@ next slice, up to 30 min. Tokenizer and CF jobs cannot be split (no resume) and 
 whole run. The original tokenizer code checkpoints itself every epoch and stops at the slice's end.
 
 Finished jobs are skipped (their done.json), a failed job is marked failed.txt (delete it to retry).
-A file PAUSE in the results folder stops the queue at once (a running slice is interrupted and
+A file PAUSE in the results folder stops the queue at once (a running slice gets SIGTERM and
 checkpoints) and keeps it stopped; --pause-at HH:MM (UTC) creates PAUSE then. The CLI is built once per
 commit into RESULTS/cli/COMMIT and a job keeps the build it started with, so a resumed training runs the
 same code even after the repository moved on.
@@ -135,7 +136,7 @@ class Queue:
 
     # ---------- one lock hold ----------
     def hold(self, job_id, argv, limit, interruptible, cwd=None, grace=240):
-        """Runs argv under the torch lock for at most `limit` seconds (then SIGINT when interruptible).
+        """Runs argv under the torch lock for at most `limit` seconds (then SIGTERM when interruptible).
         Returns (exit code, seconds, whether it was interrupted)."""
         job_dir = self.dir(job_id)
         with open(LOCK, "a") as lock:
@@ -150,16 +151,20 @@ class Queue:
                 out.write(f"\n==== {stamp()} UTC: {' '.join(shlex.quote(a) for a in argv)}\n")
                 out.flush()
                 env = dict(os.environ, DOTNET_CLI_TELEMETRY_OPTOUT="1", OPENBLAS_CORETYPE="SkylakeX")
-                child = subprocess.Popen(argv, stdout=out, stderr=out, cwd=cwd or REPO, env=env, start_new_session=True)
+                # SIGINT and SIGQUIT may be ignored here (a background job of a shell without job control),
+                # and an ignored signal stays ignored in the child: stop children with SIGTERM, which the
+                # trainer and the original's driver handle like Ctrl+C, and give them default SIGINT anyway
+                child = subprocess.Popen(argv, stdout=out, stderr=out, cwd=cwd or REPO, env=env, start_new_session=True,
+                                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
                 interrupted, signalled_at = False, None
                 while child.poll() is None:
                     time.sleep(2)
                     now = time.time()
                     if signalled_at is None and ((interruptible and now - start > limit) or self.paused()):
-                        child.send_signal(signal.SIGINT)
+                        child.send_signal(signal.SIGTERM)
                         interrupted, signalled_at = True, now
                     elif signalled_at is not None and now - signalled_at > grace:
-                        self.log(f"{job_id}: no exit {grace} s after SIGINT: killing it (the last checkpoint stays)")
+                        self.log(f"{job_id}: no exit {grace} s after SIGTERM: killing it (the last checkpoint stays)")
                         os.killpg(child.pid, signal.SIGKILL)
                         signalled_at = now + 10 ** 9
                 rc = child.returncode
@@ -273,9 +278,9 @@ class Queue:
         index = os.path.join(self.dir(job["id"]), f"{name}.index.json")
         argv = ["/usr/bin/python3", os.path.join(HERE, "original_tokenizer.py"), "--semantic", os.path.join(folder, f"{name}.emb-minilm.npy"),
                 "--cf", cf, "--work", work, "--seconds", str(self.slice), "--name", name, "--index", index, *args]
-        # the driver stops itself after --seconds (or after the epoch in progress on SIGINT); its codebook
-        # initialisation (minutes, before the first chunk) cannot be split: a SIGINT there ends it unsaved
-        rc, _, _ = self.hold(job["id"], argv, self.slice + 120, True)
+        # the driver stops itself after --seconds (or after the epoch in progress on SIGTERM); its codebook
+        # initialisation (minutes, before the first chunk) cannot be split: a SIGTERM there ends it unsaved
+        rc, _, interrupted = self.hold(job["id"], argv, self.slice + 120, True)
         if rc == 0 and os.path.exists(index):
             check = json.load(open(index + ".check.json"))
             # its statistics and CF alignment by our own measure, as for every other index
@@ -283,7 +288,7 @@ class Queue:
             with open(os.path.join(self.dir(job["id"]), "inspect.txt"), "w") as f:
                 f.write(text)
             self.write_json(os.path.join(self.dir(job["id"]), "done.json"), {"index": index, "finished": stamp(), "check": check})
-        elif rc not in (None, 75, 130, -2):
+        elif rc not in (None, 75) and not interrupted:
             self.fail(job, f"original_tokenizer.py exited {rc} (log.txt)")
 
     def run_train(self, job):
@@ -303,7 +308,7 @@ class Queue:
             if rc == 0:
                 with open(trained, "w") as f:
                     f.write(stamp() + "\n")
-            elif rc in (None, 130, -2) or interrupted:
+            elif rc in (None, 130) or interrupted:
                 stuck = checkpoint_mark(run) == before and rc is not None
                 with open(limit_file, "w") as f:
                     f.write(str(min(MAX_SLICE, limit * 2) if stuck else self.slice))
