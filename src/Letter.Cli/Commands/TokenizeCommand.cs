@@ -51,6 +51,11 @@ public static class TokenizeCommand
             Description = "Sinkhorn epsilon for level 1 inside training batches only: keeps level 1 from collapsing (docs/tokenizer.md); 0 = the original's nearest code",
             DefaultValueFactory = _ => Defaults.TrainingFirstLevelEpsilon,
         };
+        var firstLevelBalance = new Option<double>("--first-level-balance")
+        {
+            Description = "How hard --first-level-epsilon balances level 1: 1 = equal code shares in every batch, 0 = nearest codes, between = a usage penalty (unbalanced Sinkhorn; docs/tokenizer.md)",
+            DefaultValueFactory = _ => Defaults.FirstLevelBalance,
+        };
         var skIters = new Option<int>("--sk-iters") { Description = "Sinkhorn iterations", DefaultValueFactory = _ => Defaults.SinkhornIterations };
         var skRounds = new Option<int>("--sk-rounds") { Description = "Sinkhorn re-assignment rounds on colliding groups", DefaultValueFactory = _ => Defaults.SinkhornRounds };
         var cfScore = new Option<string>("--cf-score")
@@ -75,7 +80,7 @@ public static class TokenizeCommand
 
         var cmd = new Command("tokenize", "Train the LETTER tokenizer (RQ-VAE with collaborative and diversity regularization) and write collision-free identifiers");
         cmd.Arguments.Add(dir);
-        foreach (var o in new Option[] { semantic, cf, output, mode, alpha, beta, cfScore, cfTemperature, revive, firstLevel, epochs, minEpochs, patience, evalEvery, seed, clusters, levels,
+        foreach (var o in new Option[] { semantic, cf, output, mode, alpha, beta, cfScore, cfTemperature, revive, firstLevel, firstLevelBalance, epochs, minEpochs, patience, evalEvery, seed, clusters, levels,
                      codebookSize, latentDim, hidden, batchSize, lr, weightDecay, dropout, skEpsilons, skIters, skRounds, original, restarts, assignment, bf16, threads, quiet })
             cmd.Options.Add(o);
         cmd.SetAction(parse =>
@@ -118,6 +123,7 @@ public static class TokenizeCommand
                     ? PerLevel(e, levelCount, 0.0, "--sk-epsilons", s => double.Parse(s, CultureInfo.InvariantCulture))
                     : Enumerable.Range(0, levelCount).Select(l => l == levelCount - 1 ? 0.003 : 0.0).ToArray(),
                 TrainingFirstLevelEpsilon = parse.GetValue(firstLevel),
+                FirstLevelBalance = parse.GetValue(firstLevelBalance),
                 SinkhornIterations = parse.GetValue(skIters),
                 SinkhornRounds = parse.GetValue(skRounds),
                 ResolveCollisions = !parse.GetValue(original),

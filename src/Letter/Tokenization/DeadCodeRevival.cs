@@ -39,7 +39,7 @@ public sealed class DeadCodeRevival
     /// next epoch's count. Returns how many codes moved per level.
     /// </summary>
     /// <param name="x">all item inputs [N, D]</param>
-    public int[] Revive(RqVae model, Tensor x, IReadOnlyList<double>? epsilons, int sinkhornIterations)
+    public int[] Revive(RqVae model, Tensor x, IReadOnlyList<double>? epsilons, int sinkhornIterations, IReadOnlyList<double>? balances = null)
     {
         var dead = DeadCodes();
         var moved = dead.Select(d => d.Length).ToArray();
@@ -62,7 +62,7 @@ public sealed class DeadCodeRevival
                 var rows = tensor(Enumerable.Range(0, dead[l].Length).Select(i => (long)(i % items.Length)).ToArray());
                 codebook.index_copy_(0, tensor(dead[l].Select(c => (long)c).ToArray()), residual.index_select(0, rows));
             }
-            var ids = ResidualQuantizer.Choose(residual, codebook, epsilons?[l] ?? 0, sinkhornIterations);
+            var ids = ResidualQuantizer.Choose(residual, codebook, epsilons?[l] ?? 0, sinkhornIterations, balances?[l] ?? 1);
             residual = residual - codebook.index_select(0, ids);
         }
         model.train(wasTraining);

@@ -52,12 +52,12 @@ public sealed class ResidualQuantizer : nn.Module
         return residual.square().sum(1, keepdim: true) + codebook.square().sum(1).unsqueeze(0) - 2 * residual.matmul(codebook.t());
     }
 
-    /// <summary>Nearest code, or the Sinkhorn-balanced one when epsilon &gt; 0. [B] int64</summary>
-    public static Tensor Choose(Tensor residual, Tensor codebook, double epsilon, int sinkhornIterations)
+    /// <summary>Nearest code, or the Sinkhorn-balanced one when epsilon &gt; 0 and balance &gt; 0 (<see cref="Sinkhorn"/>). [B] int64</summary>
+    public static Tensor Choose(Tensor residual, Tensor codebook, double epsilon, int sinkhornIterations, double balance = 1)
     {
         using var scope = NewDisposeScope();
         var d = Distances(residual, codebook);
-        var codes = epsilon > 0 ? Sinkhorn.Assign(d, epsilon, sinkhornIterations) : d.argmin(1);
+        var codes = epsilon > 0 && balance > 0 ? Sinkhorn.Assign(d, epsilon, sinkhornIterations, balance) : d.argmin(1);
         return codes.MoveToOuterDisposeScope();
     }
 
@@ -65,8 +65,9 @@ public sealed class ResidualQuantizer : nn.Module
     /// <param name="latent">z [B, Dz]</param>
     /// <param name="epsilons">Sinkhorn epsilon per level (null or 0: nearest code)</param>
     /// <param name="diversity">cluster targets for the diversity loss (null: not computed)</param>
+    /// <param name="balances">strength of the Sinkhorn code constraint per level (null: 1 everywhere)</param>
     public QuantizerOutput Forward(Tensor latent, double mu, double beta, IReadOnlyList<double>? epsilons,
-        int sinkhornIterations, DiversityTargets? diversity)
+        int sinkhornIterations, DiversityTargets? diversity, IReadOnlyList<double>? balances = null)
     {
         var residual = latent;
         Tensor? quantized = null;
@@ -76,7 +77,7 @@ public sealed class ResidualQuantizer : nn.Module
         for (int l = 0; l < Levels; l++)
         {
             var codebook = _codebooks[l];
-            var ids = Choose(residual, codebook, epsilons?[l] ?? 0, sinkhornIterations); // [B]
+            var ids = Choose(residual, codebook, epsilons?[l] ?? 0, sinkhornIterations, balances?[l] ?? 1); // [B]
             var chosen = codebook.index_select(0, ids);                                    // [B, Dz]
             // Codebook loss moves the codes, commitment loss the encoder (stop-gradients as in VQ-VAE).
             var loss = nn.functional.mse_loss(chosen, residual.detach()) + mu * nn.functional.mse_loss(residual, chosen.detach());

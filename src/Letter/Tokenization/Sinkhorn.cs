@@ -7,16 +7,23 @@ namespace Letter.Tokenization;
 /// vq.py center_distance_for_constraint): distances are centred to [-1, 1], turned into
 /// exp(-d / epsilon) in float64, and alternately normalised so that every item carries weight 1
 /// and every code the same total weight B / K.
+/// With a balance s &lt; 1 the code constraint is relaxed (unbalanced optimal transport, Chizat et al.
+/// 2018: a KL penalty on the code shares instead of a hard constraint): the column step scales each
+/// code by (target / current)^s instead of target / current, so s = 1 is the balanced plan above and
+/// s = 0 leaves the nearest-code shares alone; between, a code's share settles at the geometric
+/// mean target^s x unconstrained^(1-s) (docs/tokenizer.md, "The first-level dial").
 /// </summary>
 public static class Sinkhorn
 {
     private const double Floor = 1e-280;
 
     /// <param name="distances">[B, K] item-to-code distances</param>
-    /// <returns>the transport plan Q [B, K] (float64): column sums exactly B / K, row sums close to 1</returns>
-    public static Tensor Plan(Tensor distances, double epsilon, int iterations)
+    /// <param name="balance">strength of the code constraint in [0, 1]: 1 the hard constraint (the original), 0 none</param>
+    /// <returns>the transport plan Q [B, K] (float64): at balance 1 column sums exactly B / K, row sums close to 1</returns>
+    public static Tensor Plan(Tensor distances, double epsilon, int iterations, double balance = 1)
     {
         if (epsilon <= 0) throw new ArgumentOutOfRangeException(nameof(epsilon), "must be positive");
+        if (!(balance is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(balance), "must be in [0, 1]");
         using var scope = NewDisposeScope();
         var d = distances.to(ScalarType.Float64);
         double max = d.max().item<double>(), min = d.min().item<double>();
@@ -31,15 +38,22 @@ public static class Sinkhorn
         for (int it = 0; it < iterations; it++)
         {
             using (var rows = q.sum(1, keepdim: true)) q.div_(rows).div_(b).clamp_min_(Floor); // each item: 1 / B
-            using (var cols = q.sum(0, keepdim: true)) q.div_(cols).div_(k).clamp_min_(Floor); // each code: 1 / K
+            using var cols = q.sum(0, keepdim: true);
+            if (balance == 1) q.div_(cols).div_(k).clamp_min_(Floor); // each code: 1 / K
+            else
+            {
+                // each code: its share times (1 / K / share)^balance
+                using var scale = cols.mul(k).reciprocal_().pow_(balance);
+                q.mul_(scale).clamp_min_(Floor);
+            }
         }
         return q.mul_(b).MoveToOuterDisposeScope();
     }
 
     /// <summary>Balanced codes: the argmax of each item's row of the plan. [B] int64</summary>
-    public static Tensor Assign(Tensor distances, double epsilon, int iterations)
+    public static Tensor Assign(Tensor distances, double epsilon, int iterations, double balance = 1)
     {
         using var scope = NewDisposeScope();
-        return Plan(distances, epsilon, iterations).argmax(1).MoveToOuterDisposeScope();
+        return Plan(distances, epsilon, iterations, balance).argmax(1).MoveToOuterDisposeScope();
     }
 }

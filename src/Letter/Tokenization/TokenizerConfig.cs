@@ -102,6 +102,24 @@ public sealed record TokenizerConfig
     /// </summary>
     public double TrainingFirstLevelEpsilon { get; init; } = 0.003;
 
+    /// <summary>
+    /// How hard level 1 is balanced inside training batches, from 1 (Sinkhorn with equal code shares,
+    /// the default since issue 32) to 0 (nearest codes, as <see cref="TrainingFirstLevelEpsilon"/> 0).
+    /// Between, the equal-share constraint becomes a usage penalty (a KL term, unbalanced Sinkhorn):
+    /// every code keeps a share of each batch, and so its gradient, but crowded regions of the latent
+    /// space keep more items per code (docs/tokenizer.md, "The first-level dial"). Only acts where
+    /// <see cref="TrainingFirstLevelEpsilon"/> &gt; 0.
+    /// </summary>
+    public double FirstLevelBalance { get; init; } = 1;
+
+    /// <summary>The code-constraint strength per level inside training batches: <see cref="FirstLevelBalance"/> at level 1 when it is balanced by <see cref="TrainingFirstLevelEpsilon"/>, 1 elsewhere.</summary>
+    public double[] TrainingBalances()
+    {
+        var balances = Enumerable.Repeat(1.0, CodebookSizes.Length).ToArray();
+        if (TrainingFirstLevelEpsilon > 0) balances[0] = FirstLevelBalance;
+        return balances;
+    }
+
     /// <summary>The epsilons used inside training batches: <see cref="SinkhornEpsilons"/> (when <see cref="SinkhornInTraining"/>) with level 1 balanced by <see cref="TrainingFirstLevelEpsilon"/>.</summary>
     public double[] TrainingEpsilons()
     {
@@ -152,6 +170,8 @@ public sealed record TokenizerConfig
             throw new ArgumentOutOfRangeException(nameof(SinkhornEpsilons), $"one epsilon per level ({CodebookSizes.Length}) is needed");
         if (!(TrainingFirstLevelEpsilon >= 0) || !double.IsFinite(TrainingFirstLevelEpsilon))
             throw new ArgumentOutOfRangeException(nameof(TrainingFirstLevelEpsilon), "must be a finite number >= 0");
+        if (!(FirstLevelBalance is >= 0 and <= 1))
+            throw new ArgumentOutOfRangeException(nameof(FirstLevelBalance), "must be in [0, 1] (0: nearest codes, 1: equal code shares)");
         if (SinkhornEpsilons.Any(e => e < 0)) throw new ArgumentOutOfRangeException(nameof(SinkhornEpsilons), "must be >= 0");
         if (Alpha < 0 || Beta < 0) throw new ArgumentOutOfRangeException(Alpha < 0 ? nameof(Alpha) : nameof(Beta), "must be >= 0");
         if (Beta > 0 && (Clusters < 2 || CodebookSizes.Any(k => k < 2 * Clusters)))

@@ -53,6 +53,7 @@ public static class TokenizerTrainer
         using var cfAll = config.Alpha > 0 ? tensor(cf!.Data, [n, cf.Cols]) : null;
         var generator = new Generator((ulong)config.Seed);
         double[] epsilons = config.TrainingEpsilons();
+        double[] balances = config.TrainingBalances();
         string stop = $"reached max epochs {config.MaxEpochs}";
         var trainClock = Stopwatch.StartNew();
         var revival = config.ReviveDeadCodes ? new DeadCodeRevival(config.CodebookSizes, (ulong)config.Seed * 7_777_777UL + 5) : null;
@@ -76,7 +77,7 @@ public static class TokenizerTrainer
                     var ids = permutation.narrow(0, start, Math.Min(config.BatchSize, n - start));
                     var batch = x.index_select(0, ids);
                     var latent = model.Encode(batch);
-                    var q = model.Quantizer.Forward(latent, config.Mu, config.Beta, epsilons, config.SinkhornIterations, diversity);
+                    var q = model.Quantizer.Forward(latent, config.Mu, config.Beta, epsilons, config.SinkhornIterations, diversity, balances);
                     var recon = nn.functional.mse_loss(model.Decode(q.Quantized), batch);
                     var loss = recon + q.Loss;
                     Tensor? cfLoss = null;
@@ -100,7 +101,7 @@ public static class TokenizerTrainer
                     batches++;
                 }
             }
-            int[]? revived = revival?.Revive(model, x, epsilons, config.SinkhornIterations);
+            int[]? revived = revival?.Revive(model, x, epsilons, config.SinkhornIterations, balances);
             CodeUsage? usage = null;
             bool last = epoch + 1 == config.MaxEpochs;
             if ((epoch + 1) % config.EvalEvery == 0 || last) usage = NearestCodeUsage(model, semantic);

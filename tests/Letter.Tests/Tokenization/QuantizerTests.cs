@@ -81,6 +81,56 @@ public class QuantizerTests
     }
 
     [Fact]
+    public void Sinkhorn_Plan_HalfBalance_MatchesOneHandComputedIteration()
+    {
+        // d = [[0, 1], [0, 2]] centres to [[-1, 0], [-1, 1]] (middle 1, amplitude 1 + 1e-5); at epsilon 1,
+        // exp(-centred) = [[e, 1], [e, 1/e]]. Row step (each row to 1/B = 1/2):
+        //   [[e/(e+1), 1/(e+1)], [e^2/(e^2+1), 1/(e^2+1)]] / 2 = [[0.365529, 0.134471], [0.440399, 0.059601]]
+        // column sums 0.805928, 0.194072; column step at balance s: times (1 / (K col))^s, K = 2:
+        //   s = 0.5: 0.787663, 1.605125; s = 1: 0.620403, 2.576361; then times B = 2.
+        using var d = tensor(new double[] { 0, 1, 0, 2 }, [2, 2]);
+        var half = Sinkhorn.Plan(d, 1, 1, balance: 0.5).data<double>().ToArray();
+        double[] expectedHalf = [0.575832, 0.431681, 0.693773, 0.191336];
+        for (int i = 0; i < 4; i++) Assert.Equal(expectedHalf[i], half[i], 1e-4);
+        var full = Sinkhorn.Plan(d, 1, 1).data<double>().ToArray();
+        double[] expectedFull = [0.453550, 0.692893, 0.546450, 0.307107];
+        for (int i = 0; i < 4; i++) Assert.Equal(expectedFull[i], full[i], 1e-4);
+        // both items are nearest to code 0: the full constraint moves item 0 to code 1, half of it does not (yet)
+        Assert.Equal([1L, 0L], Sinkhorn.Assign(d, 1, 1).data<long>().ToArray());
+        Assert.Equal([0L, 0L], Sinkhorn.Assign(d, 1, 1, balance: 0.5).data<long>().ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => Sinkhorn.Plan(d, 1, 1, balance: 1.5));
+    }
+
+    [Fact]
+    public void Choose_FirstLevelBalance_RunsFromTheNearestCodeToEqualShares()
+    {
+        // the crowded batch above: 64 latents near code 0 of 8 codes
+        using var scope = NewDisposeScope();
+        var codebook = tensor(TinyTokenizer.Random(8, 4, 21).Data, [8, 4]);
+        var latent = codebook[0].unsqueeze(0) + 0.05f * tensor(TinyTokenizer.Random(64, 4, 22).Data, [64, 4]);
+        long[] Codes(double balance) => ResidualQuantizer.Choose(latent, codebook, 0.003, 50, balance).data<long>().ToArray();
+        int Largest(long[] codes) => codes.GroupBy(c => c).Max(g => g.Count());
+        Assert.Equal(ResidualQuantizer.Choose(latent, codebook, 0, 50).data<long>().ToArray(), Codes(0));
+        Assert.Equal(ResidualQuantizer.Choose(latent, codebook, 0.003, 50).data<long>().ToArray(), Codes(1));
+        // the largest code's share falls as the balance rises: the penalty is a dial, not a switch
+        var largest = new[] { 0.0, 0.5, 0.9, 0.99, 1.0 }.Select(b => Largest(Codes(b))).ToArray();
+        for (int i = 1; i < largest.Length; i++) Assert.True(largest[i] <= largest[i - 1], string.Join(", ", largest));
+        Assert.True(largest[0] > largest[^1], string.Join(", ", largest));
+    }
+
+    [Fact]
+    public void TrainingBalances_ActOnlyOnABalancedFirstLevel()
+    {
+        var config = new TokenizerConfig { FirstLevelBalance = 0.5 };
+        Assert.Equal(1.0, new TokenizerConfig().FirstLevelBalance);
+        Assert.Equal([0.5, 1, 1, 1], config.TrainingBalances());
+        Assert.Equal([1.0, 1, 1, 1], (config with { TrainingFirstLevelEpsilon = 0 }).TrainingBalances());
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => (config with { FirstLevelBalance = -0.1 }).Validate());
+        Assert.Equal("FirstLevelBalance", e.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => (config with { FirstLevelBalance = double.NaN }).Validate());
+    }
+
+    [Fact]
     public void Sinkhorn_Plan_RowsSumToOneColumnsBalanced()
     {
         using var d = tensor(TinyTokenizer.Random(12, 4, 5).Data, [12, 4]).abs();

@@ -74,6 +74,7 @@ public class TokenizeCommandTests
         Assert.True(code == 0, err);
         Assert.Contains("\"sinkhorn_epsilons\":[0,0,0.003]", Config(tmp.File("default")));
         Assert.Contains("\"training_first_level_epsilon\":0.003", Config(tmp.File("default")));
+        Assert.Contains("\"first_level_balance\":1,", Config(tmp.File("default")));
         Assert.Contains("\"cf_score\":\"dot_product\"", Config(tmp.File("default")));
 
         (code, err) = Tokenize(data, tmp.File("original"), "--first-level-epsilon", "0");
@@ -88,6 +89,16 @@ public class TokenizeCommandTests
         Assert.Contains("\"revive_dead_codes\":true", options);
         var curve = File.ReadAllText(Path.Combine(tmp.File("options"), "training-curve.csv")).Split('\n')[0];
         Assert.EndsWith("entropy_bits,latent_norm,quantized_norm,codes_revived", curve);
+
+        // the first-level dial: recorded, and the identifiers stay collision-free at a partial balance
+        (code, err) = Tokenize(data, tmp.File("half"), "--first-level-balance", "0.5");
+        Assert.True(code == 0, err);
+        Assert.Contains("\"first_level_balance\":0.5,", Config(tmp.File("half")));
+        var half = ItemIndexReader.Read(Path.Combine(tmp.File("half"), "Synth.index.json"));
+        Assert.Equal(half.ItemCount, half.Codes.Select(CollisionResolver.Key).Distinct().Count());
+        (code, err) = Tokenize(data, tmp.File("too-much"), "--first-level-balance", "1.5");
+        Assert.Equal(2, code);
+        Assert.Equal("letter: bad tokenizer setting FirstLevelBalance: must be in [0, 1] (0: nearest codes, 1: equal code shares)", err.Trim());
 
         (code, err) = Tokenize(data, tmp.File("bad"), "--cf-score", "cosine", "--cf-temperature", "0");
         Assert.Equal(2, code);
