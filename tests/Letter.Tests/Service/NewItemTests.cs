@@ -46,7 +46,10 @@ public class NewItemTests(ServedRuns runs)
         await using var restarted = await TestServing.Start(run);
         var retried = await restarted.Post("/v1/items", Json(new { id = "sku-9", embedding = Row(5) }));
         Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
-        Assert.Equal("sku-9", (await restarted.GetJson("/v1/items/25")).GetProperty("id").GetString());
+        // the caller's id is the item's id: looked up by it, or by its dense id; its number is not its id
+        Assert.Equal(25, (await restarted.GetJson("/v1/items/sku-9")).GetProperty("item").GetInt32());
+        Assert.Equal("sku-9", (await restarted.GetJson("/v1/items/25?ids=dense")).GetProperty("id").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await restarted.Client.GetAsync("/v1/items/25")).StatusCode);
     }
 
     [Fact]
