@@ -217,17 +217,20 @@ public sealed class ServedModel
 
     /// <summary>
     /// At load: the run folder's item map brought in line with <c>added-items.json</c> when they differ (the
-    /// map was written, the additions not; or an older service kept no map). A folder the server may not
-    /// write is left as it is: the map is a copy, the added items file is what the service reads.
+    /// map was written, the additions not; or an older service kept no map). A run whose map is its
+    /// dataset's and that has no added items is left alone. A folder the server may not write is left as it
+    /// is: the map is a copy, the added items file is what the service reads.
     /// </summary>
     private static void SyncItemMap(ServedModel model)
     {
         var run = model.Run;
-        if (!run.Ids.HasItemMap || model.Added.Count == 0) return;
+        if (!run.Ids.HasItemMap) return;
         var file = run.Opened.Folder.ItemIdsFile;
+        bool own = File.Exists(file);
+        if (!own && model.Added.Count == 0) return;
         try
         {
-            if (File.Exists(file) && IdMaps.ReadMap(file).SequenceEqual(model.Ids.ItemIds(), StringComparer.Ordinal)) return;
+            if (own && IdMaps.ReadMap(file).SequenceEqual(model.Ids.ItemIds(), StringComparer.Ordinal)) return;
         }
         catch (LetterDataException) { } // a damaged copy: written again below
         try { model.Ids.WriteItemMap(run.Opened.Folder); }

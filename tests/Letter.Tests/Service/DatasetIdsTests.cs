@@ -214,12 +214,17 @@ public class DatasetIdsTests(ImportedRun run)
         Assert.Equal(datasetMap + $"B00X-new\t{n}\n", File.ReadAllText(Path.Combine(dir, "tiger", "item2id")));
         Assert.Equal(n, IdMaps.ReadMap(Path.Combine(run.DataDirectory, "shop.item2id")).Length);
 
-        // a restart reads it back, and a retry after it is still the same item
+        // a restart reads it back, and a retry after it is still the same item; a map entry that added-items.json does not
+        // back (the map was written, then the server stopped before the additions were) is dropped at load
+        File.AppendAllText(Path.Combine(dir, "tiger", "item2id"), $"B00X-ghost\t{n + 1}\n");
         await using (var s = await TestServing.Start(dir))
         {
+            Assert.Equal(datasetMap + $"B00X-new\t{n}\n", File.ReadAllText(Path.Combine(dir, "tiger", "item2id")));
             await AssertServedUnderItsId(s, n);
             var retry = await s.Post("/v1/items", Json(new { id = "B00X-new", embedding = Row(2), title = "Desk lamp" }));
             Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+            Assert.Equal((404, "item", "B00X-ghost", "item \"B00X-ghost\" is not in the catalogue (the run's item ids are its dataset's, from the run folder's item2id, " +
+                "and those of the items added since; dense ids are taken with ids=dense)"), await s.Refusal("/v1/items/B00X-ghost"));
         }
     }
 
