@@ -30,11 +30,12 @@ def post(path, body):
     r.read()
     return time.perf_counter() - t, r.status
 def rss(): return int([l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")][0].split()[1]) // 1024
-small = {"history": [1, 2, 3], "k": 10, "beam": 20}
+# dense item ids: the histories are made of item numbers, whatever ids the run's dataset has
+small = {"ids": "dense", "history": [1, 2, 3], "k": 10, "beam": 20}
 alone = sorted(post("/v1/recommend", small)[0] for _ in range(5))[2]
 before = rss()
 res = {}
-big = {"requests": [{"history": [(i * 7 + j) % items for j in range(1 + i % 5)], "k": 10, "beam": beam} for i in range(n)]}
+big = {"ids": "dense", "requests": [{"history": [(i * 7 + j) % items for j in range(1 + i % 5)], "k": 10, "beam": beam} for i in range(n)]}
 th = threading.Thread(target=lambda: res.__setitem__("batch", post("/v1/recommend:batch", big)))
 th.start(); time.sleep(0.3)
 res["small"] = post("/v1/recommend", small)

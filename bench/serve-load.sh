@@ -51,7 +51,7 @@ users = sorted(json.load(open(inter)).keys())
 random.Random(7).shuffle(users)
 with open(sys.argv[2], "w") as f:
     for u in users[:2000]:
-        f.write(json.dumps({"user": u, "k": 10, "beam": 20}) + "\n")
+        f.write(json.dumps({"ids": "dense", "user": u, "k": 10, "beam": 20}) + "\n")  # the inter file's user keys
 PY
 
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"

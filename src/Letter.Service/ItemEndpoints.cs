@@ -58,8 +58,12 @@ internal static class ItemEndpoints
             string? id = null;
             if (e.TryGetProperty("id", out var idValue) && idValue.ValueKind != JsonValueKind.Null)
             {
-                if (idValue.ValueKind != JsonValueKind.String) throw RequestParser.Wrong(RequestParser.Path(prefix, "id"), idValue, "a string (your id for the item)");
-                id = idValue.GetString()!;
+                id = idValue.ValueKind switch
+                {
+                    JsonValueKind.String => idValue.GetString()!,
+                    JsonValueKind.Number when idValue.TryGetInt64(out var number) => number.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    _ => throw RequestParser.Wrong(RequestParser.Path(prefix, "id"), idValue, "the new item's dataset id (a string)"),
+                };
                 if (id.Length is 0 or > 200) throw new BadRequestException(RequestParser.Path(prefix, "id"), id, "an item id has 1 to 200 characters");
                 if (!ids.Add(id)) throw new BadRequestException(RequestParser.Path(prefix, "id"), id, $"the id {Letter.IO.Quoted.Quote(id)} is given to two items of this request");
             }
@@ -88,7 +92,7 @@ internal static class ItemEndpoints
             var infos = added.Select(a => LookupEndpoints.Describe(now, a.Item)).ToList();
             var response = new NewItemsResponse(infos, ServedModels.Info(now));
             // a retry of additions already made: the first answer again, 200 instead of 201
-            return any ? Results.Created($"/v1/items/{infos[0].Item}", response) : Results.Ok(response);
+            return any ? Results.Created($"/v1/items/{Uri.EscapeDataString(infos[0].Id)}", response) : Results.Ok(response);
         }
         finally { now.Release(); }
     }

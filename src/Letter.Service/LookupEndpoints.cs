@@ -6,14 +6,23 @@ namespace Letter.Service;
 /// <summary>The catalogue look-ups: an item's identifier and title, and the items of an identifier.</summary>
 internal static partial class LookupEndpoints
 {
-    internal static IResult ItemLookup(ModelHost host, string text)
+    /// <param name="text">the item: its dataset id, or under <c>?ids=dense</c> its dense id</param>
+    /// <param name="ids">the <c>ids</c> query parameter: "dataset" (default) or "dense"</param>
+    internal static IResult ItemLookup(ModelHost host, string text, string? ids)
     {
-        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var item))
-            throw new BadRequestException("item", text, "item must be an item id (an integer >= 0)");
+        var space = IdSpaces.Parse(ids, "ids");
+        int dense = -1;
+        if (space == IdSpace.Dense && !int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out dense))
+            throw new BadRequestException("item", text, "under ids=dense the item is a dense item id (an integer >= 0)");
         var m = ServedModels.Current(host);
         try
         {
-            if (item >= m.ItemCount) throw new RequestException(404, "item", text, $"item {item} is not in the catalogue (items 0-{m.ItemCount - 1})");
+            if (space == IdSpace.Dense)
+            {
+                if (dense >= m.ItemCount) throw new RequestException(404, "item", text, $"item {dense} is not in the catalogue (dense items 0-{m.ItemCount - 1})");
+                return Results.Ok(Describe(m, dense));
+            }
+            var item = m.Ids.Item(text) ?? throw new RequestException(404, "item", text, $"item {Letter.IO.Quoted.Quote(text)} is not in the catalogue ({m.ItemIdsDescription})");
             return Results.Ok(Describe(m, item));
         }
         finally { m.Release(); }
@@ -23,7 +32,7 @@ internal static partial class LookupEndpoints
     {
         var shared = m.Catalog.ItemsOf(m.Catalog.KeyOfItem(item)).Where(i => i != item).ToArray();
         int trained = m.Run.Index.ItemCount;
-        return new ItemInfo(item, m.Titles[item], m.Catalog.Index.Tokens(item), shared, item >= trained, item >= trained ? m.Added[item - trained].Id : null);
+        return new ItemInfo(item, m.Ids.ItemId(item), m.Titles[item], m.Catalog.Index.Tokens(item), shared, shared.Select(m.Ids.ItemId).ToArray(), item >= trained);
     }
 
     [GeneratedRegex(@"^<?([a-z])_(\d{1,6})>?$")]
@@ -49,7 +58,7 @@ internal static partial class LookupEndpoints
                 throw new BadRequestException("identifier", text, $"an identifier has {m.Catalog.Levels} tokens, this one {tokens.Length}");
             var items = m.Catalog.ItemsOfIdentifier(tokens);
             if (items.Length == 0) throw new RequestException(404, "identifier", text, $"no item has the identifier {string.Concat(tokens)}");
-            return Results.Ok(new IdentifierItems(tokens, items.Select(i => new ItemSummary(i, m.Titles[i])).ToList()));
+            return Results.Ok(new IdentifierItems(tokens, items.Select(i => new ItemSummary(i, m.Ids.ItemId(i), m.Titles[i])).ToList()));
         }
         finally { m.Release(); }
     }

@@ -106,13 +106,10 @@ public sealed class ModelHost : IDisposable
                 var contents = asked.Select(a => a.ContentHash()).ToArray();
                 for (int i = 0; i < asked.Count; i++)
                 {
-                    if (asked[i].Id is not { } id) continue;
-                    var before = current.Added.FirstOrDefault(a => a.Id == id);
-                    if (before is null) continue;
-                    if (before.Content != contents[i])
-                        throw new ConflictException(IdField(asked[i].Field), id,
-                            $"item id {Letter.IO.Quoted.Quote(id)} was added before (item {before.Item}) with other content: an id names one item; give the new one another id");
-                    answers[i] = before;
+                    if (asked[i].Id is { } id) answers[i] = current.Existing(id, contents[i], IdField(asked[i].Field));
+                    else if (current.NeedsItemIds)
+                        throw new BadRequestException(IdField(asked[i].Field), null,
+                            "the run's items have dataset ids (an item map, item2id): give the new item its id, the id your data knows it by");
                 }
                 var fresh = Enumerable.Range(0, asked.Count).Where(i => answers[i] is null).ToList();
                 if (fresh.Count == 0) return (answers!, false);
@@ -149,7 +146,7 @@ public sealed class ModelHost : IDisposable
                     next = current.WithAdded(added);
                     Warm(next);
                 });
-                try { ServedModel.WriteAdded(run, added!); } // persisted before it is served: a restart replays it
+                try { ServedModel.WriteAdded(run, added!, next!.Ids); } // persisted before it is served: a restart replays it
                 catch
                 {
                     next!.Release();

@@ -12,22 +12,13 @@ internal static class RecommendEndpoints
     internal static DecodeJob Prepare(ServedModel model, RecommendQuery q, string prefix, CancellationToken cancel, object request)
     {
         int[] history;
-        if (q.User is not null)
-        {
-            if (model.Run.Users is null) throw new BadRequestException(RequestParser.Path(prefix, "user"), q.User, model.Run.UsersUnavailable!);
-            if (!model.Run.Users.TryGetValue(q.User, out history!))
-                throw new BadRequestException(RequestParser.Path(prefix, "user"), q.User, $"user {Letter.IO.Quoted.Quote(q.User)} is not in the run's dataset");
-        }
-        else
-        {
-            history = q.History!;
-            CheckItems(model, history, RequestParser.Path(prefix, "history"));
-        }
-        if (q.ExcludeItems is not null) CheckItems(model, q.ExcludeItems, RequestParser.Path(prefix, "exclude"));
-        if (q.Candidates is not null) CheckItems(model, q.Candidates, RequestParser.Path(prefix, "candidates"));
+        if (q.User is not null) history = UserHistory(model, q.User, q.Ids, RequestParser.Path(prefix, "user"));
+        else history = q.History!.Resolve(model);
+        var exclude = q.ExcludeItems?.Resolve(model);
+        var candidates = q.Candidates?.Resolve(model);
         // the library's one rule for the beam, the checks and the item filter (the CLI's and evaluation's too)
         var query = model.Recommender.Prepare(history, q.K, new RecommendOptions(q.Beam, ExcludeHistory: q.Exclude == ExcludeMode.Seen,
-            Exclude: q.Exclude == ExcludeMode.List ? q.ExcludeItems : null, Candidates: q.Candidates));
+            Exclude: q.Exclude == ExcludeMode.List ? exclude : null, Candidates: candidates));
         if (!model.TryAcquire()) throw new InvalidOperationException("the model was released while in use");
         return new DecodeJob(model, query, cancel, request);
     }
@@ -47,18 +38,23 @@ internal static class RecommendEndpoints
             $"(--max-request-beams): send it in smaller batches or with a smaller beam") { Counted = true };
     }
 
-    internal static void CheckItems(ServedModel model, int[] items, string field)
+    /// <summary>A known user's whole history: the user named by their dataset id (through the run's user2id) or, under dense ids, by the inter file's key.</summary>
+    private static int[] UserHistory(ServedModel model, string user, IdSpace ids, string field)
     {
-        for (int i = 0; i < items.Length; i++)
-            if (items[i] >= model.ItemCount)
-                throw new BadRequestException($"{field}[{i}]", items[i].ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    $"item {items[i]} is not in the catalogue (items 0-{model.ItemCount - 1})");
+        var users = model.Run.Users ?? throw new BadRequestException(field, user, model.Run.UsersUnavailable!);
+        var key = ids == IdSpace.Dense ? user : model.Ids.DenseUser(user);
+        if (key is not null && users.TryGetValue(key, out var history)) return history;
+        throw new BadRequestException(field, user, ids == IdSpace.Dense
+            ? $"user {Letter.IO.Quoted.Quote(user)} is not a user key of the run's dataset (its inter file)"
+            : model.Ids.HasUserMap
+                ? $"user {Letter.IO.Quoted.Quote(user)} is not a user id of the run's dataset (its user2id)"
+                : $"user {Letter.IO.Quoted.Quote(user)} is not in the run's dataset");
     }
 
     /// <summary>The answer: the items of the library's k best identifiers (only those the query allows), in order, the first k of them.</summary>
     internal static List<RecommendedItem> ItemsOf(DecodeJob job, Beam[] beams) =>
         job.Model.Recommender.Results(job.Query, beams)
-            .SelectMany(r => r.Items.Select(item => new RecommendedItem(item, Math.Round(r.Score, 6), r.Identifier, job.Model.Titles[item])))
+            .SelectMany(r => r.Items.Select(item => new RecommendedItem(item, job.Model.Ids.ItemId(item), Math.Round(r.Score, 6), r.Identifier, job.Model.Titles[item])))
             .Take(job.Query.K).ToList();
 
     internal static async Task<IResult> Recommend(HttpContext ctx, ModelHost host)
@@ -97,7 +93,7 @@ internal static class RecommendEndpoints
         long start = Stopwatch.GetTimestamp();
         using var doc = await RequestBody.ReadJson(ctx, host);
         var root = RequestParser.Object(doc.RootElement, "body");
-        RequestParser.OnlyKnown(root, "", "requests");
+        RequestParser.OnlyKnown(root, "", "ids", "requests");
         if (!root.TryGetProperty("requests", out var list) || list.ValueKind != JsonValueKind.Array)
             throw list.ValueKind == JsonValueKind.Undefined
                 ? new BadRequestException("requests", null, "give 'requests': a list of recommendation requests")
@@ -105,7 +101,8 @@ internal static class RecommendEndpoints
         int count = list.GetArrayLength();
         if (count == 0 || count > host.Options.MaxBatchRequests)
             throw new BadRequestException("requests", $"{count} requests", $"a batch holds 1 to {host.Options.MaxBatchRequests} requests");
-        var queries = list.EnumerateArray().Select((e, i) => RequestParser.Recommend(e, $"requests[{i}]", host.Options)).ToList();
+        var ids = RequestParser.Ids(root, "", IdSpace.Dataset); // the batch's default; a request may name its own
+        var queries = list.EnumerateArray().Select((e, i) => RequestParser.Recommend(e, $"requests[{i}]", host.Options, ids)).ToList();
         var model = ServedModels.Current(host);
         var prepared = new List<DecodeJob>();
         try

@@ -13,8 +13,13 @@ public enum ExcludeMode
     List,
 }
 
-/// <summary>A parsed <c>POST /v1/recommend</c> body (syntax checked; items are checked against the model later).</summary>
-internal sealed record RecommendQuery(int[]? History, string? User, int K, int? Beam, ExcludeMode Exclude, int[]? ExcludeItems, int[]? Candidates);
+/// <summary>
+/// A parsed <c>POST /v1/recommend</c> body (syntax checked; items and the user are resolved against the
+/// model later, <see cref="RecommendEndpoints.Prepare"/>): <paramref name="User"/> is a dataset user id
+/// or, under <see cref="IdSpace.Dense"/>, the inter file's user key.
+/// </summary>
+internal sealed record RecommendQuery(IdSpace Ids, RequestedItems? History, string? User, int K, int? Beam, ExcludeMode Exclude,
+    RequestedItems? ExcludeItems, RequestedItems? Candidates);
 
 /// <summary>Strict readers of request bodies: every refusal names the field (a JSON path) and the value.</summary>
 internal static class RequestParser
@@ -52,18 +57,20 @@ internal static class RequestParser
                 throw new BadRequestException(Path(prefix, p.Name), Raw(p.Value), $"unknown field {Quoted.Quote(p.Name)} (expected {string.Join(", ", known)})");
     }
 
-    public static RecommendQuery Recommend(JsonElement e, string prefix, ServeOptions limits)
+    /// <param name="ids">the id space when the request names none (a batch's own "ids", else the dataset's)</param>
+    public static RecommendQuery Recommend(JsonElement e, string prefix, ServeOptions limits, IdSpace ids = IdSpace.Dataset)
     {
         Object(e, prefix.Length == 0 ? "body" : prefix);
-        OnlyKnown(e, prefix, "history", "user", "k", "beam", "exclude", "candidates");
-        int[]? history = e.TryGetProperty("history", out var h) && h.ValueKind != JsonValueKind.Null ? Items(h, Path(prefix, "history")) : null;
+        OnlyKnown(e, prefix, "ids", "history", "user", "k", "beam", "exclude", "candidates");
+        ids = Ids(e, prefix, ids);
+        RequestedItems? history = e.TryGetProperty("history", out var h) && h.ValueKind != JsonValueKind.Null ? Items(h, Path(prefix, "history"), ids) : null;
         string? user = null;
         if (e.TryGetProperty("user", out var u) && u.ValueKind != JsonValueKind.Null)
             user = u.ValueKind switch
             {
                 JsonValueKind.String => u.GetString(),
-                JsonValueKind.Number => u.GetRawText(),
-                _ => throw Wrong(Path(prefix, "user"), u, "a user id (string)"),
+                JsonValueKind.Number when u.TryGetInt64(out var n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                _ => throw Wrong(Path(prefix, "user"), u, "a user id (a string, or an integer)"),
             };
         if ((history is null) == (user is null))
             throw new BadRequestException(prefix.Length == 0 ? "history" : Path(prefix, "history"), history is null ? null : Raw(h),
@@ -72,7 +79,7 @@ internal static class RequestParser
         int k = Int(e, prefix, "k", 10, 1, limits.MaxK);
         int? beam = e.TryGetProperty("beam", out var b) && b.ValueKind != JsonValueKind.Null ? Int(e, prefix, "beam", 0, 1, limits.MaxBeam) : null;
         var mode = ExcludeMode.Seen;
-        int[]? excludeItems = null;
+        RequestedItems? excludeItems = null;
         if (e.TryGetProperty("exclude", out var x) && x.ValueKind != JsonValueKind.Null)
         {
             if (x.ValueKind == JsonValueKind.String)
@@ -85,17 +92,24 @@ internal static class RequestParser
             else if (x.ValueKind == JsonValueKind.Array)
             {
                 mode = ExcludeMode.List;
-                excludeItems = Items(x, Path(prefix, "exclude"));
+                excludeItems = Items(x, Path(prefix, "exclude"), ids);
             }
             else throw Wrong(Path(prefix, "exclude"), x, "\"seen\", \"none\" or a list of item ids");
         }
-        int[]? candidates = null;
+        RequestedItems? candidates = null;
         if (e.TryGetProperty("candidates", out var c) && c.ValueKind != JsonValueKind.Null)
         {
-            candidates = Items(c, Path(prefix, "candidates"));
+            candidates = Items(c, Path(prefix, "candidates"), ids);
             if (candidates.Length == 0) throw new BadRequestException(Path(prefix, "candidates"), "[]", "the candidate list is empty: leave it out to allow every item");
         }
-        return new RecommendQuery(history, user, k, beam, mode, excludeItems, candidates);
+        return new RecommendQuery(ids, history, user, k, beam, mode, excludeItems, candidates);
+    }
+
+    /// <summary>The object's "ids" field (<c>"dataset"</c> or <c>"dense"</c>), or <paramref name="fallback"/> when it has none.</summary>
+    public static IdSpace Ids(JsonElement obj, string prefix, IdSpace fallback)
+    {
+        if (!obj.TryGetProperty("ids", out var v) || v.ValueKind == JsonValueKind.Null) return fallback;
+        return v.ValueKind == JsonValueKind.String ? IdSpaces.Parse(v.GetString(), Path(prefix, "ids"), Raw(v)) : throw Wrong(Path(prefix, "ids"), v, IdSpaces.Expected);
     }
 
     public static int Int(JsonElement obj, string prefix, string name, int fallback, int min, int max)
@@ -107,18 +121,38 @@ internal static class RequestParser
         return n;
     }
 
-    public static int[] Items(JsonElement v, string field)
+    /// <summary>
+    /// A list of items: under <see cref="IdSpace.Dataset"/> dataset item ids (strings; an integer is read as
+    /// its decimal text), under <see cref="IdSpace.Dense"/> dense item ids (integers >= 0). Whether each is
+    /// in the catalogue is checked against the model (<see cref="RequestedItems.Resolve"/>).
+    /// </summary>
+    public static RequestedItems Items(JsonElement v, string field, IdSpace ids)
     {
-        if (v.ValueKind != JsonValueKind.Array) throw Wrong(field, v, "a list of item ids (integers)");
-        var items = new int[v.GetArrayLength()];
+        bool dense = ids == IdSpace.Dense;
+        if (v.ValueKind != JsonValueKind.Array) throw Wrong(field, v, dense ? "a list of dense item ids (integers)" : "a list of item ids (strings)");
+        int n = v.GetArrayLength();
+        var raw = new string[n];
+        var datasetIds = dense ? null : new string[n];
+        var denseIds = dense ? new int[n] : null;
         int i = 0;
         foreach (var item in v.EnumerateArray())
         {
-            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out var id) || id < 0)
-                throw Wrong($"{field}[{i}]", item, "an item id (an integer >= 0)");
-            items[i++] = id;
+            if (dense)
+            {
+                if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out var id) || id < 0)
+                    throw Wrong($"{field}[{i}]", item, "a dense item id (an integer >= 0)");
+                denseIds![i] = id;
+            }
+            else
+                datasetIds![i] = item.ValueKind switch
+                {
+                    JsonValueKind.String => item.GetString()!,
+                    JsonValueKind.Number when item.TryGetInt64(out var number) => number.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    _ => throw Wrong($"{field}[{i}]", item, "an item id (a string, or an integer read as its decimal text)"),
+                };
+            raw[i++] = Raw(item);
         }
-        return items;
+        return new RequestedItems(field, raw, datasetIds, denseIds);
     }
 
     public static float[] Floats(JsonElement v, string field)

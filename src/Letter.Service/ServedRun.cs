@@ -23,7 +23,12 @@ internal sealed class ServedRun : IDisposable
     public int[] Popularity => Opened.Popularity;
     public required string CheckpointHash { get; init; }
     public required string[] BaseTitles { get; init; }
-    /// <summary>Known users' full histories (oldest first), or null with <see cref="UsersUnavailable"/> saying why.</summary>
+    /// <summary>
+    /// The dataset's own ids of the trained items and of users (<see cref="RunIds.Read"/>): the run folder's
+    /// copy, so a run moved away from its dataset still maps them; else the dataset's maps; else dense.
+    /// </summary>
+    public required RunIds Ids { get; init; }
+    /// <summary>Known users' full histories (oldest first) by the inter file's user key, or null with <see cref="UsersUnavailable"/> saying why.</summary>
     public IReadOnlyDictionary<string, int[]>? Users { get; init; }
     public string? UsersUnavailable { get; init; }
     /// <summary>The trained tokenizer that made the run's index, or null with <see cref="TokenizerUnavailable"/> saying why.</summary>
@@ -49,7 +54,9 @@ internal sealed class ServedRun : IDisposable
             LetterDataset? dataset = null;
             string? usersUnavailable = null;
             var datasetDir = ResolveDataset(opened.DatasetDirectory, opened.Folder.Directory);
-            if (datasetDir is null) usersUnavailable = $"the run's dataset ({opened.DatasetDirectory}) is not reachable from this server, so user ids are unknown: send a history";
+            if (datasetDir is null)
+                usersUnavailable = $"the run's dataset ({opened.DatasetDirectory}) is not reachable from this server: users' histories come from the dataset " +
+                    "(the run folder keeps only its id maps), so send a history";
             else
             {
                 try
@@ -71,6 +78,8 @@ internal sealed class ServedRun : IDisposable
             return new ServedRun(opened)
             {
                 Name = Path.GetFileName(dir.TrimEnd(Path.DirectorySeparatorChar)),
+                // a map that does not fit the run (an older run whose dataset was imported again) fails the load rather than mislabel items
+                Ids = RunIds.Read(opened.Folder, datasetDir, index.ItemCount),
                 CheckpointHash = HashOf(opened.Model.Checkpoint),
                 BaseTitles = titles,
                 Users = dataset?.Users.GroupBy(u => u.UserId).ToDictionary(g => g.Key, g => g.First().Items),

@@ -39,6 +39,11 @@ public class NewItemTests(ServedRuns runs)
         // in a list: a known id answered as before beside a new one; a restart keeps the ids
         var mixed = await s.PostOk("/v1/items", Json(new { items = new object[] { new { id = "sku-123", embedding = Row(3), title = "Lamp" }, new { id = "sku-9", embedding = Row(5) } } }));
         Assert.Equal([24, 25], mixed.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("item").GetInt32()));
+        // without an item map the items' ids are their dense numbers: a trained item's is taken, another number would be a later item's
+        Assert.Equal((409, "id", "5", "item id \"5\" is trained item 5's: an id names one item; give the new one another id"),
+            await s.Refusal("/v1/items", Json(new { id = "5", embedding = Row(6) })));
+        Assert.Equal((400, "id", "30", "this run has no item map, so its item ids are dense numbers: a new item's id may not be a number (leave 'id' out to give the item its number as its id)"),
+            await s.Refusal("/v1/items", Json(new { id = "30", embedding = Row(6) })));
         var twice = await s.Post("/v1/items", Json(new { items = new object[] { new { id = "x", embedding = Row(1) }, new { id = "x", embedding = Row(2) } } }));
         Assert.Equal(HttpStatusCode.BadRequest, twice.StatusCode);
         Assert.Contains("\"field\":\"items[1].id\"", await twice.Content.ReadAsStringAsync());
@@ -46,7 +51,10 @@ public class NewItemTests(ServedRuns runs)
         await using var restarted = await TestServing.Start(run);
         var retried = await restarted.Post("/v1/items", Json(new { id = "sku-9", embedding = Row(5) }));
         Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
-        Assert.Equal("sku-9", (await restarted.GetJson("/v1/items/25")).GetProperty("id").GetString());
+        // the caller's id is the item's id: looked up by it, or by its dense id; its number is not its id
+        Assert.Equal(25, (await restarted.GetJson("/v1/items/sku-9")).GetProperty("item").GetInt32());
+        Assert.Equal("sku-9", (await restarted.GetJson("/v1/items/25?ids=dense")).GetProperty("id").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await restarted.Client.GetAsync("/v1/items/25")).StatusCode);
     }
 
     [Fact]

@@ -209,7 +209,11 @@ public class ServeTests(ServedRuns runs)
         Assert.Equal(5, plain.GetProperty("items")[0].GetProperty("item").GetInt32());
 
         Assert.Equal((404, "item", "24"), await ProblemGet(s, "/v1/items/24"));
-        Assert.Equal((400, "item", "abc"), await ProblemGet(s, "/v1/items/abc"));
+        Assert.Equal((404, "item", "abc"), await ProblemGet(s, "/v1/items/abc"));    // no item has that dataset id
+        Assert.Equal((404, "item", "05"), await ProblemGet(s, "/v1/items/05"));      // item 5's id is "5"
+        Assert.Equal((400, "item", "abc"), await ProblemGet(s, "/v1/items/abc?ids=dense"));
+        Assert.Equal((404, "item", "24"), await ProblemGet(s, "/v1/items/24?ids=dense"));
+        Assert.Equal((400, "ids", "sparse"), await ProblemGet(s, "/v1/items/5?ids=sparse"));
         Assert.Equal((400, "identifier", "a_1,b_2"), await ProblemGet(s, "/v1/identifiers/a_1,b_2"));
         Assert.Equal((400, "identifier", "a_1,zz,c_2"), await ProblemGet(s, "/v1/identifiers/a_1,zz,c_2"));
         var used = index.Codes.Select(c => string.Join(',', c)).ToHashSet();

@@ -170,6 +170,17 @@ public sealed class TestServing : IAsyncDisposable
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 
+    /// <summary>A refusal's status and its problem-details field, value and detail: POST <paramref name="json"/>, or GET when it is null.</summary>
+    public async Task<(int Status, string? Field, string? Value, string? Detail)> Refusal(string path, string? json = null)
+    {
+        var response = json is null ? await Client.GetAsync(path) : await Post(path, json);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.Content.Headers.ContentType?.MediaType == "application/problem+json", $"{path}: {(int)response.StatusCode} {text}");
+        var p = JsonDocument.Parse(text).RootElement;
+        string? Text(string name) => p.TryGetProperty(name, out var v) ? v.GetString() : null;
+        return ((int)response.StatusCode, Text("field"), Text("value"), Text("detail"));
+    }
+
     public static int[] ItemIds(JsonElement recommendation) =>
         recommendation.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("item").GetInt32()).ToArray();
 
