@@ -73,7 +73,7 @@ public static class ConstrainedBeamSearch
             var logp = F.log_softmax(logits, -1);
             var allowed = trie.AllowedMask(node.reshape(-1));                      // [B * width, V]
             if (filters is not null) RefuseFiltered(allowed, node, trie, filters, width);
-            logp = logp.masked_fill(allowed.view(users, width, v).logical_not(), float.NegativeInfinity);
+            logp = logp.masked_fill(allowed.view(users, width, v).logical_not(), Letter.Common.TorchScalars.NegativeInfinity);
             int next = (int)Math.Min(beam, (long)width * v); // fewer candidates than beams only with tiny vocabularies
             var (top, index) = (scores.unsqueeze(-1) + logp).view(users, (long)width * v).topk(next, dim: -1); // [B, next]
             var source = index.div(v, RoundingMode.floor);

@@ -35,7 +35,7 @@ public static class TokenizerLosses
         var logits = chosen.matmul(codebook.t()); // [B, K]
         var own = nn.functional.one_hot(codes, codebook.shape[0]).to(ScalarType.Bool);
         // -inf removes the own code from the softmax exactly (the original subtracts 1e12).
-        logits = logits.masked_fill(own, float.NegativeInfinity);
+        logits = logits.masked_fill(own, Letter.Common.TorchScalars.NegativeInfinity);
         return nn.functional.cross_entropy(logits, positives);
     }
 }

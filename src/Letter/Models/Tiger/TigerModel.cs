@@ -99,7 +99,7 @@ public sealed class TigerModel : nn.Module
         var isPad = ids.eq(TigerVocabulary.Pad);
         if (!isPad.any().item<bool>()) return null;
         return zeros(ids.shape[0], 1, 1, ids.shape[1], device: ids.device)
-            .masked_fill(isPad.view(ids.shape[0], 1, 1, ids.shape[1]), float.NegativeInfinity).MoveToOuterDisposeScope();
+            .masked_fill(isPad.view(ids.shape[0], 1, 1, ids.shape[1]), Letter.Common.TorchScalars.NegativeInfinity).MoveToOuterDisposeScope();
     }
 
     /// <summary>
