@@ -62,7 +62,22 @@ public sealed class IdMaps
         return ids.ToArray();
     }
 
-    private static Dictionary<string, int> Index(string[] ids)
+    /// <summary>Writes one map: <c>original id TAB dense id</c> per line, dense ids 0..n-1 in order (what <see cref="ReadMap"/> reads).</summary>
+    public static void WriteMap(Stream stream, IEnumerable<string> originals)
+    {
+        using var w = new StreamWriter(stream, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
+        int dense = 0;
+        foreach (var id in originals)
+        {
+            w.Write(id);
+            w.Write('\t');
+            w.Write(dense++.ToString(CultureInfo.InvariantCulture));
+            w.Write('\n');
+        }
+    }
+
+    /// <summary>Each id's position (the first, when an id repeats).</summary>
+    public static Dictionary<string, int> Index(string[] ids)
     {
         var index = new Dictionary<string, int>(ids.Length, StringComparer.Ordinal);
         for (int i = 0; i < ids.Length; i++) index.TryAdd(ids[i], i);

@@ -32,9 +32,9 @@ public sealed class RunIds
     {
         ItemCount = itemCount;
         _items = items;
-        _itemIndex = items is null ? null : Index(items);
+        _itemIndex = items is null ? null : IdMaps.Index(items);
         _users = users;
-        _userIndex = users is null ? null : Index(users);
+        _userIndex = users is null ? null : IdMaps.Index(users);
         ItemSource = itemSource;
         UserSource = userSource;
     }
@@ -136,15 +136,7 @@ public sealed class RunIds
     }
 
     /// <summary>Writes every item's id (trained and added) as the run's item map, atomically.</summary>
-    public void WriteItemMap(RunFolder run) => WriteMap(run.ItemIdsFile, ItemIds());
-
-    private static void WriteMap(string file, IEnumerable<string> ids) =>
-        AtomicFile.Write(file, s =>
-        {
-            using var w = new StreamWriter(s, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
-            int i = 0;
-            foreach (var id in ids) w.WriteLine($"{id}\t{(i++).ToString(CultureInfo.InvariantCulture)}");
-        });
+    public void WriteItemMap(RunFolder run) => AtomicFile.Write(run.ItemIdsFile, s => IdMaps.WriteMap(s, ItemIds()));
 
     private static (string[]? Ids, IdMapSource Source) ReadMap(string runFile, string? datasetFile)
     {
@@ -165,12 +157,5 @@ public sealed class RunIds
     {
         if (text.Length == 0 || (text.Length > 1 && text[0] == '0')) return null;
         return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n < count ? n : null;
-    }
-
-    private static Dictionary<string, int> Index(string[] ids)
-    {
-        var index = new Dictionary<string, int>(ids.Length, StringComparer.Ordinal);
-        for (int i = 0; i < ids.Length; i++) index.TryAdd(ids[i], i);
-        return index;
     }
 }

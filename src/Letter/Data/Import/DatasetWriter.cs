@@ -31,9 +31,9 @@ internal static class DatasetWriter
         if (text is not null && data.ItemIndex.Any(i => ItemTextLoader.HasText(text[i])))
             AtomicFile.Write(folder.ItemFile, s => WriteItems(s, data.ItemIndex.Select(i => text[i]).ToArray()));
         StagedFolder.Step("write user ids");
-        AtomicFile.Write(IdMaps.UserFile(folder), s => WriteMap(s, data.UserIndex.Select(u => table.Users[u])));
+        AtomicFile.Write(IdMaps.UserFile(folder), s => IdMaps.WriteMap(s, data.UserIndex.Select(u => table.Users[u])));
         StagedFolder.Step("write item ids");
-        AtomicFile.Write(IdMaps.ItemFile(folder), s => WriteMap(s, data.ItemIndex.Select(i => table.Items[i])));
+        AtomicFile.Write(IdMaps.ItemFile(folder), s => IdMaps.WriteMap(s, data.ItemIndex.Select(i => table.Items[i])));
         return folder;
     }
 
@@ -75,16 +75,4 @@ internal static class DatasetWriter
         stream.WriteByte((byte)'\n');
     }
 
-    private static void WriteMap(Stream stream, IEnumerable<string> originals)
-    {
-        using var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
-        int dense = 0;
-        foreach (var id in originals)
-        {
-            w.Write(id);
-            w.Write('\t');
-            w.Write(dense++.ToString(CultureInfo.InvariantCulture));
-            w.Write('\n');
-        }
-    }
 }
