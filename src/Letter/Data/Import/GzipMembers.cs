@@ -15,7 +15,7 @@ namespace Letter.Data.Import;
 /// after the last one, a cut header, cut data or a wrong trailer is a <see cref="LetterDataException"/>
 /// naming the file and the offset.
 /// </summary>
-internal sealed class GzipMembers : Stream
+internal sealed class GzipMembers : ForwardOnlyStream
 {
     // gzip(1) writes a file name; a name or comment this long is damage, and would otherwise be read whole
     private const int MaxHeaderText = 1 << 20;
@@ -129,15 +129,6 @@ internal sealed class GzipMembers : Stream
 
     private LetterDataException Error(string problem) => new(_path, null, problem);
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
@@ -149,7 +140,7 @@ internal sealed class GzipMembers : Stream
     /// The compressed file through one buffer, which keeps the last block handed to the inflater so
     /// the bytes it took past the end of a member (the trailer, the next member) can be read again.
     /// </summary>
-    private sealed class Window(Stream file) : Stream
+    private sealed class Window(Stream file) : ForwardOnlyStream
     {
         private byte[] _buffer = new byte[1 << 16];
         private int _pos, _end, _lastStart;
@@ -240,14 +231,5 @@ internal sealed class GzipMembers : Stream
             _end += n;
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
