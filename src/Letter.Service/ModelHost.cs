@@ -28,7 +28,8 @@ public sealed class ModelHost : IDisposable
         _options = options;
         _log = log;
         Metrics = metrics;
-        Queue = new DecodeQueue(options.MaxBatch, options.MaxBatchBeams, TimeSpan.FromMilliseconds(options.MaxWaitMs), options.QueueCapacity, options.Threads, metrics);
+        Queue = new DecodeQueue(options.MaxBatch, options.MaxBatchBeams, TimeSpan.FromMilliseconds(options.MaxWaitMs), options.QueueCapacity,
+            options.EffectiveLanes, options.EffectiveLaneThreads, options.LargeRequestBeams, metrics);
         metrics.ModelState = () => (_current?.ItemCount ?? 0, _current is not null);
     }
 

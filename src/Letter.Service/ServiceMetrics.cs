@@ -16,10 +16,13 @@ public sealed class ServiceMetrics : IDisposable
     private readonly Counter<long> _refused, _clientGone, _cancelled, _rejected, _reloads, _itemsAdded, _decodedHistories;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _decodeSeconds;
+    private readonly Counter<double> _laneBusy;
     private long _decoded, _cancelledCount;
 
     /// <summary>Decodings waiting for the decoder (set by the queue).</summary>
     public Func<int> QueueLength { get; set; } = () => 0;
+    /// <summary>Decoder lanes decoding (or running an exclusive job) now (set by the queue).</summary>
+    public Func<int> BusyLanes { get; set; } = () => 0;
     public Func<(int Items, bool Ready)> ModelState { get; set; } = () => (0, false);
 
     public ServiceMetrics(IMeterFactory meters)
@@ -36,6 +39,8 @@ public sealed class ServiceMetrics : IDisposable
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
         _decodeSeconds = _meter.CreateHistogram<double>("letter.service.decode.duration", "s", "Time of one batched decoding.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10] });
+        _laneBusy = _meter.CreateCounter<double>("letter.service.lane.busy", "s", "Time each decoder lane spent decoding, by lane: busy share = rate of this.");
+        _meter.CreateObservableGauge("letter.service.lanes.busy", () => BusyLanes(), "{lane}", "Decoder lanes decoding or running an exclusive job now.");
         _meter.CreateObservableGauge("letter.service.queue.length", () => QueueLength(), "{history}", "Decodings waiting for the decoder.");
         _meter.CreateObservableGauge("letter.service.catalog.items", () => ModelState().Items, "{item}", "Items the served model can recommend.");
         _meter.CreateObservableGauge("letter.service.ready", () => ModelState().Ready ? 1 : 0, null, "1 once the model has loaded and decoded once.");
@@ -58,6 +63,8 @@ public sealed class ServiceMetrics : IDisposable
         _decodedHistories.Add(histories);
         Interlocked.Add(ref _decoded, histories);
     }
+
+    public void LaneBusy(int lane, double seconds) => _laneBusy.Add(seconds, new KeyValuePair<string, object?>("lane", lane));
 
     /// <summary>Read back in process (tests, the log): the exported counters are write-only.</summary>
     public long CancelledCount => Interlocked.Read(ref _cancelledCount);

@@ -4,7 +4,7 @@ using Letter.Service;
 
 namespace Letter.Cli.Commands;
 
-/// <summary><c>letter serve RUN [--urls URL] [--max-batch 32] [--max-wait-ms 5] [--queue 256] [--max-request-beams 6400] [--max-batch-beams 1024] [--admin-token T] [--threads 2] [--bf16]</c>.</summary>
+/// <summary><c>letter serve RUN [--urls URL] [--max-batch 32] [--max-wait-ms 5] [--queue 256] [--max-request-beams 6400] [--max-batch-beams 1024] [--large-request-beams 256] [--admin-token T] [--threads 2] [--lanes N] [--lane-threads N] [--bf16]</c>.</summary>
 public static class ServeCommand
 {
     public static Command Build()
@@ -17,12 +17,15 @@ public static class ServeCommand
         var batchBeams = new Option<int>("--max-batch-beams") { Description = "Most beams decoded in one call: a large batch is decoded in parts of this size, other requests between them", DefaultValueFactory = _ => 1024 };
         var queue = new Option<int>("--queue") { Description = "Most decodings waiting; beyond it requests get 503 with Retry-After", DefaultValueFactory = _ => 256 };
         var token = new Option<string?>("--admin-token") { Description = "Allow admin endpoints from any address with 'Authorization: Bearer TOKEN' (default: loopback clients only, no token)" };
-        var threads = new Option<int>("--threads") { Description = "Torch threads", DefaultValueFactory = _ => 2 };
+        var threads = new Option<int>("--threads") { Description = "Torch threads in all (the lanes' together)", DefaultValueFactory = _ => 2 };
+        var lanes = new Option<int?>("--lanes") { Description = "Decoder lanes, each decoding its own batches (default: one per core, at most --threads)" };
+        var laneThreads = new Option<int?>("--lane-threads") { Description = "Torch threads of each lane (default: --threads shared among the lanes)" };
+        var largeBeams = new Option<int>("--large-request-beams") { Description = "Beams in all above which a request is large: decoded on one lane at a time, leaving a lane to small requests", DefaultValueFactory = _ => 256 };
         var bf16 = new Option<bool>("--bf16") { Description = "Decode in bfloat16 (faster on CPUs with AVX-512 BF16/AMX; same rankings up to near ties)" };
         var cmd = new Command("serve", "Serve a run's recommendations over HTTP: /v1/recommend, look-ups, new items, health, metrics, an API page at /docs");
         cmd.Arguments.Add(run);
         var device = DeviceOption.Create();
-        foreach (var o in new Option[] { urls, maxBatch, maxWait, queue, requestBeams, batchBeams, token, threads, bf16, device }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { urls, maxBatch, maxWait, queue, requestBeams, batchBeams, largeBeams, token, threads, lanes, laneThreads, bf16, device }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             var options = new ServeOptions
@@ -36,6 +39,9 @@ public static class ServeCommand
                 MaxBatchBeams = parse.GetValue(batchBeams),
                 AdminToken = parse.GetValue(token),
                 Threads = parse.GetValue(threads),
+                Lanes = parse.GetValue(lanes),
+                LaneThreads = parse.GetValue(laneThreads),
+                LargeRequestBeams = parse.GetValue(largeBeams),
                 Bf16 = parse.GetValue(bf16),
                 Device = DeviceOption.Read(parse, device),
                 StopOnLoadFailure = true,

@@ -21,9 +21,11 @@ public sealed record RecommendOptions(int? Beam = null, bool ExcludeHistory = fa
 /// many histories (evaluation) and top-k items for one history (recommend, a service).
 /// </summary>
 /// <remarks>
-/// Thread-safe: <see cref="Decode"/> and <see cref="Recommend"/> may be called from several threads;
-/// decodings run one at a time (each uses the process's torch threads), so concurrent callers queue.
-/// Set <see cref="Beam"/> and <see cref="DecodeTemperature"/> before sharing the instance.
+/// Thread-safe: <see cref="Decode"/> and <see cref="Recommend"/> may be called from several threads.
+/// With a generator that decodes concurrently (<see cref="IIdentifierGenerator.ConcurrentDecoding"/>:
+/// TIGER, LC-Rec) calls run at once, each on its caller's thread with that thread's torch threads; with
+/// any other, decodings run one at a time and concurrent callers queue. Set <see cref="Beam"/>,
+/// <see cref="DecodeTemperature"/> and the generator's switches before sharing the instance.
 /// </remarks>
 public sealed class GenerativeRecommender : IDisposable
 {
@@ -113,8 +115,15 @@ public sealed class GenerativeRecommender : IDisposable
     /// <param name="targetKept">with <paramref name="targets"/>: filled per history with whether the target's
     /// first k tokens were still among the beams after step k (k = 1 .. levels + 1)</param>
     /// <param name="filters">per history, the items it may return (null entries: any), or null</param>
+    /// <param name="lanes">
+    /// decoder lanes to spread the batches over (each lane takes the next batch when it is free; null: every
+    /// batch on the calling thread). The batches are the same either way and every lane has the same thread
+    /// count, so which lane decodes a batch does not change its numbers. A generator that cannot decode
+    /// concurrently uses one lane.
+    /// </param>
     public List<Beam[]> Decode(IReadOnlyList<int[]> histories, int? beam = null, int batchUsers = 64, IProgress<int>? progress = null,
-        CancellationToken cancel = default, IReadOnlyList<int>? targets = null, bool[][]? targetKept = null, IReadOnlyList<ItemFilter?>? filters = null)
+        CancellationToken cancel = default, IReadOnlyList<int>? targets = null, bool[][]? targetKept = null, IReadOnlyList<ItemFilter?>? filters = null,
+        DecoderLanes? lanes = null)
     {
         if ((targets is null) != (targetKept is null) || (targets is not null && (targets.Count != histories.Count || targetKept!.Length != histories.Count)))
             throw new ArgumentException("targets and targetKept go together, one per history");
@@ -123,29 +132,84 @@ public sealed class GenerativeRecommender : IDisposable
         var lengths = windows.Select(h => Generator.InputLength(h)).ToList();
         var live = filters?.Select(f => f is null ? null : new NodeLiveness(Catalog, f)).ToList();
         var result = new Beam[histories.Count][];
+        var batches = LengthGroups.Sequential(lengths, batchUsers);
+        int width = beam ?? Beam;
         int done = 0;
-        lock (_decoding)
+        void DecodeBatch(int[] batch)
         {
-            foreach (var batch in LengthGroups.Sequential(lengths, batchUsers))
-            {
-                cancel.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                using var noGrad = no_grad();
-                // host data: the search moves it to its logits' device once
-                var batchTargets = targets is null ? null
-                    : tensor(batch.SelectMany(i => Catalog.TokensOfItem(targets[i])).Select(t => (long)t).ToArray(), device: CPU).view(batch.Length, Catalog.Steps);
-                var batchKept = targets is null ? null : new bool[batch.Length][];
-                var batchLive = live is null ? null : batch.Select(i => live[i]).ToList();
-                using var state = Generator.Start(batch.Select(i => windows[i]).ToList());
-                var beams = ConstrainedBeamSearch.Search(state, Catalog.Trie, batch.Length, beam ?? Beam, Catalog.Steps, DecodeTemperature,
-                    batchTargets, batchKept, batchLive);
-                for (int i = 0; i < batch.Length; i++) result[batch[i]] = beams[i];
-                if (batchKept is not null) for (int i = 0; i < batch.Length; i++) targetKept![batch[i]] = batchKept[i];
-                done += batch.Length;
-                progress?.Report(done);
-            }
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            // host data: the search moves it to its logits' device once
+            var batchTargets = targets is null ? null
+                : tensor(batch.SelectMany(i => Catalog.TokensOfItem(targets[i])).Select(t => (long)t).ToArray(), device: CPU).view(batch.Length, Catalog.Steps);
+            var batchKept = targets is null ? null : new bool[batch.Length][];
+            var batchLive = live is null ? null : batch.Select(i => live[i]).ToList();
+            using var state = Generator.Start(batch.Select(i => windows[i]).ToList());
+            var beams = ConstrainedBeamSearch.Search(state, Catalog.Trie, batch.Length, width, Catalog.Steps, DecodeTemperature,
+                batchTargets, batchKept, batchLive);
+            for (int i = 0; i < batch.Length; i++) result[batch[i]] = beams[i];
+            if (batchKept is not null) for (int i = 0; i < batch.Length; i++) targetKept![batch[i]] = batchKept[i];
+            lock (batches) progress?.Report(done += batch.Length); // in order: lanes finish batches at once
         }
+        if (lanes is null) DecodeHere(batches, DecodeBatch, cancel);
+        else DecodeOnLanes(batches, DecodeBatch, lanes, cancel);
         return result.ToList();
+    }
+
+    private void DecodeHere(List<int[]> batches, Action<int[]> decode, CancellationToken cancel)
+    {
+        using var serial = Generator.ConcurrentDecoding ? null : new Serialised(_decoding);
+        foreach (var batch in batches)
+        {
+            cancel.ThrowIfCancellationRequested();
+            decode(batch);
+        }
+    }
+
+    /// <summary>Each lane takes the next batch when free; the first failure stops the others before their next batch and is thrown.</summary>
+    private void DecodeOnLanes(List<int[]> batches, Action<int[]> decode, DecoderLanes lanes, CancellationToken cancel)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        int next = -1;
+        int count = Generator.ConcurrentDecoding ? Math.Min(lanes.Count, batches.Count) : 1;
+        var work = Enumerable.Range(0, count).Select(lane => lanes.Run(lane, () =>
+        {
+            using var serial = Generator.ConcurrentDecoding ? null : new Serialised(_decoding);
+            try
+            {
+                for (int i; (i = Interlocked.Increment(ref next)) < batches.Count;)
+                {
+                    stop.Token.ThrowIfCancellationRequested();
+                    decode(batches[i]);
+                }
+            }
+            catch
+            {
+                stop.Cancel();
+                throw;
+            }
+        })).ToArray();
+        try { Task.WaitAll(work); }
+        catch (AggregateException)
+        {
+            cancel.ThrowIfCancellationRequested();
+            // the lane that failed first, not the others it stopped
+            var failed = work.FirstOrDefault(t => t.IsFaulted) ?? work.First(t => t.IsCanceled);
+            failed.GetAwaiter().GetResult();
+            throw;
+        }
+    }
+
+    /// <summary>Holds the recommender's decoding lock for a generator that decodes one batch at a time.</summary>
+    private sealed class Serialised : IDisposable
+    {
+        private readonly object _gate;
+        public Serialised(object gate)
+        {
+            _gate = gate;
+            Monitor.Enter(_gate);
+        }
+        public void Dispose() => Monitor.Exit(_gate);
     }
 
     public void Dispose()

@@ -15,7 +15,11 @@ public enum Precision
 /// hold their own item index to turn a history into model input; the beam search only sees token ids
 /// of the generator's vocabulary.
 /// </summary>
-/// <remarks>Not thread-safe: one decoding at a time per instance (callers serialise).</remarks>
+/// <remarks>
+/// One generation state is used by one thread. Whether states of one generator may decode on several
+/// threads at once is the generator's to say (<see cref="ConcurrentDecoding"/>); otherwise callers
+/// serialise (<see cref="GenerativeRecommender"/> does).
+/// </remarks>
 public interface IIdentifierGenerator
 {
     /// <summary>The width of the next-token distribution (the generator's whole vocabulary).</summary>
@@ -38,6 +42,14 @@ public interface IIdentifierGenerator
 
     /// <summary>What the generator decodes in (recorded beside metrics).</summary>
     Precision Precision { get; }
+
+    /// <summary>
+    /// True when several states of this generator may decode at once, each on its own thread (inference on
+    /// shared weights, nothing shared that a step writes): <see cref="GenerativeRecommender.Decode"/> then
+    /// spreads batches over <see cref="DecoderLanes"/> and a service decodes on all its lanes. False (the
+    /// default) keeps a generator to one decoding at a time.
+    /// </summary>
+    bool ConcurrentDecoding => false;
 
     /// <summary>Begins decoding a batch of histories (item ids, oldest first, each cut to <see cref="MaxHistory"/>).</summary>
     IGenerationState Start(IReadOnlyList<int[]> histories);

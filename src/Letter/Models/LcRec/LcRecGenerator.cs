@@ -27,6 +27,9 @@ public sealed class LcRecGenerator : IIdentifierGenerator
     public int EndToken => _model.Tokenizer.Eos;
     public int MaxHistory { get; }
     public int InputLength(ReadOnlySpan<int> history) => _model.PromptTokens(history).Length;
+    /// <summary>States only read the shared weights; the prompt cache is concurrent. <see cref="UseBf16"/> is set before sharing.</summary>
+    public bool ConcurrentDecoding => true;
+
     public Precision Precision => _model.Model.EmbeddingWeight.dtype == ScalarType.BFloat16 ? Precision.Bf16 : Precision.Fp32;
 
     /// <summary>
@@ -58,7 +61,7 @@ public sealed class LcRecGenerator : IIdentifierGenerator
             _lm = lm;
             // decoding runs without LoRA dropout; a model in training (validation between epochs) goes back to it when done
             _wasTraining = lm.training;
-            lm.eval();
+            if (_wasTraining) lm.eval(); // a model already in eval mode is not written: other lanes may be reading it
             _cache = new KvCache(lm.Config.NumHiddenLayers);
             _prompt = tensor(prompts.SelectMany(p => p.Select(t => (long)t)).ToArray(), [prompts.Count, length], device: lm.Device).DetachFromDisposeScope();
         }

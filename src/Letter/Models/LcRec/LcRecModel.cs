@@ -10,7 +10,8 @@ namespace Letter.Models.LcRec;
 /// </summary>
 public sealed class LcRecModel : IDisposable
 {
-    private readonly Dictionary<string, int[]> _promptCache = new(StringComparer.Ordinal);
+    // concurrent: decoder lanes ask for prompts from several threads
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int[]> _promptCache = new(StringComparer.Ordinal);
 
     private readonly bool _ownsModel;
 
@@ -57,7 +58,7 @@ public sealed class LcRecModel : IDisposable
         if (!_promptCache.TryGetValue(key, out var ids))
         {
             ids = Tokenizer.Encode(LcRecPrompt.Format(Index, history), addSpecialTokens: true);
-            if (_promptCache.Count < 1_000_000) _promptCache[key] = ids;
+            if (_promptCache.Count < 1_000_000) _promptCache.TryAdd(key, ids);
         }
         return ids;
     }

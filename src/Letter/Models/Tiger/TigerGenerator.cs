@@ -39,6 +39,12 @@ public sealed class TigerGenerator : IMixedLengthGenerator
     /// </summary>
     public bool PadInputs { get; set; }
 
+    /// <summary>
+    /// States only read the shared weights and build their own caches. The switches (<see cref="PadInputs"/>,
+    /// <see cref="UseBf16"/>) are set before the generator is shared, never while it decodes.
+    /// </summary>
+    public bool ConcurrentDecoding => true;
+
     /// <summary>True once <see cref="UseBf16"/> has converted the model's weights to bfloat16.</summary>
     public Precision Precision { get; private set; } = Precision.Fp32;
 
@@ -84,7 +90,7 @@ internal sealed class TigerGenerationState : IGenerationState
         _model = model;
         // decoding runs without dropout; a model in training (validation between epochs) goes back to it when done
         _wasTraining = model.training;
-        model.eval();
+        if (_wasTraining) model.eval(); // a model already in eval mode is not written: other lanes may be reading it
         _blocks = model.DecoderBlocks.ToArray();
         _users = ids.shape[0];
         using var scope = NewDisposeScope();

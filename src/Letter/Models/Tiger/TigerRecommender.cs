@@ -13,7 +13,7 @@ public static class TigerRecommender
     public static GenerativeRecommender Create(TigerModel model, ItemIndex index, int[] popularity, int beam = 20, bool ownsModel = false)
     {
         var generator = new TigerGenerator(model, index);
-        model.eval();
+        if (model.training) model.eval(); // not written when already in eval mode: a served model is shared with decoding lanes
         return new GenerativeRecommender(generator, new IdentifierCatalog(index, popularity, generator), ownsModel ? model : null) { Beam = beam };
     }
 
