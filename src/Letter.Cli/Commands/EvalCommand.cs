@@ -29,7 +29,8 @@ public static class EvalCommand
         var cmd = new Command("eval", "Evaluate a TIGER or LC-Rec run: full ranking, leave-one-out, Recall@1/5/10 and NDCG@5/10, written to RUN/metrics.json (other checkpoints, samples, beams or bf16 to files that name them)");
         cmd.Arguments.Add(run);
         var device = DeviceOption.Create();
-        foreach (var o in new Option[] { split, maxUsers, beam, checkpoint, bf16, batchUsers, decodeTemperature, device }) cmd.Options.Add(o);
+        var lanes = new LaneOptions();
+        foreach (var o in new Option[] { split, maxUsers, beam, checkpoint, bf16, batchUsers, decodeTemperature, device }.Concat(lanes.All)) cmd.Options.Add(o);
         cmd.SetAction((parse, invocationCancel) =>
         {
             using var interrupt = Interrupt.Listen(invocationCancel);
@@ -47,12 +48,14 @@ public static class EvalCommand
                 DecodeTemperature: parse.GetValue(decodeTemperature), Device: DeviceOption.Read(parse, device));
             var runDir = parse.GetValue(run)!;
             // the run's threads; a folder that holds no run is refused by the evaluation itself
-            if (Directory.Exists(runDir) && TryInspect(runDir) is { } found)
-                LetterRuntime.Apply(new RuntimeOptions(found.Kind.ReadConfig(found.Folder).Threads, Fp32Products: !options.Bf16, Device: options.Device));
-            else LetterRuntime.Apply(new RuntimeOptions(Fp32Products: !options.Bf16, Device: options.Device));
+            var runtime = new RuntimeOptions(Fp32Products: !options.Bf16, Device: options.Device);
+            if (Directory.Exists(runDir) && TryInspect(runDir) is { } found) runtime = runtime with { Threads = found.Kind.ReadConfig(found.Folder).Threads };
+            LetterRuntime.Apply(runtime);
+            var (laneCount, laneThreads) = lanes.Read(parse, runtime.Threads);
+            options = options with { Lanes = laneCount, LaneThreads = laneThreads };
             var e = RunEvaluation.Evaluate(runDir, options, ConsoleProgress.Instance, cancel);
             var output = parse.InvocationConfiguration.Output;
-            output.WriteLine($"{e.Split.Name()}: {e.Users} users, beam {e.Beam}, {e.Precision.Name()}"
+            output.WriteLine($"{e.Split.Name()}: {e.Users} users, beam {e.Beam}, {e.Precision.Name()}, {(laneCount > 1 ? $"{laneCount} lanes x {laneThreads} threads" : $"{runtime.Threads} threads")}"
                 + (e.DecodeTemperature != 1.0 ? $", decoding temperature {e.DecodeTemperature}" : "") + $", {e.Seconds:F1} s ({e.UsersPerSecond:F0} users/s)");
             output.WriteLine("identifier match: " + string.Join("  ", e.IdentifierMatch.Select(kv => $"{kv.Key} {kv.Value:F4}")));
             if (e.Loss is double loss)

@@ -20,8 +20,9 @@ public static class RecommendBulk
 
     /// <param name="usersFile">the file of dataset user ids, or null for every user</param>
     /// <param name="options">BatchUsers 0: the run's evaluation batch</param>
+    /// <param name="lanes">the lanes and threads per lane for the run's torch threads (default: one decoder)</param>
     public static int Run(string runPath, string? usersFile, string outPath, BulkRecommendOptions options, ComputeDevice device, TextWriter output,
-        CancellationToken cancel)
+        CancellationToken cancel, Func<int, (int Lanes, int LaneThreads)>? lanes = null)
     {
         var format = RecommendationsFile.FormatOf(outPath)
             ?? throw new UsageException($"--out {Quoted.Quote(outPath)}: name a .jsonl or .parquet file (the extension chooses the format)");
@@ -32,6 +33,7 @@ public static class RecommendBulk
         var users = usersFile is null ? data.Users : ReadUsers(usersFile, data, ids);
         var config = kind.ReadConfig(folder);
         if (options.BatchUsers == 0) options = options with { BatchUsers = config.EvalBatchUsers };
+        if (lanes?.Invoke(config.Threads) is var (laneCount, laneThreads)) options = options with { Lanes = laneCount, LaneThreads = laneThreads };
         var titles = folder.ReadTitles();
         string? Title(int item) => titles is not null && item < titles.Length ? titles[item] : data.Items?[item].Title;
 
@@ -45,7 +47,7 @@ public static class RecommendBulk
         int beam = opened.Recommender.Prepare(users[0].Items, options.K, new Generation.RecommendOptions(options.Beam)).Beam;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"wrote {outPath}: {written:N0} users, {rows:N0} rows (k {options.K}, beam {beam}, " +
-            $"{(options.ExcludeSeen ? "seen items excluded" : "seen items allowed")}) in {seconds:F1} s, {(seconds > 0 ? written / seconds : 0):F1} users/s"));
+            $"{(options.ExcludeSeen ? "seen items excluded" : "seen items allowed")}, {(options.Lanes > 1 ? $"{options.Lanes} lanes x {options.LaneThreads} threads" : $"{config.Threads} threads")}) in {seconds:F1} s, {(seconds > 0 ? written / seconds : 0):F1} users/s"));
         return 0;
     }
 

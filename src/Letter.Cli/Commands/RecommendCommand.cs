@@ -36,7 +36,8 @@ public static class RecommendCommand
             "with --all-users or --users, every chosen user's top-K to a JSON lines or Parquet file");
         cmd.Arguments.Add(run);
         var device = DeviceOption.Create();
-        foreach (var o in new Option[] { user, history, allUsers, usersFile, outFile, k, beam, excludeSeen, includeSeen, batchUsers, json, device }) cmd.Options.Add(o);
+        var lanes = new LaneOptions();
+        foreach (var o in new Option[] { user, history, allUsers, usersFile, outFile, k, beam, excludeSeen, includeSeen, batchUsers, json, device }.Concat(lanes.All)) cmd.Options.Add(o);
         cmd.SetAction((parse, invocationCancel) =>
         {
             int top = parse.GetValue(k);
@@ -56,11 +57,11 @@ public static class RecommendCommand
                 using var interrupt = Interrupt.Listen(invocationCancel);
                 return Task.FromResult(RecommendBulk.Run(parse.GetValue(run)!, parse.GetValue(usersFile), bulkOut,
                     new BulkRecommendOptions(top, parse.GetValue(beam), !parse.GetValue(includeSeen), parse.GetValue(batchUsers) ?? 0),
-                    computeDevice, parse.InvocationConfiguration.Output, interrupt.Token));
+                    computeDevice, parse.InvocationConfiguration.Output, interrupt.Token, threads => lanes.Read(parse, threads)));
             }
             if (parse.GetValue(outFile) is not null) throw new UsageException("--out goes with --all-users or --users FILE");
-            if (parse.GetValue(includeSeen) || parse.GetValue(batchUsers) is not null)
-                throw new UsageException("--include-seen and --batch-users go with --all-users or --users FILE");
+            if (parse.GetValue(includeSeen) || parse.GetValue(batchUsers) is not null || parse.GetValue(lanes.Lanes) is not null || parse.GetValue(lanes.LaneThreads) is not null)
+                throw new UsageException("--include-seen, --batch-users, --lanes and --lane-threads go with --all-users or --users FILE");
             return Task.FromResult(One(parse.GetValue(run)!, parse.GetValue(user), parse.GetValue(history), top,
                 new RecommendOptions(parse.GetValue(beam), ExcludeHistory: parse.GetValue(excludeSeen)), parse.GetValue(json), computeDevice,
                 parse.InvocationConfiguration.Output));

@@ -73,16 +73,18 @@ public static class RecommenderEvaluator
     /// <summary>Evaluates samples (one per user); <paramref name="maxUsers"/> takes a fixed seeded sample.</summary>
     /// <param name="progress">users decoded so far</param>
     /// <param name="userId">the id of a sample's user (default: its number)</param>
+    /// <param name="lanes">decoder lanes to spread the batches over (null: the calling thread)</param>
     public static RecommenderEvaluation Evaluate(GenerativeRecommender recommender, IReadOnlyList<Sample> samples, DataSplit split,
         int? maxUsers = null, int seed = 42, int batchUsers = 64, IProgress<ProgressUpdate>? progress = null, CancellationToken cancel = default,
-        Func<int, string>? userId = null)
+        Func<int, string>? userId = null, DecoderLanes? lanes = null)
     {
         var chosen = SampleUsers(samples, maxUsers, seed);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var kept = new bool[chosen.Count][];
         using var bar = new ProgressTask(progress, $"eval {split.Name()}", chosen.Count);
         var beams = recommender.Decode(chosen.Select(s => s.History).ToList(), batchUsers: batchUsers,
-            progress: new ProgressCallback<int>(n => bar.Report(n)), cancel: cancel, targets: chosen.Select(s => s.Target).ToList(), targetKept: kept);
+            progress: new ProgressCallback<int>(n => bar.Report(n)), cancel: cancel, targets: chosen.Select(s => s.Target).ToList(), targetKept: kept,
+            lanes: lanes);
         bar.Finish();
         var catalog = recommender.Catalog;
         var survival = new BeamSurvival(catalog.Levels);

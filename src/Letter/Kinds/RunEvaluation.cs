@@ -12,6 +12,8 @@ public static class RunEvaluation
         CancellationToken cancel = default, KindRegistry? kinds = null)
     {
         options ??= new RunEvaluationOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Lanes, 1, nameof(options.Lanes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.LaneThreads, 1, nameof(options.LaneThreads));
         var (folder, record, kind) = OpenedRun.Inspect(runDirectory, kinds);
         var config = kind.ReadConfig(folder);
         var dataset = LetterDataset.Load(record.DatasetDirectory, loadIndex: false);

@@ -15,13 +15,17 @@ public sealed record UserRecommendations(string UserId, string DenseUser, IReadO
 /// <param name="Beam">beams to search (default: the recommender's, never fewer than k)</param>
 /// <param name="ExcludeSeen">refuse the items of each user's own history (inside the search, so k items still come back)</param>
 /// <param name="BatchUsers">histories of one length decoded together</param>
-public sealed record BulkRecommendOptions(int K = 10, int? Beam = null, bool ExcludeSeen = true, int BatchUsers = 64)
+/// <param name="Lanes">decoder lanes the batches are spread over (threads the call owns while it runs); 1: the calling thread</param>
+/// <param name="LaneThreads">libtorch intra-op threads of each lane (set on the lanes' own threads only)</param>
+public sealed record BulkRecommendOptions(int K = 10, int? Beam = null, bool ExcludeSeen = true, int BatchUsers = 64, int Lanes = 1, int LaneThreads = 1)
 {
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(K, 1, nameof(K));
         if (Beam is int b) ArgumentOutOfRangeException.ThrowIfLessThan(b, 1, nameof(Beam));
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchUsers, 1, nameof(BatchUsers));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Lanes, 1, nameof(Lanes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(LaneThreads, 1, nameof(LaneThreads));
     }
 }
 
@@ -54,6 +58,7 @@ public static class BulkRecommender
     {
         using var task = new ProgressTask(progress, "recommend", users.Count);
         var query = new RecommendOptions(options.Beam, ExcludeHistory: options.ExcludeSeen);
+        using var lanes = options.Lanes > 1 ? new DecoderLanes(options.Lanes, options.LaneThreads, "letter-recommend") : null;
         for (int start = 0; start < users.Count; start += ChunkUsers)
         {
             var chunk = users.Skip(start).Take(ChunkUsers).ToList();
@@ -62,7 +67,7 @@ public static class BulkRecommender
             // one beam for all: Prepare's rule gives every query of these options the same
             var beams = recommender.Decode(queries.Select(q => q.History).ToList(), queries[0].Beam, options.BatchUsers,
                 new ProgressCallback<int>(n => task.Report(done + n)), cancel,
-                filters: queries.Any(q => q.Filter is not null) ? queries.Select(q => q.Filter).ToList() : null);
+                filters: queries.Any(q => q.Filter is not null) ? queries.Select(q => q.Filter).ToList() : null, lanes: lanes);
             for (int i = 0; i < chunk.Count; i++)
                 yield return new UserRecommendations(ids.UserId(chunk[i].UserId), chunk[i].UserId, Top(recommender, ids, queries[i], beams[i]));
         }

@@ -23,8 +23,9 @@ internal static class RunEvaluationFiles
     {
         var all = LeaveOneOutSplit.Build(users, new SplitOptions(maxHistory)).Of(options.Split);
         var chosen = RecommenderEvaluator.SampleUsers(all, options.MaxUsers, seed);
+        using var lanes = options.Lanes > 1 ? new Generation.DecoderLanes(options.Lanes, options.LaneThreads, "letter-eval") : null;
         var result = RecommenderEvaluator.Evaluate(recommender, chosen, options.Split, null, seed,
-            options.BatchUsers ?? batchUsers, progress, cancel, u => users[u].UserId);
+            options.BatchUsers ?? batchUsers, progress, cancel, u => users[u].UserId, lanes);
         var file = options.MetricsFile ?? run.MetricsFileFor(options.Split, options.Checkpoint,
             chosen.Count < all.Count ? chosen.Count : null, recommender.Beam != runBeam ? recommender.Beam : null, options.Bf16, recommender.DecodeTemperature);
         result = result with

@@ -213,7 +213,7 @@ public class DatasetIdsTests(ImportedRun run) : IClassFixture<ImportedRun>
         var parquet = run.File("all.parquet");
         var a = CliRunner.Run("recommend", run.Run, "--all-users", "--k", "4", "--batch-users", "7", "--out", jsonl);
         Assert.True(a.ExitCode == 0, a.Stderr);
-        Assert.Matches($@"wrote .*all\.jsonl: {ImportedRun.Users} users, {ImportedRun.Users * 4} rows \(k 4, beam \d+, seen items excluded\) in [\d.]+ s, [\d.]+ users/s", a.Stdout);
+        Assert.Matches($@"wrote .*all\.jsonl: {ImportedRun.Users} users, {ImportedRun.Users * 4} rows \(k 4, beam \d+, seen items excluded, (\d+ lanes x \d+|\d+) threads\) in [\d.]+ s, [\d.]+ users/s", a.Stdout);
         var p = CliRunner.Run("recommend", run.Run, "--all-users", "--k", "4", "--out", parquet);
         Assert.True(p.ExitCode == 0, p.Stderr);
         Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(jsonl)!, ".all.*.tmp"));

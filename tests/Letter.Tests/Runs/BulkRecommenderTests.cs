@@ -39,4 +39,31 @@ public class BulkRecommenderTests
         }
         Assert.Throws<ArgumentOutOfRangeException>(() => BulkRecommender.Recommend(opened.Recommender, opened.Ids, users, new BulkRecommendOptions(K: 0)));
     }
+
+    [Fact]
+    public void On_two_single_thread_lanes_bulk_lists_and_evaluation_ranks_equal_the_one_decoders()
+    {
+        using var tmp = new TempDir();
+        var dataDir = TinyTiger.WriteRuleDataset(tmp.File("data").Also(Directory.CreateDirectory), users: 60, items: 12, length: 6);
+        var data = LetterDataset.Load(dataDir);
+        var run = tmp.File("run");
+        TigerTrainer.Train(data, data.Index!, TinyTiger.Config() with { Epochs = 1 }, run, options: new TigerTrainOptions { StopAfterSteps = 3 });
+        using (var opened = OpenedRun.Open(run, CheckpointChoice.Last))
+        {
+            var users = data.Users.Select((u, i) => u with { Items = u.Items[..(2 + i % 5)] }).ToList();
+            var one = BulkRecommender.Recommend(opened.Recommender, opened.Ids, users, new BulkRecommendOptions(K: 4, BatchUsers: 3)).ToList();
+            var lanes = BulkRecommender.Recommend(opened.Recommender, opened.Ids, users, new BulkRecommendOptions(K: 4, BatchUsers: 3, Lanes: 2)).ToList();
+            for (int u = 0; u < users.Count; u++)
+            {
+                // 1-thread and 2-thread products differ in the last bits: the same items, scores within 1e-4
+                Assert.Equal(one[u].Items.Select(i => i.Item), lanes[u].Items.Select(i => i.Item));
+                for (int i = 0; i < one[u].Items.Count; i++) Assert.Equal(one[u].Items[i].Score, lanes[u].Items[i].Score, 1e-4f);
+            }
+            Assert.Throws<ArgumentOutOfRangeException>(() => BulkRecommender.Recommend(opened.Recommender, opened.Ids, users, new BulkRecommendOptions(Lanes: 0)));
+        }
+        var single = RunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Test, Checkpoint: CheckpointChoice.Last, MetricsFile: tmp.File("one.json")));
+        var onLanes = RunEvaluation.Evaluate(run, new RunEvaluationOptions(DataSplit.Test, Checkpoint: CheckpointChoice.Last, MetricsFile: tmp.File("lanes.json"), Lanes: 2));
+        Assert.Equal(single.PerUser!.Select(r => (r.UserId, r.IdentifierRank, r.ItemRank)), onLanes.PerUser!.Select(r => (r.UserId, r.IdentifierRank, r.ItemRank)));
+        Assert.Equal(single.IdentifierMatch, onLanes.IdentifierMatch);
+    }
 }
