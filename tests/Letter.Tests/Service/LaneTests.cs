@@ -48,6 +48,9 @@ public class LaneTests(ServedRuns runs)
         s.Host.Queue.Resume();
         var results = await Task.WhenAll(answers);
         Assert.True(waited && otherStarted.IsSet, "the other lane never started a batch while the first held one");
+        var metrics = await s.Client.GetStringAsync("/metrics");
+        foreach (var lane in new[] { 0, 1 }) Assert.Contains($"letter_service_lane_busy_seconds_total{{otel_scope_name=\"Letter.Service\",lane=\"{lane}\"}}", metrics);
+        Assert.Contains("letter_service_lanes_busy", metrics);
         for (int u = 0; u < n; u++)
         {
             var got = results[u].GetProperty("items").EnumerateArray().Select(i => (Item: i.GetProperty("item").GetInt32(), Score: i.GetProperty("score").GetDouble())).ToList();
