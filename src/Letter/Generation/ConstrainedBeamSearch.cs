@@ -1,3 +1,4 @@
+using Letter.Common;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -69,16 +70,17 @@ public static class ConstrainedBeamSearch
                 sequences = zeros(users, 1, 0, dtype: ScalarType.Int64, device: device);
                 if (targets is not null) targets = targets.to(device).MoveToOuterDisposeScope(); // a new handle: kept for every step
             }
-            if (temperature != 1.0) logits = logits.div(temperature);
+            if (temperature != 1.0) logits = logits.DividedBy(temperature);
             var logp = F.log_softmax(logits, -1);
             var allowed = trie.AllowedMask(node.reshape(-1));                      // [B * width, V]
             if (filters is not null) RefuseFiltered(allowed, node, trie, filters, width);
             logp = logp.masked_fill(allowed.view(users, width, v).logical_not(), Letter.Common.TorchScalars.NegativeInfinity);
             int next = (int)Math.Min(beam, (long)width * v); // fewer candidates than beams only with tiny vocabularies
-            var (top, index) = (scores.unsqueeze(-1) + logp).view(users, (long)width * v).topk(next, dim: -1); // [B, next]
-            var source = index.div(v, RoundingMode.floor);
-            var token = index.remainder(v);
-            var flat = ((arange(users, dtype: ScalarType.Int64, device: logits.device) * width).unsqueeze(1) + source).reshape(-1);
+            var (top, index) = scores.unsqueeze(-1).Plus(logp).view(users, (long)width * v).topk(next, dim: -1); // [B, next]
+            using var vocabulary = v.ToScalar();
+            var source = index.div(vocabulary, RoundingMode.floor);
+            var token = index.remainder(vocabulary);
+            var flat = KeptScalarMath.Range(0, users, ScalarType.Int64, logits.device).Times(width).unsqueeze(1).Plus(source).reshape(-1);
             state.Reorder(flat);
             node = trie.Child(node.gather(1, source), token).MoveToOuterDisposeScope();
             sequences = cat([sequences.gather(1, source.unsqueeze(-1).expand(users, next, t)), token.unsqueeze(-1)], 2).MoveToOuterDisposeScope();
@@ -143,8 +145,8 @@ public static class ConstrainedBeamSearch
                     foreach (var token in live.RefusedTokens(n)) refused.Add(row * v + token);
             }
         }
-        if (cleared.Count > 0) allowed.index_fill_(0, tensor(cleared.ToArray(), device: allowed.device), false);
-        if (restored.Count > 0) allowed.view(-1).index_fill_(0, tensor(restored.ToArray(), device: allowed.device), true);
-        if (refused.Count > 0) allowed.view(-1).index_fill_(0, tensor(refused.ToArray(), device: allowed.device), false);
+        if (cleared.Count > 0) allowed.index_fill_(0, tensor(cleared.ToArray(), device: allowed.device), TorchScalars.False);
+        if (restored.Count > 0) allowed.view(-1).index_fill_(0, tensor(restored.ToArray(), device: allowed.device), TorchScalars.True);
+        if (refused.Count > 0) allowed.view(-1).index_fill_(0, tensor(refused.ToArray(), device: allowed.device), TorchScalars.False);
     }
 }

@@ -32,9 +32,9 @@ internal sealed class DecoderBlock : nn.Module
     public Tensor Forward(Tensor y, Tensor encoded, Tensor selfBias, Tensor? crossBias)
     {
         var h = ln_self.call(y);
-        y = y + Drop(self_attention.Forward(h, h, selfBias));
-        y = y + Drop(cross_attention.Forward(ln_cross.call(y), encoded, crossBias));
-        return y + Drop(ff.call(ln_ff.call(y)));
+        y = y.Plus(Drop(self_attention.Forward(h, h, selfBias)));
+        y = y.Plus(Drop(cross_attention.Forward(ln_cross.call(y), encoded, crossBias)));
+        return y.Plus(Drop(ff.call(ln_ff.call(y))));
     }
 
     /// <summary>
@@ -50,7 +50,7 @@ internal sealed class DecoderBlock : nn.Module
         cacheK = cacheK is null ? k : cat([cacheK, k], 2);
         cacheV = cacheV is null ? v : cat([cacheV, v], 2);
         var q = self_attention.ProjectQuery(h);
-        x = x + self_attention.Output(self_attention.Merge(self_attention.Attend(q, cacheK, cacheV, selfBias)));
+        x = x.Plus(self_attention.Output(self_attention.Merge(self_attention.Attend(q, cacheK, cacheV, selfBias))));
 
         long users = crossK.shape[0];
         long rows = x.shape[0];
@@ -59,8 +59,8 @@ internal sealed class DecoderBlock : nn.Module
         qc = qc.view(users, beam, qc.shape[1], qc.shape[3]).transpose(1, 2);
         var attended = cross_attention.Attend(qc, crossK, crossV, crossBias);   // [B, H, beam, d_kv]
         attended = attended.transpose(1, 2).reshape(rows, 1, attended.shape[1] * attended.shape[3]);
-        x = x + cross_attention.Output(attended);
-        return x + ff.call(ln_ff.call(x));
+        x = x.Plus(cross_attention.Output(attended));
+        return x.Plus(ff.call(ln_ff.call(x)));
     }
 
     private Tensor Drop(Tensor t) => _dropout.Apply(t, training);

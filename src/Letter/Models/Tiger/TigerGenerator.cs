@@ -105,7 +105,7 @@ internal sealed class TigerGenerationState : IGenerationState
     public Tensor NextLogits(Tensor? tokens)
     {
         using var scope = NewDisposeScope();
-        var current = tokens ?? full(_users, (long)TigerVocabulary.Pad, dtype: ScalarType.Int64, device: _model.Device);
+        var current = tokens ?? full(_users, TigerVocabulary.PadScalar, dtype: ScalarType.Int64, device: _model.Device);
         long rows = current.shape[0];
         int width = (int)(rows / _users);
         var x = _model.Embed(current).view(rows, 1, _model.Config.DModel);
