@@ -31,10 +31,12 @@ public static class ConstrainedBeamSearch
     /// <param name="targetKept">with <paramref name="targets"/>: filled with, per user, whether after each
     /// step the target's prefix of that length was still among the beams ([B][steps])</param>
     /// <param name="filters">per user, the identifiers it may produce (null: all), or null for no filter at all</param>
+    /// <param name="profile">when given, the time of each phase is added to it</param>
     /// <returns>per user, the min(beam, valid sequences) best sequences, best first</returns>
     public static List<Beam[]> Search(IGenerationState state, PrefixTrie trie, int users, int beam, int steps, double temperature = 1.0,
-        Tensor? targets = null, bool[][]? targetKept = null, IReadOnlyList<NodeLiveness?>? filters = null)
+        Tensor? targets = null, bool[][]? targetKept = null, IReadOnlyList<NodeLiveness?>? filters = null, DecodeProfile? profile = null)
     {
+        if (profile is not null && state is IProfiledGenerationState profiled) profiled.Profile = profile;
         ArgumentOutOfRangeException.ThrowIfLessThan(beam, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
         if ((targets is null) != (targetKept is null)) throw new ArgumentException("targets and targetKept go together");
@@ -60,6 +62,7 @@ public static class ConstrainedBeamSearch
         for (int t = 0; t < steps; t++)
         {
             using var step = NewDisposeScope();
+            long since = System.Diagnostics.Stopwatch.GetTimestamp();
             var logits = state.NextLogits(current).view(users, width, v).to_type(ScalarType.Float32);
             if (t == 0)
             {
@@ -69,11 +72,13 @@ public static class ConstrainedBeamSearch
                 sequences = zeros(users, 1, 0, dtype: ScalarType.Int64, device: device);
                 if (targets is not null) targets = targets.to(device).MoveToOuterDisposeScope(); // a new handle: kept for every step
             }
+            since = profile?.Add($"step {t}: decoder", since) ?? since;
             if (temperature != 1.0) logits = logits.div(temperature);
             var logp = F.log_softmax(logits, -1);
             var allowed = trie.AllowedMask(node.reshape(-1));                      // [B * width, V]
             if (filters is not null) RefuseFiltered(allowed, node, trie, filters, width);
             logp = logp.masked_fill(allowed.view(users, width, v).logical_not(), Letter.Common.TorchScalars.NegativeInfinity);
+            since = profile?.Add("steps: log-softmax, trie mask, filters", since) ?? since;
             int next = (int)Math.Min(beam, (long)width * v); // fewer candidates than beams only with tiny vocabularies
             var (top, index) = (scores.unsqueeze(-1) + logp).view(users, (long)width * v).topk(next, dim: -1); // [B, next]
             var source = index.div(v, RoundingMode.floor);
@@ -87,6 +92,7 @@ public static class ConstrainedBeamSearch
             scores = top.MoveToOuterDisposeScope();
             current = token.reshape(-1).MoveToOuterDisposeScope();
             width = next;
+            profile?.Add("steps: top-k, reorder, trie", since);
         }
         keep = Math.Min(keep, width);
 

@@ -113,15 +113,19 @@ public sealed class GenerativeRecommender : IDisposable
     /// <param name="targetKept">with <paramref name="targets"/>: filled per history with whether the target's
     /// first k tokens were still among the beams after step k (k = 1 .. levels + 1)</param>
     /// <param name="filters">per history, the items it may return (null entries: any), or null</param>
+    /// <param name="profile">when given, the time of each phase is added to it (<see cref="DecodeProfile"/>)</param>
     public List<Beam[]> Decode(IReadOnlyList<int[]> histories, int? beam = null, int batchUsers = 64, IProgress<int>? progress = null,
-        CancellationToken cancel = default, IReadOnlyList<int>? targets = null, bool[][]? targetKept = null, IReadOnlyList<ItemFilter?>? filters = null)
+        CancellationToken cancel = default, IReadOnlyList<int>? targets = null, bool[][]? targetKept = null, IReadOnlyList<ItemFilter?>? filters = null,
+        DecodeProfile? profile = null)
     {
+        long since = System.Diagnostics.Stopwatch.GetTimestamp();
         if ((targets is null) != (targetKept is null) || (targets is not null && (targets.Count != histories.Count || targetKept!.Length != histories.Count)))
             throw new ArgumentException("targets and targetKept go together, one per history");
         if (filters is not null && filters.Count != histories.Count) throw new ArgumentException("filters go one per history");
         var windows = histories.Select(Window).ToList();
         var lengths = windows.Select(h => Generator.InputLength(h)).ToList();
         var live = filters?.Select(f => f is null ? null : new NodeLiveness(Catalog, f)).ToList();
+        since = profile?.Add("item filters compiled", since) ?? since;
         var result = new Beam[histories.Count][];
         int done = 0;
         lock (_decoding)
@@ -136,13 +140,17 @@ public sealed class GenerativeRecommender : IDisposable
                     : tensor(batch.SelectMany(i => Catalog.TokensOfItem(targets[i])).Select(t => (long)t).ToArray(), device: CPU).view(batch.Length, Catalog.Steps);
                 var batchKept = targets is null ? null : new bool[batch.Length][];
                 var batchLive = live is null ? null : batch.Select(i => live[i]).ToList();
+                since = profile?.Add("batch inputs", since) ?? since;
                 using var state = Generator.Start(batch.Select(i => windows[i]).ToList());
+                since = profile?.Add("encoder (and cross-attention keys, values)", since) ?? since;
                 var beams = ConstrainedBeamSearch.Search(state, Catalog.Trie, batch.Length, beam ?? Beam, Catalog.Steps, DecodeTemperature,
-                    batchTargets, batchKept, batchLive);
+                    batchTargets, batchKept, batchLive, profile);
+                since = System.Diagnostics.Stopwatch.GetTimestamp();
                 for (int i = 0; i < batch.Length; i++) result[batch[i]] = beams[i];
                 if (batchKept is not null) for (int i = 0; i < batch.Length; i++) targetKept![batch[i]] = batchKept[i];
                 done += batch.Length;
                 progress?.Report(done);
+                since = profile?.Add("results", since) ?? since;
             }
         }
         return result.ToList();

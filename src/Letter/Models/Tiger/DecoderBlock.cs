@@ -42,8 +42,9 @@ internal sealed class DecoderBlock : nn.Module
     /// (keys, values [B*beam, H, t, d_kv]) is extended in place; cross keys/values [B, H, L, d_kv]
     /// were computed once per user; crossBias [B, 1, 1, L] or null.
     /// </summary>
-    public Tensor Step(Tensor x, ref Tensor? cacheK, ref Tensor? cacheV, Tensor selfBias, Tensor crossK, Tensor crossV, Tensor? crossBias, int beam)
+    public Tensor Step(Tensor x, ref Tensor? cacheK, ref Tensor? cacheV, Tensor selfBias, Tensor crossK, Tensor crossV, Tensor? crossBias, int beam, Letter.Generation.DecodeProfile? profile = null)
     {
+        long since = System.Diagnostics.Stopwatch.GetTimestamp();
         var h = ln_self.call(x);
         var k = self_attention.ProjectKey(h);
         var v = self_attention.ProjectValue(h);
@@ -52,6 +53,7 @@ internal sealed class DecoderBlock : nn.Module
         var q = self_attention.ProjectQuery(h);
         x = x + self_attention.Output(self_attention.Merge(self_attention.Attend(q, cacheK, cacheV, selfBias)));
 
+        since = profile?.Add("decoder: self-attention", since) ?? since;
         long users = crossK.shape[0];
         long rows = x.shape[0];
         var qc = cross_attention.ProjectQuery(ln_cross.call(x)); // [B*beam, H, 1, d_kv]
@@ -60,7 +62,10 @@ internal sealed class DecoderBlock : nn.Module
         var attended = cross_attention.Attend(qc, crossK, crossV, crossBias);   // [B, H, beam, d_kv]
         attended = attended.transpose(1, 2).reshape(rows, 1, attended.shape[1] * attended.shape[3]);
         x = x + cross_attention.Output(attended);
-        return x + ff.call(ln_ff.call(x));
+        since = profile?.Add("decoder: cross-attention", since) ?? since;
+        x = x + ff.call(ln_ff.call(x));
+        profile?.Add("decoder: feed-forward", since);
+        return x;
     }
 
     private Tensor Drop(Tensor t) => _dropout.Apply(t, training);

@@ -67,7 +67,7 @@ public sealed class TigerGenerator : IMixedLengthGenerator
 /// cross-attention keys/values once per user (the beams of a user share them as extra query rows), and
 /// the self-attention keys/values grow by one position per step and follow the chosen beams.
 /// </summary>
-internal sealed class TigerGenerationState : IGenerationState
+internal sealed class TigerGenerationState : IGenerationState, IProfiledGenerationState
 {
     private readonly TigerModel _model;
     private readonly DecoderBlock[] _blocks;
@@ -96,34 +96,43 @@ internal sealed class TigerGenerationState : IGenerationState
         _cacheV = new Tensor?[_blocks.Length];
     }
 
+    public DecodeProfile? Profile { private get; set; }
+
     public Tensor NextLogits(Tensor? tokens)
     {
         using var scope = NewDisposeScope();
+        long since = System.Diagnostics.Stopwatch.GetTimestamp();
         var current = tokens ?? full(_users, (long)TigerVocabulary.Pad, dtype: ScalarType.Int64, device: _model.Device);
         long rows = current.shape[0];
         int width = (int)(rows / _users);
         var x = _model.Embed(current).view(rows, 1, _model.Config.DModel);
         var selfBias = _model.DecoderStepBias(_step);
+        since = Profile?.Add("decoder: embedding, position bias", since) ?? since;
         for (int l = 0; l < _blocks.Length; l++)
         {
             var (oldK, oldV) = (_cacheK[l], _cacheV[l]);
-            x = _blocks[l].Step(x, ref _cacheK[l], ref _cacheV[l], selfBias, _crossK[l], _crossV[l], _crossBias, width);
+            x = _blocks[l].Step(x, ref _cacheK[l], ref _cacheV[l], selfBias, _crossK[l], _crossV[l], _crossBias, width, Profile);
+            since = System.Diagnostics.Stopwatch.GetTimestamp();
             _cacheK[l]!.DetachFromDisposeScope();
             _cacheV[l]!.DetachFromDisposeScope();
             oldK?.Dispose();
             oldV?.Dispose();
         }
         _step++;
-        return _model.LmHead(_model.FinalDecoderNorm(x)).view(rows, -1).to_type(ScalarType.Float32).MoveToOuterDisposeScope(); // [rows, V]
+        var logits = _model.LmHead(_model.FinalDecoderNorm(x)).view(rows, -1).to_type(ScalarType.Float32).MoveToOuterDisposeScope(); // [rows, V]
+        Profile?.Add("decoder: final norm, output layer", since);
+        return logits;
     }
 
     public void Reorder(Tensor rows)
     {
+        long since = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int l = 0; l < _blocks.Length; l++)
         {
             Swap(ref _cacheK[l], _cacheK[l]!.index_select(0, rows));
             Swap(ref _cacheV[l], _cacheV[l]!.index_select(0, rows));
         }
+        Profile?.Add("reorder: key/value cache", since);
     }
 
     private static void Swap(ref Tensor? slot, Tensor replacement)
