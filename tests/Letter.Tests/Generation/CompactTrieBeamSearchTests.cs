@@ -46,7 +46,8 @@ public class CompactTrieBeamSearchTests
         foreach (var batch in LengthGroups.Sequential(encoded.Select(e => e.Length).ToList(), batchUsers))
         {
             using var scope = NewDisposeScope();
-            var beams = DenseBeamSearch.Search(model, dense, TigerBatch.Stack(encoded, batch), 20, vocabulary.Levels + 1);
+            using var state = new TigerGenerationState(model, TigerBatch.Stack(encoded, batch));
+            var beams = DenseBeamSearch.Search(state, dense, batch.Length, 20, vocabulary.Levels + 1);
             for (int i = 0; i < batch.Length; i++) reference[batch[i]] = beams[i];
         }
         for (int u = 0; u < histories.Count; u++)
