@@ -117,9 +117,9 @@ internal static class DenseBeamSearch
         for (int t = 0; t < steps; t++)
         {
             using var step = NewDisposeScope();
-            var logits = state.NextLogits(current).to_type(ScalarType.Float32);
+            var logits = state.NextLogits(current).view(users, width, v).to_type(ScalarType.Float32);
             if (temperature != 1.0) logits = logits.div(temperatureScalar);
-            var logp = F.log_softmax(logits, -1).view(users, width, v); // over [rows, V], as the library's search does
+            var logp = F.log_softmax(logits, -1);
             var allowed = trie.Allowed.index_select(0, node.reshape(-1)).view(users, width, v);
             logp = logp.masked_fill(allowed.logical_not(), Letter.Common.TorchScalars.NegativeInfinity);
             int next = (int)Math.Min(beam, (long)width * v);
