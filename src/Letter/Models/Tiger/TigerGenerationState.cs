@@ -10,7 +10,7 @@ namespace Letter.Models.Tiger;
 /// The decoder's cache for one batch, built for few and large torch calls per step (a lone beam-20 step is
 /// per-call overhead, not arithmetic): the encoder runs once per user, each layer's cross-attention keys/values
 /// once per user (the beams of a user share them as extra query rows); the self-attention keys and values of all
-/// layers live in one preallocated tensor written in place, so following the chosen beams is one index_select;
+/// layers live in one tensor grown by one position per step (one cat) and written in place, so following the chosen beams is one index_select;
 /// the position bias of every step is sliced from one tensor made at the start; attention is
 /// scaled_dot_product_attention with the bias as its mask; norms' scales and the query scaling are folded into
 /// the products (<see cref="DecodingWeights"/>). The teacher-forced forward (training) is not used here and is
@@ -27,9 +27,8 @@ internal sealed class TigerGenerationState : IGenerationState, IProfiledGenerati
     private readonly ScalarType _product;         // the dtype of products and attention
     private readonly bool _wasTraining;
     private Tensor _selfBias = null!;             // [1, H, capacity, capacity] in the product dtype
-    private Tensor? _cache;                       // [layers, 2 (keys, values), rows, H, capacity, d_kv]
-    private Tensor? _spare;                       // a free cache of the same shape, reused by Reorder
-    private int _capacity;
+    private Tensor? _cache;                       // [layers, 2 (keys, values), rows, H, t, d_kv], contiguous
+    private int _capacity;                        // positions of the bias table
     private int _step;
 
     /// <param name="ids">[B, L] int64 encoder input (right-padded when lengths differ)</param>
@@ -59,21 +58,12 @@ internal sealed class TigerGenerationState : IGenerationState, IProfiledGenerati
 
     public DecodeProfile? Profile { private get; set; }
 
-    /// <summary>Room for <paramref name="capacity"/> decoder positions: the bias table, and the cache (its filled positions kept).</summary>
+    /// <summary>The position bias table for <paramref name="capacity"/> decoder positions.</summary>
     private void Grow(int capacity)
     {
         using var scope = NewDisposeScope();
         _selfBias?.Dispose();
         _selfBias = _model.DecoderBias(capacity).to_type(_product).contiguous().DetachFromDisposeScope();
-        if (_cache is not null)
-        {
-            var grown = zeros([_layers, 2, _cache.shape[2], _heads, capacity, _dkv], dtype: _product, device: _cache.device);
-            grown.narrow(4, 0, _step).copy_(_cache.narrow(4, 0, _step));
-            _cache.Dispose();
-            _cache = grown.DetachFromDisposeScope();
-            _spare?.Dispose();
-            _spare = null;
-        }
         _capacity = capacity;
     }
 
@@ -86,8 +76,12 @@ internal sealed class TigerGenerationState : IGenerationState, IProfiledGenerati
         int width = (int)(rows / _users);
         int t = _step;
         if (t == _capacity) Grow(_capacity + 8);
-        _cache ??= empty([_layers, 2, rows, _heads, _capacity, _dkv], dtype: _product, device: current.device).DetachFromDisposeScope();
-        if (_cache.shape[2] != rows) throw new InvalidOperationException($"the cache holds {_cache.shape[2]} rows, the step has {rows}");
+        // one position more for every layer's keys and values, written in place below
+        var slot = empty([_layers, 2, rows, _heads, 1, _dkv], dtype: _product, device: current.device);
+        if (_cache is not null && _cache.shape[2] != rows) throw new InvalidOperationException($"the cache holds {_cache.shape[2]} rows, the step has {rows}");
+        var grown = _cache is null ? slot : cat([_cache, slot], 4);
+        _cache?.Dispose();
+        _cache = grown.DetachFromDisposeScope();
         var x = _weights.Embedding.index_select(0, current);                       // [rows, D], the residual stream
         var selfMask = _selfBias.narrow(2, t, 1).narrow(3, 0, t + 1);              // [1, H, 1, t + 1]
         since = Profile?.Add("decoder: embedding, position bias", since) ?? since;
@@ -96,9 +90,9 @@ internal sealed class TigerGenerationState : IGenerationState, IProfiledGenerati
             var w = _weights.Layers[l];
             // self-attention: one product for q, k, v; k and v written into the cache at position t
             var qkv = F.linear(Norm(x), w.Qkv).view(rows, 3, _heads, _dkv);
-            var layer = _cache.select(0, l);                                        // [2, rows, H, capacity, d_kv]
+            var layer = _cache.select(0, l);                                        // [2, rows, H, t + 1, d_kv]
             layer.select(3, t).copy_(qkv.narrow(1, 1, 2).transpose(0, 1));
-            var keysValues = layer.narrow(3, 0, t + 1);                             // [2, rows, H, t + 1, d_kv]
+            var keysValues = layer;                                                 // [2, rows, H, t + 1, d_kv]
             var q = qkv.select(1, 0).unsqueeze(2);                                  // [rows, H, 1, d_kv]
             var attended = F.scaled_dot_product_attention(q, keysValues.select(0, 0), keysValues.select(0, 1), selfMask);
             x = AddProduct(x, attended.view(rows, _inner), w.SelfOutT);
@@ -135,20 +129,9 @@ internal sealed class TigerGenerationState : IGenerationState, IProfiledGenerati
     public void Reorder(Tensor rows)
     {
         long since = Stopwatch.GetTimestamp();
-        using var scope = NewDisposeScope();
-        long count = rows.shape[0];
-        Tensor target;
-        if (_spare is not null && _spare.shape[2] == count) (target, _spare) = (_spare, null);
-        else
-        {
-            _spare?.Dispose();
-            _spare = null;
-            target = empty([_layers, 2, count, _heads, _capacity, _dkv], dtype: _product, device: _cache!.device).DetachFromDisposeScope();
-        }
-        if (_step > 0) target.narrow(4, 0, _step).copy_(_cache!.narrow(4, 0, _step).index_select(2, rows));
-        if (_cache!.shape[2] == count) _spare = _cache;
-        else _cache.Dispose();
-        _cache = target;
+        var kept = _cache!.index_select(2, rows).DetachFromDisposeScope();   // contiguous in, contiguous out
+        _cache.Dispose();
+        _cache = kept;
         Profile?.Add("reorder: key/value cache", since);
     }
 
@@ -157,7 +140,6 @@ internal sealed class TigerGenerationState : IGenerationState, IProfiledGenerati
         foreach (var t in _crossK.Concat(_crossV)) t.Dispose();
         _crossMask?.Dispose();
         _cache?.Dispose();
-        _spare?.Dispose();
         _selfBias.Dispose();
         _weights.Dispose();
         if (_wasTraining) _model.train();
