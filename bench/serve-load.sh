@@ -4,14 +4,17 @@
 #   bench/serve-load.sh RUN [--quick]
 #
 # RUN: a trained run of any kind (the project's numbers: a TIGER Instruments model, whose dataset gives the user ids).
-# Serves a private copy of RUN on 127.0.0.1:$PORT with beam 20 and k 10, and measures with autocannon
-# (npm; installed when missing):
+# Serves a private copy of RUN on 127.0.0.1:$PORT with beam 20 and k 10, and measures with autocannon (closed
+# loop) and loadtest (paced open loop; both npm, installed when missing):
 #   1. throughput and p50/p99 latency at 1, 8 and 64 concurrent clients ($LOAD_SECONDS each);
-#   2. the highest offered rate whose p99 stays under 100 ms with zero errors (rates rising by 25%);
+#   2. the highest offered rate whose p99 stays under 100 ms with zero errors (rates rising by 25%), requests
+#      leaving at a steady pace (bench/serve-rate.mjs; autocannon's rate mode bursts each second's share);
 #   3. a reload during load (3 reloads, the second swapping in another checkpoint): errors must be 0;
-#   4. a soak of $SOAK_SECONDS at 80% of the best rate, with the server's resident memory sampled.
+#   4. a soak of $SOAK_SECONDS at 80% of the best rate (paced), with the server's resident memory sampled.
 # Every request asks for a random one of 2,000 users (seeded), so histories of all lengths mix.
 # Results: one JSON line per run in $OUT/results.jsonl, RSS samples in $OUT/rss.tsv, a summary on stdout.
+# STEPS (default "clients rate reload soak") picks steps; SOAK_RATE sets the soak's rate (default 80% of the best);
+# SERVE_FLAGS adds `letter serve` flags; LETTER names another checkout's ./letter (before/after comparisons).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 run="${1:?usage: bench/serve-load.sh RUN [--quick]}"
@@ -29,7 +32,15 @@ if ! node -e "require('autocannon')" 2>/dev/null && ! NODE_PATH="$(npm root -g)"
   echo "serve-load: installing autocannon (npm i -g autocannon@8)" >&2
   npm i -g autocannon@8 >/dev/null
 fi
+if [[ ! -f "$(npm root -g)/loadtest/index.js" ]]; then
+  echo "serve-load: installing loadtest (npm i -g loadtest@8)" >&2
+  npm i -g loadtest@8 >/dev/null
+fi
 export NODE_PATH="$(npm root -g)"
+STEPS="${STEPS:-clients rate reload soak}"
+step() { [[ " $STEPS " == *" $1 "* ]]; }
+letter="${LETTER:-$root/letter}"
+paced() { timeout $(( ${2} + 60 )) node "$root/bench/serve-rate.mjs" "$url/v1/recommend" "$OUT/bodies.txt" "$1" "$2"; }
 load() { timeout $(( ${2} + 60 )) node "$root/bench/serve-load.cjs" "$url/v1/recommend" "$OUT/bodies.txt" "$1" "$2" "${3:-}"; }
 
 # a private copy of the run: the reload step swaps its checkpoint
@@ -59,8 +70,8 @@ flags="$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx512f|avx5
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  cpu: $cpu ($(nproc) cores) flags: ${flags:-none}"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)   results: $OUT"
 
-"$root/letter" --version >/dev/null   # builds the CLI when needed, before the clock starts
-"$root/letter" serve "$copy" --urls "$url" --max-batch "${MAX_BATCH:-32}" --max-wait-ms "${MAX_WAIT_MS:-5}" --queue "${QUEUE:-256}" \
+"$letter" --version >/dev/null   # builds the CLI when needed, before the clock starts
+"$letter" serve "$copy" --urls "$url" --max-batch "${MAX_BATCH:-32}" --max-wait-ms "${MAX_WAIT_MS:-5}" --queue "${QUEUE:-256}" \
   ${SERVE_FLAGS:-} > "$OUT/server.log" 2>&1 &
 server=$!
 cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }
@@ -88,17 +99,21 @@ PY
 summary() { python3 "$OUT/check.py" summary "$1" "$2"; }
 ok() { python3 "$OUT/check.py" ok "$1"; }
 
+if step clients; then
 echo "== closed loop: each client sends its next request when the last is answered"
 for c in 1 8 64; do
   r="$(load "$c" "$LOAD_SECONDS")"; echo "{\"step\":\"clients\",$(echo "$r" | cut -c2-)" >> "$OUT/results.jsonl"
   summary "$r" "$c clients"
 done
+fi
 
-echo "== offered rate (64 connections): the highest with p99 < 100 ms and no error"
+best=0
+if step rate; then
+echo "== offered rate (paced, one request every 1/rate s): the highest with p99 < 100 ms and no error"
 # up by 25% from START_RATE while it holds; when START_RATE already fails, down by 20% until one holds
 best=0; rate="${START_RATE:-20}"; failed_at=0
 while (( rate >= 2 && rate <= ${MAX_RATE:-2000} )); do
-  r="$(load 64 "$LOAD_SECONDS" "$rate")"; echo "{\"step\":\"rate\",$(echo "$r" | cut -c2-)" >> "$OUT/results.jsonl"
+  r="$(paced "$rate" "$LOAD_SECONDS")"; echo "{\"step\":\"rate\",$(echo "$r" | cut -c2-)" >> "$OUT/results.jsonl"
   summary "$r" "offered $rate req/s"
   if ok "$r"; then
     best="$rate"
@@ -110,7 +125,9 @@ while (( rate >= 2 && rate <= ${MAX_RATE:-2000} )); do
   fi
 done
 echo "highest rate with p99 < 100 ms and zero errors: $best req/s"
+fi
 
+if step reload; then
 echo "== reload during load (8 clients, 3 reloads; the second swaps in the run's last checkpoint)"
 load 8 30 > "$OUT/reload.json" &
 loader=$!
@@ -122,11 +139,13 @@ done
 wait "$loader"
 r="$(cat "$OUT/reload.json")"; echo "{\"step\":\"reload\",$(echo "$r" | cut -c2-)" >> "$OUT/results.jsonl"
 summary "$r" "during 3 reloads"
+fi
 
-soak_rate=$(( best > 2 ? best * 4 / 5 : 2 ))
-echo "== soak: $SOAK_SECONDS s at $soak_rate req/s (16 connections), RSS every 15 s"
+if step soak; then
+soak_rate="${SOAK_RATE:-$(( best > 2 ? best * 4 / 5 : 2 ))}"
+echo "== soak: $SOAK_SECONDS s at $soak_rate req/s (paced), RSS every 15 s"
 printf 'seconds\trss_kib\n' > "$OUT/rss.tsv"
-load 16 "$SOAK_SECONDS" "$soak_rate" > "$OUT/soak.json" &
+paced "$soak_rate" "$SOAK_SECONDS" > "$OUT/soak.json" &
 loader=$!
 start=$(date +%s)
 while kill -0 "$loader" 2>/dev/null; do
@@ -144,5 +163,6 @@ n = len(mib)
 if n:
     print(f"RSS MiB: first {mib[0]:.0f}, after 1/3 {mib[n // 3]:.0f}, after 2/3 {mib[2 * n // 3]:.0f}, last {mib[-1]:.0f}, max {max(mib):.0f} ({n} samples)")
 PY
+fi
 curl -s "$url/metrics" | grep -E '^letter_service_(decode_batch_size_(sum|count)|refusals_total|client_gone_total|queue_rejected_total|reloads_total)' | sed 's/^/  /'
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -81,9 +81,9 @@ public static class LetterServer
             .WithSummary("Top-k items for many requests in one call (decoded in one batch)")
             .Accepts<BatchRecommendRequest>("application/json", "*/*").Produces<BatchRecommendResponse>().ProducesProblem(400).ProducesProblem(503);
         var items = app.MapGroup("/v1").WithTags("catalogue");
-        items.MapGet("/items/{item}", (HttpContext ctx, ModelHost host, string item, string? ids) => Problems.Handle(ctx, host, () => Task.FromResult(LookupEndpoints.ItemLookup(host, item, ids))))
+        items.MapGet("/items/{item}", (HttpContext ctx, ModelHost host, string item, string? ids) => Problems.Handle(ctx, host, () => Task.FromResult(LookupEndpoints.ItemLookup(host, LookupEndpoints.ItemSegment(ctx, item), ids))))
             .WithSummary("An item's identifier and title")
-            .WithDescription("The item by its dataset id (URL-encoded), or by its dense id with ?ids=dense.")
+            .WithDescription("The item by its dataset id (URL-encoded: an id holding \"/\" as %2F), or by its dense id with ?ids=dense.")
             .Produces<ItemInfo>().ProducesProblem(400).ProducesProblem(404);
         items.MapGet("/identifiers/{identifier}", (HttpContext ctx, ModelHost host, string identifier) => Problems.Handle(ctx, host, () => Task.FromResult(LookupEndpoints.IdentifierLookup(host, identifier))))
             .WithSummary("The items an identifier stands for")

@@ -35,6 +35,22 @@ internal static partial class LookupEndpoints
         return new ItemInfo(item, m.Ids.ItemId(item), m.Titles[item], m.Catalog.Index.Tokens(item), shared, shared.Select(m.Ids.ItemId).ToArray(), item >= trained);
     }
 
+    /// <summary>
+    /// The item segment of the request target as the client sent it, percent-decoded once. ASP.NET Core decodes a route
+    /// value except its <c>%2F</c> (so that a value cannot add path segments), which leaves an id holding a "/" unmatched
+    /// (<c>sku/1</c> sent as <c>sku%2F1</c> would be looked up as "sku%2F1"); the raw target decoded once is what the
+    /// client meant, "%252F" included (it stays "%2F").
+    /// </summary>
+    internal static string ItemSegment(HttpContext ctx, string routed)
+    {
+        var raw = ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget;
+        const string prefix = "/v1/items/";
+        if (raw is null || !raw.StartsWith(prefix, StringComparison.Ordinal)) return routed; // e.g. an absolute-form target
+        int end = raw.IndexOfAny(['?', '#']);
+        var segment = raw[prefix.Length..(end < 0 ? raw.Length : end)];
+        return segment.Contains('/') ? routed : Uri.UnescapeDataString(segment);
+    }
+
     [GeneratedRegex(@"^<?([a-z])_(\d{1,6})>?$")]
     internal static partial Regex TokenPattern();
 

@@ -7,26 +7,26 @@ namespace Letter.Common;
 internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
     private readonly TorchSharp.Modules.Parameter weight;
-    private readonly double _eps;
+    private readonly Scalar _eps; // made once: the module outlives every forward (TorchScalars)
 
     public RmsNorm(int dim, double eps) : base(nameof(RmsNorm))
     {
         weight = nn.Parameter(ones(dim, device: CPU));
-        _eps = eps;
+        _eps = eps.ToScalar();
         RegisterComponents();
     }
 
     /// <summary>The learned scale [dim] (folded into the next product by TIGER's decoding weights).</summary>
     public Tensor Weight => weight;
 
-    public double Epsilon => _eps;
+    public Scalar Epsilon => _eps;
 
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
         var xf = x.dtype == ScalarType.Float32 ? x : x.to_type(ScalarType.Float32);
-        var variance = xf.square().mean([-1L], keepdim: true);
-        var normed = (xf * rsqrt(variance + _eps)).to_type(x.dtype);
+        var variance = xf.Squared().mean([-1L], keepdim: true);
+        var normed = (xf * rsqrt(variance.add(_eps, TorchScalars.One))).to_type(x.dtype);
         return (weight.to_type(x.dtype) * normed).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -52,9 +53,10 @@ public sealed class SeededDropout
     {
         if (!training || _threshold == 0) return x;
         using var scope = NewDisposeScope();
+        using var scale = Scale.ToScalar();
         var mask = x.dtype is ScalarType.Float32 or ScalarType.BFloat16
             ? ScaledMask(x.shape, x.dtype)
-            : KeepMask(x.shape).to_type(x.dtype).mul_(Scale);
+            : KeepMask(x.shape).to_type(x.dtype).mul_(scale);
         if (x.device_type != TorchSharp.DeviceType.CPU) mask = mask.to(x.device);
         return x.mul(mask).MoveToOuterDisposeScope();
     }

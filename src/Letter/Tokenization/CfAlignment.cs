@@ -1,3 +1,5 @@
+using TorchSharp;
+using Letter.Common;
 using Letter.IO;
 using static TorchSharp.torch;
 
@@ -13,6 +15,9 @@ public sealed record CfAlignmentResult(double NeighbourFirstCodeShare, double Ch
 /// <summary>How well identifiers follow the collaborative (CF) embedding space.</summary>
 public static class CfAlignment
 {
+    /// <summary>The smallest norm a row is divided by (a static scalar: Common/TorchScalars).</summary>
+    private static readonly TorchSharp.Scalar NormFloor = 1e-12.ToScalar();
+
     /// <summary>
     /// For every item i, its nearest CF neighbour j != i is the item of highest cosine similarity
     /// between CF embeddings (ties: lowest index; zero vectors have cosine 0 to everything). The
@@ -56,15 +61,15 @@ public static class CfAlignment
         using var _ = no_grad();
         using var outer = NewDisposeScope();
         var all = tensor(m.Data, [m.Rows, m.Cols]);
-        var unit = all / all.norm(1, keepdim: true).clamp_min(1e-12); // [N, D]
+        var unit = all / all.norm(1, keepdim: true).clamp_min(NormFloor); // [N, D]
         var result = new int[m.Rows];
         for (int start = 0; start < m.Rows; start += block)
         {
             using var scope = NewDisposeScope();
             int count = Math.Min(block, m.Rows - start);
             var sims = unit.narrow(0, start, count).matmul(unit.t()); // [b, N]
-            var self = arange(start, start + count, dtype: ScalarType.Int64).unsqueeze(1);
-            sims = sims.scatter(1, self, full(count, 1, float.NegativeInfinity));
+            var self = KeptScalarMath.Range(start, start + count, ScalarType.Int64).unsqueeze(1);
+            sims = sims.scatter(1, self, full(count, 1, TorchScalars.NegativeInfinity));
             // argmax returns the first maximum, so ties go to the lowest index.
             var best = sims.argmax(1).data<long>().ToArray();
             for (int i = 0; i < count; i++) result[start + i] = (int)best[i];

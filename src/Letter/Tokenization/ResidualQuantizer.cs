@@ -1,3 +1,4 @@
+using Letter.Common;
 using TorchSharp;
 using TorchSharp.Utils;
 using TorchSharp.Modules;
@@ -49,7 +50,7 @@ public sealed class ResidualQuantizer : nn.Module
     public static Tensor Distances(Tensor residual, Tensor codebook)
     {
         using var _ = no_grad();
-        return residual.square().sum(1, keepdim: true) + codebook.square().sum(1).unsqueeze(0) - 2 * residual.matmul(codebook.t());
+        return residual.Squared().sum(1, keepdim: true).Plus(codebook.Squared().sum(1).unsqueeze(0)) - residual.matmul(codebook.t()).Times(2L);
     }
 
     /// <summary>Nearest code, or the Sinkhorn-balanced one when epsilon &gt; 0 and balance &gt; 0 (<see cref="Sinkhorn"/>). [B] int64</summary>
@@ -80,19 +81,19 @@ public sealed class ResidualQuantizer : nn.Module
             var ids = Choose(residual, codebook, epsilons?[l] ?? 0, sinkhornIterations, balances?[l] ?? 1); // [B]
             var chosen = codebook.index_select(0, ids);                                    // [B, Dz]
             // Codebook loss moves the codes, commitment loss the encoder (stop-gradients as in VQ-VAE).
-            var loss = nn.functional.mse_loss(chosen, residual.detach()) + mu * nn.functional.mse_loss(residual, chosen.detach());
+            var loss = nn.functional.mse_loss(chosen, residual.detach()).Plus(nn.functional.mse_loss(residual, chosen.detach()).Times(mu));
             if (diversity is not null && beta > 0)
             {
                 var positives = tensor(diversity.SamplePositives(l, ids.data<long>().ToArray()));
                 var div = TokenizerLosses.Diversity(chosen, codebook, ids, positives);
                 diversityLosses.Add(div);
-                loss = loss + beta * div;
+                loss = loss.Plus(div.Times(beta));
             }
             levelLosses.Add(loss);
             // Straight-through: the value of the code, the gradient of the residual.
-            var straight = residual + (chosen - residual).detach();
+            var straight = residual.Plus((chosen - residual).detach());
             residual = residual - straight;
-            quantized = quantized is null ? straight : quantized + straight;
+            quantized = quantized is null ? straight : quantized.Plus(straight);
             codes.Add(ids);
         }
         var meanLoss = stack(levelLosses).mean();

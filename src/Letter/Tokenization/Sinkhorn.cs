@@ -1,3 +1,5 @@
+using TorchSharp;
+using Letter.Common;
 using static TorchSharp.torch;
 
 namespace Letter.Tokenization;
@@ -16,6 +18,7 @@ namespace Letter.Tokenization;
 public static class Sinkhorn
 {
     private const double Floor = 1e-280;
+    private static readonly Scalar FloorScalar = Floor.ToScalar(); // static: Common/TorchScalars
 
     /// <param name="distances">[B, K] item-to-code distances</param>
     /// <param name="balance">strength of the code constraint in [0, 1]: 1 the hard constraint (the original), 0 none</param>
@@ -28,26 +31,28 @@ public static class Sinkhorn
         var d = distances.to(ScalarType.Float64);
         double max = d.max().item<double>(), min = d.min().item<double>();
         double middle = (max + min) / 2, amplitude = max - middle + 1e-5;
-        var centred = (d - middle) / amplitude;
+        using Scalar middleScalar = middle.ToScalar(), amplitudeScalar = amplitude.ToScalar(), negativeEpsilon = (-epsilon).ToScalar();
+        var centred = d.sub(middleScalar).div(amplitudeScalar);
         long b = d.shape[0], k = d.shape[1];
-        var q = centred.div_(-epsilon).exp_();
+        using Scalar bScalar = b.ToScalar(), kScalar = k.ToScalar(), balanceScalar = balance.ToScalar();
+        var q = centred.div_(negativeEpsilon).exp_();
         q.div_(q.sum());
         // In place: the plan is rewritten 2 x iterations times and fresh [B, K] buffers cost page faults.
         // exp(+-1/epsilon) spans ~1e+-145 at epsilon 0.003, so normalising drives entries into float64
         // subnormals, which are ~100x slower; flooring at 1e-280 avoids them and changes no sum or argmax.
         for (int it = 0; it < iterations; it++)
         {
-            using (var rows = q.sum(1, keepdim: true)) q.div_(rows).div_(b).clamp_min_(Floor); // each item: 1 / B
+            using (var rows = q.sum(1, keepdim: true)) q.div_(rows).div_(bScalar).clamp_min_(FloorScalar); // each item: 1 / B
             using var cols = q.sum(0, keepdim: true);
-            if (balance == 1) q.div_(cols).div_(k).clamp_min_(Floor); // each code: 1 / K
+            if (balance == 1) q.div_(cols).div_(kScalar).clamp_min_(FloorScalar); // each code: 1 / K
             else
             {
                 // each code: its share times (1 / K / share)^balance
-                using var scale = cols.mul(k).reciprocal_().pow_(balance);
-                q.mul_(scale).clamp_min_(Floor);
+                using var scale = cols.mul(kScalar).reciprocal_().pow_(balanceScalar);
+                q.mul_(scale).clamp_min_(FloorScalar);
             }
         }
-        return q.mul_(b).MoveToOuterDisposeScope();
+        return q.mul_(bScalar).MoveToOuterDisposeScope();
     }
 
     /// <summary>Balanced codes: the argmax of each item's row of the plan. [B] int64</summary>

@@ -37,7 +37,7 @@ public static class SizeConstrainedKMeans
         using var scope = NewDisposeScope();
         bool large = (long)n * k * dim > 4_000_000;
         var points = large ? tensor(data, [n, dim]) : null;
-        var pointNorms = points?.square().sum(1, keepdim: true); // [n, 1]
+        var pointNorms = points?.Squared().sum(1, keepdim: true); // [n, 1]
         var rng = new SplitMix64(seed);
         KMeansResult? best = null;
         for (int run = 0; run < restarts; run++)
@@ -130,7 +130,7 @@ public static class SizeConstrainedKMeans
         }
         using var scope = NewDisposeScope();
         var cs = tensor(centers, [k, dim]);
-        var d = pointNorms + cs.square().sum(1).unsqueeze(0) - 2 * points.matmul(cs.t()); // [n, k]
+        var d = pointNorms.Plus(cs.Squared().sum(1).unsqueeze(0)) - points.matmul(cs.t()).Times(2L); // [n, k]
         return d.contiguous().data<float>().ToArray();
     }
 

@@ -1,3 +1,4 @@
+using Letter.Common;
 using static TorchSharp.torch;
 
 namespace Letter.Tokenization;
@@ -15,9 +16,9 @@ public static class TokenizerLosses
     public static Tensor Collaborative(Tensor quantized, Tensor cf, CfScore score = CfScore.DotProduct, double temperature = 1)
     {
         var logits = score == CfScore.Cosine
-            ? nn.functional.normalize(quantized, dim: 1).matmul(nn.functional.normalize(cf, dim: 1).t()) / temperature
+            ? nn.functional.normalize(quantized, dim: 1).matmul(nn.functional.normalize(cf, dim: 1).t()).DividedBy(temperature)
             : quantized.matmul(cf.t()); // [B, B]
-        var targets = arange(quantized.shape[0], dtype: ScalarType.Int64, device: quantized.device);
+        var targets = KeptScalarMath.Range(0, quantized.shape[0], ScalarType.Int64, quantized.device);
         return nn.functional.cross_entropy(logits, targets);
     }
 

@@ -135,7 +135,7 @@ public static class TokenizerPipeline
             int count = Math.Min(batch, semantic.Rows - start);
             var zq = tensor(quantized.Data.AsSpan(start * model.LatentDim, count * model.LatentDim).ToArray(), [count, model.LatentDim]);
             var x = tensor(semantic.Data.AsSpan(start * semantic.Cols, count * semantic.Cols).ToArray(), [count, semantic.Cols]);
-            sse += (model.Decode(zq) - x).square().sum().item<float>();
+            sse += (model.Decode(zq) - x).Squared().sum().item<float>();
         }
         return (sse / ((double)semantic.Rows * semantic.Cols), quant / semantic.Rows);
     }

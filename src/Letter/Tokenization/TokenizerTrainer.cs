@@ -79,12 +79,12 @@ public static class TokenizerTrainer
                     var latent = model.Encode(batch);
                     var q = model.Quantizer.Forward(latent, config.Mu, config.Beta, epsilons, config.SinkhornIterations, diversity, balances);
                     var recon = nn.functional.mse_loss(model.Decode(q.Quantized), batch);
-                    var loss = recon + q.Loss;
+                    var loss = recon.Plus(q.Loss);
                     Tensor? cfLoss = null;
                     if (cfAll is not null)
                     {
                         cfLoss = TokenizerLosses.Collaborative(q.Quantized, cfAll.index_select(0, ids), config.CfScore, config.CfTemperature);
-                        loss = loss + config.Alpha * cfLoss;
+                        loss = loss.Plus(cfLoss.Times(config.Alpha));
                     }
                     double lossValue = loss.item<float>();
                     if (!double.IsFinite(lossValue))

@@ -1,3 +1,4 @@
+using Letter.Common;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -17,7 +18,7 @@ public static class RankingGuidedLoss
     public static Tensor Compute(Tensor logits, Tensor targets, double temperature)
     {
         var v = logits.shape[^1];
-        var scaled = logits.to_type(ScalarType.Float32) / temperature;
+        var scaled = logits.to_type(ScalarType.Float32).DividedBy(temperature);
         return F.cross_entropy(scaled.reshape(-1, v), targets.reshape(-1), ignore_index: Ignore);
     }
 }

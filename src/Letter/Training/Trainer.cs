@@ -256,7 +256,7 @@ public static class Trainer
             double value = batchLoss.item<float>();
             // checked before anything moves the weights, so a diverged step changes nothing
             TrainingDivergedException.ThrowIfNotFinite(value, "the loss");
-            (batchLoss * weight).backward();
+            batchLoss.Times(weight).backward();
             loss += weight * value;
         }
         using (NewDisposeScope())

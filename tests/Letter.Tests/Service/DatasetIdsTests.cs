@@ -180,7 +180,7 @@ public class DatasetIdsTests(ImportedRun run)
         using var tmp = new TempDir();
         var dir = run.Copy(tmp);
         int n = run.ItemIds.Length;
-        await using (var s = await TestServing.Start(dir))
+        await using (var s = await TestServing.Start(dir, loopback: true)) // Kestrel: the raw request target of the "/" look-up
         {
             Assert.Equal((400, "id", null, "the run's items have dataset ids (an item map, item2id): give the new item its id, the id your data knows it by"),
                 await s.Refusal("/v1/items", Json(new { embedding = Row(2), title = "Desk lamp" })));
@@ -208,18 +208,27 @@ public class DatasetIdsTests(ImportedRun run)
                 await s.Refusal("/v1/items", Json(new { id = "B00X-new", embedding = Row(3), title = "Desk lamp" })));
 
             await AssertServedUnderItsId(s, n);
+
+            // an id holding "/" and a literal "%2F": its Location and its look-up (ASP.NET keeps %2F encoded in route values)
+            var slashed = await s.Post("/v1/items", Json(new { id = "pack/2%2F", embedding = Row(4), title = "Two lamps" }));
+            Assert.Equal(HttpStatusCode.Created, slashed.StatusCode);
+            Assert.Equal("/v1/items/pack%2F2%252F", slashed.Headers.Location?.ToString());
+            var bySlash = await s.GetJson("/v1/items/pack%2F2%252F");
+            Assert.Equal((n + 1, "pack/2%2F"), (bySlash.GetProperty("item").GetInt32(), bySlash.GetProperty("id").GetString()));
+            Assert.Equal((404, "item", "pack/2/", "item \"pack/2/\" is not in the catalogue (the run's item ids are its dataset's, from the run folder's item2id, " +
+                "and those of the items added since; dense ids are taken with ids=dense)"), await s.Refusal("/v1/items/pack%2F2%2F"));
         }
         // the run folder's item map grew by the new id (the dataset's map is untouched); added-items.json keeps the item
         var datasetMap = File.ReadAllText(Path.Combine(run.DataDirectory, "shop.item2id"));
-        Assert.Equal(datasetMap + $"B00X-new\t{n}\n", File.ReadAllText(Path.Combine(dir, "tiger", "item2id")));
+        Assert.Equal(datasetMap + $"B00X-new\t{n}\npack/2%2F\t{n + 1}\n", File.ReadAllText(Path.Combine(dir, "tiger", "item2id")));
         Assert.Equal(n, IdMaps.ReadMap(Path.Combine(run.DataDirectory, "shop.item2id")).Length);
 
         // a restart reads it back, and a retry after it is still the same item; a map entry that added-items.json does not
         // back (the map was written, then the server stopped before the additions were) is dropped at load
-        File.AppendAllText(Path.Combine(dir, "tiger", "item2id"), $"B00X-ghost\t{n + 1}\n");
+        File.AppendAllText(Path.Combine(dir, "tiger", "item2id"), $"B00X-ghost\t{n + 2}\n");
         await using (var s = await TestServing.Start(dir))
         {
-            Assert.Equal(datasetMap + $"B00X-new\t{n}\n", File.ReadAllText(Path.Combine(dir, "tiger", "item2id")));
+            Assert.Equal(datasetMap + $"B00X-new\t{n}\npack/2%2F\t{n + 1}\n", File.ReadAllText(Path.Combine(dir, "tiger", "item2id")));
             await AssertServedUnderItsId(s, n);
             var retry = await s.Post("/v1/items", Json(new { id = "B00X-new", embedding = Row(2), title = "Desk lamp" }));
             Assert.Equal(HttpStatusCode.OK, retry.StatusCode);

@@ -1,3 +1,4 @@
+using Letter.Common;
 using Letter.Data;
 using static TorchSharp.torch;
 
@@ -31,6 +32,6 @@ public static class IdentifierTokens
         using var generator = new Generator().manual_seed(seed);
         // drawn on the CPU by the CPU generator, so a seed gives the same rows on every device
         var noise = randn(new long[] { count, existing.shape[1] }, generator: generator, device: CPU).to(existing.device);
-        return (mean + noise * std).MoveToOuterDisposeScope();
+        return mean.Plus(noise * std).MoveToOuterDisposeScope();
     }
 }

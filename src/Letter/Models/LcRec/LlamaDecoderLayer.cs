@@ -25,7 +25,7 @@ internal sealed class LlamaDecoderLayer : nn.Module
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, KvCache? cache, int layer)
     {
         using var scope = NewDisposeScope();
-        var h = x + _attention.Forward(_inputNorm.call(x), cos, sin, cache, layer);
-        return (h + _mlp.call(_postNorm.call(h))).MoveToOuterDisposeScope();
+        var h = x.Plus(_attention.Forward(_inputNorm.call(x), cos, sin, cache, layer));
+        return h.Plus(_mlp.call(_postNorm.call(h))).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using Letter.Common;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -87,8 +88,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         if (_loraA is null || _loraB is null || IsMerged) return;
         using (no_grad())
         {
-            var delta = _loraB.weight!.to_type(ScalarType.Float32).matmul(_loraA.weight!.to_type(ScalarType.Float32)) * _scaling;
-            weight.add_(delta.to_type(weight.dtype));
+            var delta = _loraB.weight!.to_type(ScalarType.Float32).matmul(_loraA.weight!.to_type(ScalarType.Float32)).Times(_scaling);
+            weight.PlusInPlace(delta.to_type(weight.dtype));
             _loraB.weight!.zero_();
         }
         IsMerged = true;
@@ -105,8 +106,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         if (training && _dropout > 0)
         {
             var keep = empty_like(x).bernoulli_(1 - _dropout, _dropoutGenerator);
-            h = x * keep / (1 - _dropout);
+            h = (x * keep).DividedBy(1 - _dropout);
         }
-        return y + _loraB.call(_loraA.call(h)) * _scaling;
+        return y.Plus(_loraB.call(_loraA.call(h)).Times(_scaling));
     }
 }

@@ -1,3 +1,4 @@
+using Letter.Common;
 using static TorchSharp.torch;
 
 namespace Letter.Models.LcRec;
@@ -12,8 +13,8 @@ internal static class Rotary
     public static (Tensor Cos, Tensor Sin) Table(int start, int length, int dh, double theta, ScalarType dtype, Device device)
     {
         // theta as a 0-dim float64 tensor on the device (what pow(double, Tensor) makes, there on libtorch's default device)
-        var invFreq = tensor(theta, device: device).pow(arange(0, dh, 2, dtype: ScalarType.Float64, device: device) / -dh).to_type(ScalarType.Float32); // [Dh/2]
-        var positions = arange(start, start + length, dtype: ScalarType.Float32, device: device);
+        var invFreq = tensor(theta, device: device).pow(KeptScalarMath.Range(0, dh, ScalarType.Float64, device, step: 2).DividedBy(-dh)).to_type(ScalarType.Float32); // [Dh/2]
+        var positions = KeptScalarMath.Range(start, start + length, ScalarType.Float32, device);
         var freqs = outer(positions, invFreq);                  // [L, Dh/2]
         var angles = cat([freqs, freqs], -1);                   // [L, Dh]
         return (angles.cos().to_type(dtype), angles.sin().to_type(dtype));
@@ -26,6 +27,6 @@ internal static class Rotary
         var x1 = x.narrow(-1, 0, half);
         var x2 = x.narrow(-1, half, half);
         var rotated = cat([x2.neg(), x1], -1);
-        return x * cos + rotated * sin;
+        return (x * cos).Plus(rotated * sin);
     }
 }

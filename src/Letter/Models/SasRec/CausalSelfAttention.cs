@@ -1,3 +1,4 @@
+using Letter.Common;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -37,7 +38,7 @@ internal sealed class CausalSelfAttention : nn.Module<Tensor, Tensor, Tensor, Te
         var q = query.call(queries).view(b, l, _heads, dh).transpose(1, 2);   // [B, h, L, dh]
         var k = key.call(keys).view(b, l, _heads, dh).transpose(1, 2);
         var v = value.call(keys).view(b, l, _heads, dh).transpose(1, 2);
-        var scores = q.matmul(k.transpose(2, 3)) / Math.Sqrt(dh);              // [B, h, L, L]
+        var scores = q.matmul(k.transpose(2, 3)).DividedBy(Math.Sqrt(dh));             // [B, h, L, L]
         scores = scores.masked_fill(allowed.logical_not(), Letter.Common.TorchScalars.NegativeInfinity);
         var weights = dropout.call(nn.functional.softmax(scores, -1));
         return weights.matmul(v).transpose(1, 2).reshape(b, l, d);

@@ -1,3 +1,4 @@
+using Letter.Common;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -36,9 +37,9 @@ internal sealed class SasRecBlock : nn.Module<Tensor, Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor x, Tensor allowed, Tensor real)
     {
         var q = attention_norm.call(x);
-        x = q + attention.call(q, x, allowed);
+        x = q.Plus(attention.call(q, x, allowed));
         var n = ffn_norm.call(x);
         var f = ffn_dropout2.call(ffn_out.call(ffn_dropout1.call(nn.functional.relu(ffn_in.call(n)))));
-        return (n + f) * real;
+        return n.Plus(f) * real;
     }
 }

@@ -60,9 +60,9 @@ public sealed class SasRecModel : nn.Module<Tensor, Tensor>
     {
         long b = sequence.shape[0], l = sequence.shape[1];
         if (l > _maxLen) throw new ArgumentException($"sequence length {l} exceeds the maximum {_maxLen}");
-        var realMask = sequence.ne(0);                                                 // [B, L]
-        var positions = arange(_maxLen - l, _maxLen, dtype: ScalarType.Int64, device: sequence.device);
-        var x = item_embedding.call(sequence) * Math.Sqrt(_dim) + position_embedding.call(positions).unsqueeze(0);
+        var realMask = sequence.ne(TorchScalars.Zero);                                                // [B, L]
+        var positions = KeptScalarMath.Range(_maxLen - l, _maxLen, ScalarType.Int64, sequence.device);
+        var x = item_embedding.call(sequence).Times(Math.Sqrt(_dim)).Plus(position_embedding.call(positions).unsqueeze(0));
         var real = realMask.unsqueeze(-1).to_type(x.dtype);                           // [B, L, 1]
         x = embedding_dropout.call(x) * real;
         var causal = ones(l, l, dtype: ScalarType.Bool, device: sequence.device).tril();

@@ -202,9 +202,9 @@ public static class SasRecTrainer
             {
                 long n = Math.Min(rows, m - s);
                 var part = nn.functional.cross_entropy(model.Score(h.narrow(0, s, n)), target.narrow(0, s, n), reduction: nn.Reduction.Sum);
-                sum = sum is null ? part : sum + part;
+                sum = sum is null ? part : sum.Plus(part);
             }
-            loss = sum! / m;
+            loss = sum!.DividedBy(m);
         }
         else
         {
@@ -221,7 +221,7 @@ public static class SasRecTrainer
             var pos = (h * w.index_select(0, target)).sum(1);                                      // [M]
             var neg = (h * w.index_select(0, tensor(negatives, device: model.Device))).sum(1);
             loss = nn.functional.binary_cross_entropy_with_logits(pos, ones_like(pos))
-                 + nn.functional.binary_cross_entropy_with_logits(neg, zeros_like(neg));
+                 .Plus(nn.functional.binary_cross_entropy_with_logits(neg, zeros_like(neg)));
         }
         double value = loss.item<float>();
         // checked before the step, so the weights (and the best epoch's snapshot) stay finite

@@ -35,9 +35,9 @@ internal sealed class DecoderBlock : nn.Module
     public Tensor Forward(Tensor y, Tensor encoded, Tensor selfBias, Tensor? crossBias)
     {
         var h = ln_self.call(y);
-        y = y + Drop(self_attention.Forward(h, h, selfBias));
-        y = y + Drop(cross_attention.Forward(ln_cross.call(y), encoded, crossBias));
-        return y + Drop(ff.call(ln_ff.call(y)));
+        y = y.Plus(Drop(self_attention.Forward(h, h, selfBias)));
+        y = y.Plus(Drop(cross_attention.Forward(ln_cross.call(y), encoded, crossBias)));
+        return y.Plus(Drop(ff.call(ln_ff.call(y))));
     }
 
     private Tensor Drop(Tensor t) => _dropout.Apply(t, training);

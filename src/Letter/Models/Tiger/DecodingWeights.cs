@@ -44,7 +44,7 @@ internal sealed class DecodingWeights : IDisposable
         using var outputScale = Math.Pow(c.DModel, -0.5).ToScalar();
         Output = Keep(Fold(model.SharedWeight * outputScale, model.DecoderNorm.Weight));
         Embedding = Keep(model.SharedWeight.detach()); // a handle of its own on the model's table (no copy)
-        Epsilon = model.DecoderNorm.Epsilon.ToScalar();
+        Epsilon = model.DecoderNorm.Epsilon; // the module's own scalar, kept alive by it
         DType = dtype;
     }
 
@@ -71,6 +71,6 @@ internal sealed class DecodingWeights : IDisposable
     public void Dispose()
     {
         foreach (var t in _owned) t.Dispose();
-        Epsilon.Dispose();
+
     }
 }

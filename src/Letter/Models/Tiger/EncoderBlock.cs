@@ -30,8 +30,8 @@ internal sealed class EncoderBlock : nn.Module
     public Tensor Forward(Tensor x, Tensor bias)
     {
         var h = ln_attention.call(x);
-        x = x + Drop(self_attention.Forward(h, h, bias));
-        return x + Drop(ff.call(ln_ff.call(x)));
+        x = x.Plus(Drop(self_attention.Forward(h, h, bias)));
+        return x.Plus(Drop(ff.call(ln_ff.call(x))));
     }
 
     private Tensor Drop(Tensor t) => _dropout.Apply(t, training);

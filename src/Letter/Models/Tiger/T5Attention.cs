@@ -63,7 +63,7 @@ internal sealed class T5Attention : nn.Module
     public Tensor Attend(Tensor qh, Tensor kh, Tensor vh, Tensor? bias)
     {
         var scores = matmul(qh, kh.transpose(-1, -2));
-        if (bias is not null) scores = scores + bias.to_type(scores.dtype);
+        if (bias is not null) scores = scores.Plus(bias.to_type(scores.dtype));
         var weights = scores.dtype == ScalarType.Float32
             ? F.softmax(scores, -1)
             : F.softmax(scores.to_type(ScalarType.Float32), -1).to_type(scores.dtype);

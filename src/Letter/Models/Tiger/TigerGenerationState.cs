@@ -1,3 +1,4 @@
+using Letter.Common;
 using System.Diagnostics;
 using Letter.Generation;
 using TorchSharp;
@@ -71,7 +72,7 @@ internal sealed class TigerGenerationState : IGenerationState, IProfiledGenerati
     {
         using var scope = NewDisposeScope();
         long since = Stopwatch.GetTimestamp();
-        var current = tokens ?? full(_users, (long)TigerVocabulary.Pad, dtype: ScalarType.Int64, device: _model.Device);
+        var current = tokens ?? full(_users, TigerVocabulary.PadScalar, dtype: ScalarType.Int64, device: _model.Device);
         long rows = current.shape[0];
         int width = (int)(rows / _users);
         int t = _step;
@@ -118,13 +119,13 @@ internal sealed class TigerGenerationState : IGenerationState, IProfiledGenerati
     private Tensor Norm(Tensor x)
     {
         var xf = x.dtype == ScalarType.Float32 ? x : x.to_type(ScalarType.Float32);
-        var normed = xf * xf.square().mean([-1L], keepdim: true).add_(_weights.Epsilon).rsqrt_();
+        var normed = xf * xf.Squared().mean([-1L], keepdim: true).add_(_weights.Epsilon, Letter.Common.TorchScalars.One).rsqrt_();
         return normed.dtype == _product ? normed : normed.to_type(_product);
     }
 
     /// <summary>x + a @ wT in x's dtype (one addmm when the product dtype is x's).</summary>
     private static Tensor AddProduct(Tensor x, Tensor a, Tensor wT) =>
-        x.dtype == a.dtype ? x.addmm_(a, wT) : x.add_(a.mm(wT));
+        x.dtype == a.dtype ? x.addmm_(a, wT) : x.add_(a.mm(wT), Letter.Common.TorchScalars.One);
 
     public void Reorder(Tensor rows)
     {

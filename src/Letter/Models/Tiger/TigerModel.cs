@@ -83,7 +83,7 @@ public sealed class TigerModel : nn.Module
         int len = (int)ids.shape[1];
         var x = Drop(shared.call(ids));
         var bias = encoder_bias.Bias(len, len);
-        if (padding is not null) bias = bias + padding; // [B, H, L, L]
+        if (padding is not null) bias = bias.Plus(padding); // [B, H, L, L]
         foreach (var block in encoder.Cast<EncoderBlock>()) x = block.Forward(x, bias);
         return Drop(encoder_ln.call(x)).MoveToOuterDisposeScope();
     }
@@ -96,7 +96,7 @@ public sealed class TigerModel : nn.Module
     internal static Tensor? PaddingBias(Tensor ids)
     {
         using var scope = NewDisposeScope();
-        var isPad = ids.eq(TigerVocabulary.Pad);
+        var isPad = ids.eq(TigerVocabulary.PadScalar);
         if (!isPad.any().item<bool>()) return null;
         return zeros(ids.shape[0], 1, 1, ids.shape[1], device: ids.device)
             .masked_fill(isPad.view(ids.shape[0], 1, 1, ids.shape[1]), Letter.Common.TorchScalars.NegativeInfinity).MoveToOuterDisposeScope();
@@ -111,8 +111,8 @@ public sealed class TigerModel : nn.Module
         using var scope = NewDisposeScope();
         int t = (int)decoderInput.shape[1];
         var y = Drop(shared.call(decoderInput));
-        var causal = triu(full(t, t, float.NegativeInfinity, device: decoderInput.device), 1);
-        var selfBias = decoder_bias.Bias(t, t) + causal;
+        var causal = triu(full(t, t, Letter.Common.TorchScalars.NegativeInfinity, device: decoderInput.device), 1);
+        var selfBias = decoder_bias.Bias(t, t).Plus(causal);
         foreach (var block in decoder.Cast<DecoderBlock>()) y = block.Forward(y, encoded, selfBias, encoderPadding);
         return LmHead(Drop(decoder_ln.call(y))).MoveToOuterDisposeScope();
     }
@@ -135,7 +135,7 @@ public sealed class TigerModel : nn.Module
         Tensor w = shared.weight!;
         if (Config.Bf16 && w.dtype != ScalarType.BFloat16) w = w.to_type(ScalarType.BFloat16);
         if (y.dtype != w.dtype) y = y.to_type(w.dtype);
-        return matmul(y * Math.Pow(Config.DModel, -0.5), w.t()); // [.., V]; the loss and beam scores cast to fp32
+        return matmul(y.Times(Math.Pow(Config.DModel, -0.5)), w.t()); // [.., V]; the loss and beam scores cast to fp32
     }
 
     internal Tensor Embed(Tensor ids) => shared.call(ids);

@@ -1,4 +1,6 @@
+using Letter.Common;
 using Letter.Data;
+using TorchSharp;
 
 namespace Letter.Models.Tiger;
 
@@ -12,6 +14,8 @@ namespace Letter.Models.Tiger;
 public sealed class TigerVocabulary
 {
     public const int Pad = 0;
+    /// <summary><see cref="Pad"/> as a scalar kept alive for the process (Common/TorchScalars).</summary>
+    internal static readonly Scalar PadScalar = ((long)Pad).ToScalar();
     public const int Eos = 1;
     private const int Special = 2;
 
