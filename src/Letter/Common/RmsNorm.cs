@@ -16,6 +16,11 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The learned scale [dim] (folded into the next product by TIGER's decoding weights).</summary>
+    public Tensor Weight => weight;
+
+    public Scalar Epsilon => _eps;
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();

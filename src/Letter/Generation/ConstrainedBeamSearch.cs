@@ -1,4 +1,3 @@
-using Letter.Common;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -32,10 +31,12 @@ public static class ConstrainedBeamSearch
     /// <param name="targetKept">with <paramref name="targets"/>: filled with, per user, whether after each
     /// step the target's prefix of that length was still among the beams ([B][steps])</param>
     /// <param name="filters">per user, the identifiers it may produce (null: all), or null for no filter at all</param>
+    /// <param name="profile">when given, the time of each phase is added to it</param>
     /// <returns>per user, the min(beam, valid sequences) best sequences, best first</returns>
     public static List<Beam[]> Search(IGenerationState state, PrefixTrie trie, int users, int beam, int steps, double temperature = 1.0,
-        Tensor? targets = null, bool[][]? targetKept = null, IReadOnlyList<NodeLiveness?>? filters = null)
+        Tensor? targets = null, bool[][]? targetKept = null, IReadOnlyList<NodeLiveness?>? filters = null, DecodeProfile? profile = null)
     {
+        if (profile is not null && state is IProfiledGenerationState profiled) profiled.Profile = profile;
         ArgumentOutOfRangeException.ThrowIfLessThan(beam, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
         if ((targets is null) != (targetKept is null)) throw new ArgumentException("targets and targetKept go together");
@@ -47,106 +48,120 @@ public static class ConstrainedBeamSearch
         using var outer = NewDisposeScope();
         int v = trie.VocabularySize;
         int keep = Math.Min(beam, trie.SequenceCount);
+        long[]? target = targets?.to_type(ScalarType.Int64).cpu().data<long>().ToArray();
+        long targetStride = targets?.shape[1] ?? 0;
+        using var temperatureScalar = temperature.ToScalar();
 
-        // Step 0 gives one row per user (every beam would start from the same state); from step 1 on
-        // there are `beam` rows per user. width = rows per user of the current step. The search state is
-        // made at step 0 on the device of the first logits (made in that step's scope: it is replaced there).
+        // The search state lives in host arrays (rows = users x width, width = rows per user: 1 at step 0, then
+        // the beam); per step the device gives the log-probabilities once and takes the chosen rows and tokens.
         int width = 1;
-        Tensor scores = null!;                                                      // [B, width]
-        Tensor node = null!;                                                        // [B, width] trie nodes
-        Tensor? current = null;                                                     // [B * width] the tokens just chosen
-        Tensor sequences = null!;                                                   // [B, width, t]
-        var kept = new List<Tensor>(steps); // per step [B] bool: the target's prefix is among the beams
+        var scores = new float[users];                 // [users * width]
+        var nodes = new int[users];                    // [users * width] trie nodes, all at the root
+        var sequences = Array.Empty<int>();            // [users * width * t]
+        Tensor? current = null;                        // [users * width] the tokens just chosen
+        var selection = new TopCandidates(beam);
+        var marked = new bool[v];                      // scratch: the tokens a filter lists for one node
+        var live = new List<int>();
+        if (targetKept is not null) for (int u = 0; u < users; u++) targetKept[u] = new bool[steps];
 
         for (int t = 0; t < steps; t++)
         {
             using var step = NewDisposeScope();
-            var logits = state.NextLogits(current).view(users, width, v).to_type(ScalarType.Float32);
-            if (t == 0)
-            {
-                var device = logits.device;
-                scores = zeros(users, 1, device: device);
-                node = zeros(users, 1, dtype: ScalarType.Int64, device: device);
-                sequences = zeros(users, 1, 0, dtype: ScalarType.Int64, device: device);
-                if (targets is not null) targets = targets.to(device).MoveToOuterDisposeScope(); // a new handle: kept for every step
-            }
-            if (temperature != 1.0) logits = logits.DividedBy(temperature);
-            var logp = F.log_softmax(logits, -1);
-            var allowed = trie.AllowedMask(node.reshape(-1));                      // [B * width, V]
-            if (filters is not null) RefuseFiltered(allowed, node, trie, filters, width);
-            logp = logp.masked_fill(allowed.view(users, width, v).logical_not(), Letter.Common.TorchScalars.NegativeInfinity);
+            long since = System.Diagnostics.Stopwatch.GetTimestamp();
+            var logits = state.NextLogits(current);                                 // [users * width, V]
+            since = profile?.Add($"step {t}: decoder", since) ?? since;
+            if (logits.dtype != ScalarType.Float32) logits = logits.to_type(ScalarType.Float32);
+            if (temperature != 1.0) logits = logits.div(temperatureScalar);
+            var logp = F.log_softmax(logits, -1).cpu().contiguous();
+            if (logp.shape[0] != (long)users * width || logp.shape[1] != v)
+                throw new InvalidOperationException($"the generator gave logits [{string.Join(", ", logp.shape)}], expected [{(long)users * width}, {v}]");
+            var logProbabilities = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(logp.bytes);
+            since = profile?.Add("steps: log-softmax, read-back", since) ?? since;
+
             int next = (int)Math.Min(beam, (long)width * v); // fewer candidates than beams only with tiny vocabularies
-            var (top, index) = scores.unsqueeze(-1).Plus(logp).view(users, (long)width * v).topk(next, dim: -1); // [B, next]
-            using var vocabulary = v.ToScalar();
-            var source = index.div(vocabulary, RoundingMode.floor);
-            var token = index.remainder(vocabulary);
-            var flat = KeptScalarMath.Range(0, users, ScalarType.Int64, logits.device).Times(width).unsqueeze(1).Plus(source).reshape(-1);
-            state.Reorder(flat);
-            node = trie.Child(node.gather(1, source), token).MoveToOuterDisposeScope();
-            sequences = cat([sequences.gather(1, source.unsqueeze(-1).expand(users, next, t)), token.unsqueeze(-1)], 2).MoveToOuterDisposeScope();
-            if (targets is not null)
-                kept.Add(sequences.eq(targets.narrow(1, 0, t + 1).unsqueeze(1)).all(-1).any(-1).MoveToOuterDisposeScope());
-            scores = top.MoveToOuterDisposeScope();
-            current = token.reshape(-1).MoveToOuterDisposeScope();
-            width = next;
+            var rows = new long[users * next];
+            var tokens = new long[users * next];
+            var nextScores = new float[users * next];
+            var nextNodes = new int[users * next];
+            var nextSequences = new int[users * next * (t + 1)];
+            for (int u = 0; u < users; u++)
+            {
+                selection.Clear(next);
+                var filter = filters?[u];
+                for (int r = 0; r < width; r++)
+                {
+                    int row = u * width + r;
+                    float score = scores[row];
+                    if (float.IsNegativeInfinity(score)) continue;
+                    var edges = trie.Edges(nodes[row], out _);
+                    if (edges.IsEmpty) continue;
+                    var rowLogp = logProbabilities.Slice(row * v, v);
+                    // a filter lists few tokens per node: those a candidate list allows, or those exclusions refuse
+                    live.Clear();
+                    if (filter is not null)
+                        foreach (var token in filter.OnlyListed ? filter.LiveTokens(nodes[row]) : filter.RefusedTokens(nodes[row]))
+                        {
+                            marked[token] = true;
+                            live.Add(token);
+                        }
+                    bool onlyListed = filter?.OnlyListed ?? false;
+                    foreach (int token in edges)
+                    {
+                        if (filter is not null && marked[token] != onlyListed) continue;
+                        float candidate = score + rowLogp[token];
+                        if (!float.IsNegativeInfinity(candidate)) selection.Offer(candidate, (long)r * v + token);
+                    }
+                    foreach (int token in live) marked[token] = false;
+                }
+                for (int k = 0; k < next; k++)
+                {
+                    int slot = u * next + k;
+                    bool found = k < selection.Count;
+                    long index = found ? selection.Index(k) : 0;
+                    int source = (int)(index / v), token = (int)(index % v);
+                    int parent = u * width + source;
+                    rows[slot] = parent;
+                    tokens[slot] = token;
+                    nextScores[slot] = found ? selection.Score(k) : float.NegativeInfinity; // a filler row: no valid candidate was left
+                    nextNodes[slot] = found ? trie.Child(nodes[parent], token) : trie.DeadNode;
+                    Array.Copy(sequences, (long)parent * t, nextSequences, (long)slot * (t + 1), t);
+                    nextSequences[slot * (t + 1) + t] = token;
+                }
+                if (target is not null)
+                {
+                    var prefix = target.AsSpan((int)(u * targetStride), t + 1);
+                    bool kept = false;
+                    for (int k = 0; k < next && !kept; k++)
+                    {
+                        kept = true;
+                        for (int s = 0; s <= t && kept; s++) kept = nextSequences[(u * next + k) * (t + 1) + s] == prefix[s];
+                    }
+                    targetKept![u][t] = kept;
+                }
+            }
+            since = profile?.Add("steps: trie, filters, top-k (host)", since) ?? since;
+            var device = logits.device;
+            state.Reorder(tensor(rows, device: device));
+            current?.Dispose();
+            current = tensor(tokens, device: device).DetachFromDisposeScope();
+            (scores, nodes, sequences, width) = (nextScores, nextNodes, nextSequences, next);
+            profile?.Add("steps: reorder", since);
         }
+        current?.Dispose();
         keep = Math.Min(keep, width);
 
-        if (targetKept is not null)
-        {
-            var flags = stack(kept, 1).cpu().data<bool>().ToArray(); // [B, steps]
-            for (int u = 0; u < users; u++) targetKept[u] = flags.AsSpan(u * steps, steps).ToArray();
-        }
-        var seq = sequences.cpu().data<long>().ToArray();
-        var sc = scores.cpu().data<float>().ToArray();
         var result = new List<Beam[]>(users);
         for (int u = 0; u < users; u++)
         {
             var beams = new List<Beam>(keep);
             for (int b = 0; b < keep; b++)
             {
-                float score = sc[u * width + b];
-                if (float.IsNegativeInfinity(score)) break; // fewer valid identifiers than beams (a filter, or a tiny trie)
-                var tokens = new int[steps];
-                for (int s = 0; s < steps; s++) tokens[s] = (int)seq[((long)u * width + b) * steps + s];
-                beams.Add(new Beam(tokens, score));
+                int row = u * width + b;
+                if (float.IsNegativeInfinity(scores[row])) break; // fewer valid identifiers than beams (a filter, or a tiny trie)
+                beams.Add(new Beam(sequences.AsSpan(row * steps, steps).ToArray(), scores[row]));
             }
             result.Add(beams.ToArray());
         }
         return result;
-    }
-
-    /// <summary>
-    /// Clears, for filtered users, the tokens whose child node has no allowed identifier below it: with
-    /// exclusions only the few refused edges are looked at, with a candidate list the row is cleared and
-    /// only its live edges set again, so the cost follows the lists, not the trie's width.
-    /// </summary>
-    private static void RefuseFiltered(Tensor allowed, Tensor node, PrefixTrie trie, IReadOnlyList<NodeLiveness?> filters, int width)
-    {
-        long v = trie.VocabularySize;
-        var nodes = node.cpu().data<long>().ToArray();
-        var refused = new List<long>();
-        var cleared = new List<long>();
-        var restored = new List<long>();
-        for (int u = 0; u < filters.Count; u++)
-        {
-            if (filters[u] is not { } live) continue;
-            for (int r = 0; r < width; r++)
-            {
-                long row = (long)u * width + r;
-                int n = (int)nodes[row];
-                if (n == trie.DeadNode) continue;
-                if (live.OnlyListed)
-                {
-                    cleared.Add(row);
-                    foreach (var token in live.LiveTokens(n)) restored.Add(row * v + token);
-                }
-                else
-                    foreach (var token in live.RefusedTokens(n)) refused.Add(row * v + token);
-            }
-        }
-        if (cleared.Count > 0) allowed.index_fill_(0, tensor(cleared.ToArray(), device: allowed.device), TorchScalars.False);
-        if (restored.Count > 0) allowed.view(-1).index_fill_(0, tensor(restored.ToArray(), device: allowed.device), TorchScalars.True);
-        if (refused.Count > 0) allowed.view(-1).index_fill_(0, tensor(refused.ToArray(), device: allowed.device), TorchScalars.False);
     }
 }

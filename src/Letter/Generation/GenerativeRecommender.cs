@@ -121,22 +121,27 @@ public sealed class GenerativeRecommender : IDisposable
     /// count, so which lane decodes a batch does not change its numbers. A generator that cannot decode
     /// concurrently uses one lane.
     /// </param>
+    /// <param name="profile">when given, the time of each phase is added to it (<see cref="DecodeProfile"/>; without lanes only: it is not thread-safe)</param>
     public List<Beam[]> Decode(IReadOnlyList<int[]> histories, int? beam = null, int batchUsers = 64, IProgress<int>? progress = null,
         CancellationToken cancel = default, IReadOnlyList<int>? targets = null, bool[][]? targetKept = null, IReadOnlyList<ItemFilter?>? filters = null,
-        DecoderLanes? lanes = null)
+        DecoderLanes? lanes = null, DecodeProfile? profile = null)
     {
+        long since = System.Diagnostics.Stopwatch.GetTimestamp();
         if ((targets is null) != (targetKept is null) || (targets is not null && (targets.Count != histories.Count || targetKept!.Length != histories.Count)))
             throw new ArgumentException("targets and targetKept go together, one per history");
         if (filters is not null && filters.Count != histories.Count) throw new ArgumentException("filters go one per history");
+        if (profile is not null && lanes is not null) throw new ArgumentException("a decode profile times one thread: give it without lanes");
         var windows = histories.Select(Window).ToList();
         var lengths = windows.Select(h => Generator.InputLength(h)).ToList();
         var live = filters?.Select(f => f is null ? null : new NodeLiveness(Catalog, f)).ToList();
+        since = profile?.Add("item filters compiled", since) ?? since;
         var result = new Beam[histories.Count][];
         var batches = LengthGroups.Sequential(lengths, batchUsers);
         int width = beam ?? Beam;
         int done = 0;
         void DecodeBatch(int[] batch)
         {
+            long since = System.Diagnostics.Stopwatch.GetTimestamp();
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             // host data: the search moves it to its logits' device once
@@ -144,12 +149,16 @@ public sealed class GenerativeRecommender : IDisposable
                 : tensor(batch.SelectMany(i => Catalog.TokensOfItem(targets[i])).Select(t => (long)t).ToArray(), device: CPU).view(batch.Length, Catalog.Steps);
             var batchKept = targets is null ? null : new bool[batch.Length][];
             var batchLive = live is null ? null : batch.Select(i => live[i]).ToList();
+            since = profile?.Add("batch inputs", since) ?? since;
             using var state = Generator.Start(batch.Select(i => windows[i]).ToList());
+            since = profile?.Add("encoder (and cross-attention keys, values)", since) ?? since;
             var beams = ConstrainedBeamSearch.Search(state, Catalog.Trie, batch.Length, width, Catalog.Steps, DecodeTemperature,
-                batchTargets, batchKept, batchLive);
+                batchTargets, batchKept, batchLive, profile);
+            since = System.Diagnostics.Stopwatch.GetTimestamp();
             for (int i = 0; i < batch.Length; i++) result[batch[i]] = beams[i];
             if (batchKept is not null) for (int i = 0; i < batch.Length; i++) targetKept![batch[i]] = batchKept[i];
             lock (batches) progress?.Report(done += batch.Length); // in order: lanes finish batches at once
+            profile?.Add("results", since);
         }
         if (lanes is null) DecodeHere(batches, DecodeBatch, cancel);
         else DecodeOnLanes(batches, DecodeBatch, lanes, cancel);

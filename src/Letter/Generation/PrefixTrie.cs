@@ -144,6 +144,21 @@ public sealed class PrefixTrie : IDisposable
         return mask.to(nodes.device).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The edges out of a node, for host-side search: its tokens (ascending) and the number of its first
+    /// child (the child of token i is <paramref name="firstChild"/> + i); empty for the dead node or any number outside the trie.
+    /// </summary>
+    internal ReadOnlySpan<int> Edges(int node, out int firstChild)
+    {
+        if (node < 0 || node >= NodeCount)
+        {
+            firstChild = DeadNode;
+            return [];
+        }
+        firstChild = _offsets[node] + 1;
+        return _tokens.AsSpan(_offsets[node], _offsets[node + 1] - _offsets[node]);
+    }
+
     /// <summary>The tokens that extend a node, ascending (for checks and tests).</summary>
     public IReadOnlyCollection<int> Continuations(int node) =>
         node >= 0 && node < NodeCount ? new ArraySegment<int>(_tokens, _offsets[node], _offsets[node + 1] - _offsets[node]).AsReadOnly() : Array.Empty<int>();

@@ -1,3 +1,4 @@
+using TorchSharp;
 using Letter.Generation;
 using Letter.Models.Tiger;
 using static TorchSharp.torch;
@@ -93,60 +94,44 @@ internal sealed class DenseTrie : IDisposable
 /// <summary>
 /// ConstrainedBeamSearch.Search as it was at commit 9a402c9 (before issue 28), masking through
 /// <see cref="DenseTrie.Allowed"/>: the reference the library's search over the compact trie must
-/// match beam for beam and score for score.
+/// match beam for beam and score for score, now on the logits of the library's own generation state.
 /// </summary>
 internal static class DenseBeamSearch
 {
-    public static List<Beam[]> Search(TigerModel model, DenseTrie trie, Tensor encoderIds, int beam, int steps, double temperature = 1.0)
+    /// <param name="state">the library's generation state of the batch: both searches see the same logits</param>
+    public static List<Beam[]> Search(IGenerationState state, DenseTrie trie, int users, int beam, int steps, double temperature = 1.0)
     {
         using var noGrad = no_grad();
         using var outer = NewDisposeScope();
-        int users = (int)encoderIds.shape[0];
-        int v = model.VocabularySize;
-        int d = model.Config.DModel;
+        int v = trie.VocabularySize;
         int keep = Math.Min(beam, trie.SequenceCount);
-        var blocks = model.DecoderBlocks.ToArray();
-
-        var encoded = model.Encode(encoderIds);
-        var crossK = blocks.Select(b => b.CrossAttention.ProjectKey(encoded)).ToArray();
-        var crossV = blocks.Select(b => b.CrossAttention.ProjectValue(encoded)).ToArray();
-        var cacheK = new Tensor?[blocks.Length];
-        var cacheV = new Tensor?[blocks.Length];
+        using var temperatureScalar = temperature.ToScalar();
+        using var vocabularyScalar = v.ToScalar();
 
         int width = 1;
         var scores = zeros(users, 1);
         var node = zeros(users, 1, dtype: ScalarType.Int64);
-        var current = full(users, 1, (long)TigerVocabulary.Pad, dtype: ScalarType.Int64);
+        Tensor? current = null;
         var sequences = zeros(users, 1, 0, dtype: ScalarType.Int64);
 
         for (int t = 0; t < steps; t++)
         {
             using var step = NewDisposeScope();
-            var x = model.Embed(current).view(users * width, 1, d);
-            var selfBias = model.DecoderStepBias(t);
-            var stale = cacheK.Concat(cacheV).ToArray();
-            for (int l = 0; l < blocks.Length; l++)
-                x = blocks[l].Step(x, ref cacheK[l], ref cacheV[l], selfBias, crossK[l], crossV[l], null, width);
-            var logits = model.LmHead(model.FinalDecoderNorm(x)).view(users, width, v).to_type(ScalarType.Float32);
-            if (temperature != 1.0) logits = logits.div(temperature);
+            var logits = state.NextLogits(current).view(users, width, v).to_type(ScalarType.Float32);
+            if (temperature != 1.0) logits = logits.div(temperatureScalar);
             var logp = F.log_softmax(logits, -1);
             var allowed = trie.Allowed.index_select(0, node.reshape(-1)).view(users, width, v);
-            logp = logp.masked_fill(allowed.logical_not(), float.NegativeInfinity);
+            logp = logp.masked_fill(allowed.logical_not(), Letter.Common.TorchScalars.NegativeInfinity);
             int next = (int)Math.Min(beam, (long)width * v);
             var (top, index) = (scores.unsqueeze(-1) + logp).view(users, (long)width * v).topk(next, dim: -1);
-            var source = index.div(v, RoundingMode.floor);
-            var token = index.remainder(v);
-            var flat = ((arange(users, dtype: ScalarType.Int64) * width).unsqueeze(1) + source).reshape(-1);
-            for (int l = 0; l < blocks.Length; l++)
-            {
-                cacheK[l] = cacheK[l]!.index_select(0, flat).MoveToOuterDisposeScope();
-                cacheV[l] = cacheV[l]!.index_select(0, flat).MoveToOuterDisposeScope();
-            }
-            foreach (var old in stale) old?.Dispose();
+            var source = index.div(vocabularyScalar, RoundingMode.floor);
+            var token = index.remainder(vocabularyScalar);
+            var flat = (tensor(Enumerable.Range(0, users).Select(u => (long)u * width).ToArray()).unsqueeze(1) + source).reshape(-1);
+            state.Reorder(flat);
             node = trie.Child(node.gather(1, source), token).MoveToOuterDisposeScope();
             sequences = cat([sequences.gather(1, source.unsqueeze(-1).expand(users, next, t)), token.unsqueeze(-1)], 2).MoveToOuterDisposeScope();
             scores = top.MoveToOuterDisposeScope();
-            current = token.MoveToOuterDisposeScope();
+            current = token.reshape(-1).MoveToOuterDisposeScope();
             width = next;
         }
         keep = Math.Min(keep, width);

@@ -140,8 +140,12 @@ public sealed class TigerModel : nn.Module
 
     internal Tensor Embed(Tensor ids) => shared.call(ids);
 
-    internal Tensor FinalDecoderNorm(Tensor y) => decoder_ln.call(y);
+    /// <summary>The tied embedding matrix [V, D] (the output layer's weights, before its d_model^-0.5).</summary>
+    internal Tensor SharedWeight => shared.weight!;
 
-    /// <summary>The causal position bias of decoder position <paramref name="step"/> against 0..step: [1, H, 1, step+1].</summary>
-    internal Tensor DecoderStepBias(int step) => decoder_bias.Bias(1, step + 1, step);
+    internal RmsNorm DecoderNorm => decoder_ln;
+
+    /// <summary>The decoder's causal position bias of queries 0..n-1 against keys 0..n-1: [1, H, n, n] (no causal mask).</summary>
+    internal Tensor DecoderBias(int n) => decoder_bias.Bias(n, n);
+
 }
