@@ -21,6 +21,8 @@ public sealed class ModelHost : IDisposable
     private readonly object _initialLock = new();
 
     internal DecodeQueue Queue { get; }
+    /// <summary>Answers of repeated requests, valid for one model generation (a reload or new items start afresh).</summary>
+    internal AnswerCache Answers { get; }
     public ServiceMetrics Metrics { get; }
 
     public ModelHost(ServeOptions options, ServiceMetrics metrics, ILogger<ModelHost> log)
@@ -29,6 +31,7 @@ public sealed class ModelHost : IDisposable
         _log = log;
         Metrics = metrics;
         Queue = new DecodeQueue(options.MaxBatch, options.MaxBatchBeams, TimeSpan.FromMilliseconds(options.MaxWaitMs), options.QueueCapacity, options.Threads, metrics);
+        Answers = new AnswerCache(options.AnswerCacheEntries, metrics);
         metrics.ModelState = () => (_current?.ItemCount ?? 0, _current is not null);
     }
 

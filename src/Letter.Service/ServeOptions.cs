@@ -11,6 +11,8 @@ public sealed record ServeOptions
     public int QueueCapacity { get; init; } = 256;
     public string? AdminToken { get; init; }
     public int Threads { get; init; } = 2;
+    /// <summary>Answers kept for repeated (user or history, options) requests on the current model (0: no cache).</summary>
+    public int AnswerCacheEntries { get; init; } = 10_000;
     public bool Bf16 { get; init; }
     /// <summary>Where the model lives and decodes (the host checks that this build can use it).</summary>
     public ComputeDevice Device { get; init; }
@@ -40,6 +42,7 @@ public sealed record ServeOptions
         if (MaxBatchBeams < 1) throw new ArgumentOutOfRangeException(nameof(MaxBatchBeams), MaxBatchBeams, "--max-batch-beams must be at least 1");
         if (MaxRequestBeams < 1) throw new ArgumentOutOfRangeException(nameof(MaxRequestBeams), MaxRequestBeams, "--max-request-beams must be at least 1");
         if (Threads is < 1 or > 256) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "--threads must be between 1 and 256");
+        if (AnswerCacheEntries is < 0 or > 10_000_000) throw new ArgumentOutOfRangeException(nameof(AnswerCacheEntries), AnswerCacheEntries, "--answer-cache must be between 0 and 10000000");
         if (AdminToken is { Length: < 8 }) throw new ArgumentException("--admin-token must be at least 8 characters", nameof(AdminToken));
     }
 }

@@ -16,7 +16,8 @@ public sealed class ServiceMetrics : IDisposable
     private readonly Counter<long> _refused, _clientGone, _cancelled, _rejected, _reloads, _itemsAdded, _decodedHistories;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _decodeSeconds;
-    private long _decoded, _cancelledCount;
+    private readonly Counter<long> _cacheHits, _cacheMisses;
+    private long _decoded, _cancelledCount, _hits, _misses;
 
     /// <summary>Decodings waiting for the decoder (set by the queue).</summary>
     public Func<int> QueueLength { get; set; } = () => 0;
@@ -36,6 +37,9 @@ public sealed class ServiceMetrics : IDisposable
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
         _decodeSeconds = _meter.CreateHistogram<double>("letter.service.decode.duration", "s", "Time of one batched decoding.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10] });
+        _cacheHits = _meter.CreateCounter<long>("letter.service.answer_cache.hits", "{request}", "Recommendations answered from the answer cache (the same history or user and options on the same model).");
+        _cacheMisses = _meter.CreateCounter<long>("letter.service.answer_cache.misses", "{request}", "Recommendations looked up in the answer cache and decoded.");
+        _meter.CreateObservableGauge("letter.service.answer_cache.hit_ratio", () => HitRatio, null, "Share of cache look-ups answered from the cache since start (0 before any).");
         _meter.CreateObservableGauge("letter.service.queue.length", () => QueueLength(), "{history}", "Decodings waiting for the decoder.");
         _meter.CreateObservableGauge("letter.service.catalog.items", () => ModelState().Items, "{item}", "Items the served model can recommend.");
         _meter.CreateObservableGauge("letter.service.ready", () => ModelState().Ready ? 1 : 0, null, "1 once the model has loaded and decoded once.");
@@ -60,6 +64,32 @@ public sealed class ServiceMetrics : IDisposable
     }
 
     /// <summary>Read back in process (tests, the log): the exported counters are write-only.</summary>
+    public void AnswerCacheLookup(bool hit)
+    {
+        if (hit)
+        {
+            Interlocked.Increment(ref _hits);
+            _cacheHits.Add(1);
+        }
+        else
+        {
+            Interlocked.Increment(ref _misses);
+            _cacheMisses.Add(1);
+        }
+    }
+
+    /// <summary>Share of answer-cache look-ups answered from it since start (0 before any).</summary>
+    public double HitRatio
+    {
+        get
+        {
+            long hits = Interlocked.Read(ref _hits), all = hits + Interlocked.Read(ref _misses);
+            return all == 0 ? 0 : (double)hits / all;
+        }
+    }
+
+    public long CacheHits => Interlocked.Read(ref _hits);
+
     public long CancelledCount => Interlocked.Read(ref _cancelledCount);
     public long DecodedHistories => Interlocked.Read(ref _decoded);
 

@@ -4,7 +4,7 @@ using Letter.Service;
 
 namespace Letter.Cli.Commands;
 
-/// <summary><c>letter serve RUN [--urls URL] [--max-batch 32] [--max-wait-ms 5] [--queue 256] [--max-request-beams 6400] [--max-batch-beams 1024] [--admin-token T] [--threads 2] [--bf16]</c>.</summary>
+/// <summary><c>letter serve RUN [--urls URL] [--max-batch 32] [--max-wait-ms 5] [--queue 256] [--max-request-beams 6400] [--max-batch-beams 1024] [--admin-token T] [--threads 2] [--answer-cache 10000] [--bf16]</c>.</summary>
 public static class ServeCommand
 {
     public static Command Build()
@@ -18,11 +18,12 @@ public static class ServeCommand
         var queue = new Option<int>("--queue") { Description = "Most decodings waiting; beyond it requests get 503 with Retry-After", DefaultValueFactory = _ => 256 };
         var token = new Option<string?>("--admin-token") { Description = "Allow admin endpoints from any address with 'Authorization: Bearer TOKEN' (default: loopback clients only, no token)" };
         var threads = new Option<int>("--threads") { Description = "Torch threads", DefaultValueFactory = _ => 2 };
+        var cache = new Option<int>("--answer-cache") { Description = "Answers kept for repeated requests on the current model (0: none); emptied on reload and on new items", DefaultValueFactory = _ => 10_000 };
         var bf16 = new Option<bool>("--bf16") { Description = "Decode in bfloat16 (faster on CPUs with AVX-512 BF16/AMX; same rankings up to near ties)" };
         var cmd = new Command("serve", "Serve a run's recommendations over HTTP: /v1/recommend, look-ups, new items, health, metrics, an API page at /docs");
         cmd.Arguments.Add(run);
         var device = DeviceOption.Create();
-        foreach (var o in new Option[] { urls, maxBatch, maxWait, queue, requestBeams, batchBeams, token, threads, bf16, device }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { urls, maxBatch, maxWait, queue, requestBeams, batchBeams, token, threads, cache, bf16, device }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             var options = new ServeOptions
@@ -36,6 +37,7 @@ public static class ServeCommand
                 MaxBatchBeams = parse.GetValue(batchBeams),
                 AdminToken = parse.GetValue(token),
                 Threads = parse.GetValue(threads),
+                AnswerCacheEntries = parse.GetValue(cache),
                 Bf16 = parse.GetValue(bf16),
                 Device = DeviceOption.Read(parse, device),
                 StopOnLoadFailure = true,
