@@ -21,6 +21,8 @@ public sealed class ModelHost : IDisposable
     private readonly object _initialLock = new();
 
     internal DecodeQueue Queue { get; }
+    /// <summary>Answers of repeated requests, valid for one model generation (a reload or new items start afresh).</summary>
+    internal AnswerCache Answers { get; }
     public ServiceMetrics Metrics { get; }
 
     public ModelHost(ServeOptions options, ServiceMetrics metrics, ILogger<ModelHost> log)
@@ -30,6 +32,7 @@ public sealed class ModelHost : IDisposable
         Metrics = metrics;
         Queue = new DecodeQueue(options.MaxBatch, options.MaxBatchBeams, TimeSpan.FromMilliseconds(options.MaxWaitMs), options.QueueCapacity,
             options.EffectiveLanes, options.EffectiveLaneThreads, options.LargeRequestBeams, metrics);
+        Answers = new AnswerCache(options.AnswerCacheEntries, metrics);
         metrics.ModelState = () => (_current?.ItemCount ?? 0, _current is not null);
     }
 

@@ -73,9 +73,18 @@ internal static class RecommendEndpoints
         try
         {
             var job = Prepare(model, q, "", ctx.RequestAborted, ctx);
+            var key = host.Answers.Enabled ? AnswerCache.Key(job.Query) : null;
+            if (key is not null && host.Answers.Get(job.Model.Generation, key) is { } kept)
+            {
+                arriving.Dispose();
+                job.Model.Release();
+                return Results.Ok(new RecommendResponse(kept, ServedModels.Info(model), ServedModels.Ms(start)));
+            }
             Enqueue(host, [job], arriving);
             var beams = await job.Done.Task.WaitAsync(ctx.RequestAborted);
-            return Results.Ok(new RecommendResponse(ItemsOf(job, beams), ServedModels.Info(model), ServedModels.Ms(start)));
+            var items = ItemsOf(job, beams);
+            if (key is not null) host.Answers.Put(job.Model.Generation, key, items);
+            return Results.Ok(new RecommendResponse(items, ServedModels.Info(model), ServedModels.Ms(start)));
         }
         finally { model.Release(); }
     }

@@ -21,6 +21,8 @@ public sealed record ServeOptions
     /// requests together hold all lanes but one, so small requests always find a lane.
     /// </summary>
     public int LargeRequestBeams { get; init; } = 256;
+    /// <summary>Answers kept for repeated (user or history, options) requests on the current model (0: no cache).</summary>
+    public int AnswerCacheEntries { get; init; } = 10_000;
     public bool Bf16 { get; init; }
     /// <summary>Where the model lives and decodes (the host checks that this build can use it).</summary>
     public ComputeDevice Device { get; init; }
@@ -59,6 +61,7 @@ public sealed record ServeOptions
         if (Lanes is < 1 or > 64) throw new ArgumentOutOfRangeException(nameof(Lanes), Lanes, "--lanes must be between 1 and 64");
         if (LaneThreads is < 1 or > 256) throw new ArgumentOutOfRangeException(nameof(LaneThreads), LaneThreads, "--lane-threads must be between 1 and 256");
         if (LargeRequestBeams < 1) throw new ArgumentOutOfRangeException(nameof(LargeRequestBeams), LargeRequestBeams, "--large-request-beams must be at least 1");
+        if (AnswerCacheEntries is < 0 or > 10_000_000) throw new ArgumentOutOfRangeException(nameof(AnswerCacheEntries), AnswerCacheEntries, "--answer-cache must be between 0 and 10000000");
         if (AdminToken is { Length: < 8 }) throw new ArgumentException("--admin-token must be at least 8 characters", nameof(AdminToken));
     }
 }

@@ -56,8 +56,12 @@ public sealed class ServedModel
 {
     public const string AddedItemsFileName = "added-items.json";
 
+    private static long _generations;
     private readonly SharedModel _model;
     private int _refs = 1;
+
+    /// <summary>A number that grows with every model built in this process (a load, a reload, items added): answers are valid for one.</summary>
+    public long Generation { get; } = Interlocked.Increment(ref _generations);
 
     internal ServedModel(SharedModel model, GenerativeRecommender recommender, ServedRun run, IReadOnlyList<AddedItem> added)
     {

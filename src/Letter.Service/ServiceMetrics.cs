@@ -17,7 +17,8 @@ public sealed class ServiceMetrics : IDisposable
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _decodeSeconds;
     private readonly Counter<double> _laneBusy;
-    private long _decoded, _cancelledCount;
+    private readonly Counter<long> _cacheHits, _cacheMisses;
+    private long _decoded, _cancelledCount, _hits, _misses;
 
     /// <summary>Decodings waiting for the decoder (set by the queue).</summary>
     public Func<int> QueueLength { get; set; } = () => 0;
@@ -41,6 +42,9 @@ public sealed class ServiceMetrics : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10] });
         _laneBusy = _meter.CreateCounter<double>("letter.service.lane.busy", "s", "Time each decoder lane spent decoding, by lane: busy share = rate of this.");
         _meter.CreateObservableGauge("letter.service.lanes.busy", () => BusyLanes(), "{lane}", "Decoder lanes decoding or running an exclusive job now.");
+        _cacheHits = _meter.CreateCounter<long>("letter.service.answer_cache.hits", "{request}", "Recommendations answered from the answer cache (the same history or user and options on the same model).");
+        _cacheMisses = _meter.CreateCounter<long>("letter.service.answer_cache.misses", "{request}", "Recommendations looked up in the answer cache and decoded.");
+        _meter.CreateObservableGauge("letter.service.answer_cache.hit_ratio", () => HitRatio, null, "Share of cache look-ups answered from the cache since start (0 before any).");
         _meter.CreateObservableGauge("letter.service.queue.length", () => QueueLength(), "{history}", "Decodings waiting for the decoder.");
         _meter.CreateObservableGauge("letter.service.catalog.items", () => ModelState().Items, "{item}", "Items the served model can recommend.");
         _meter.CreateObservableGauge("letter.service.ready", () => ModelState().Ready ? 1 : 0, null, "1 once the model has loaded and decoded once.");
@@ -65,6 +69,32 @@ public sealed class ServiceMetrics : IDisposable
     }
 
     public void LaneBusy(int lane, double seconds) => _laneBusy.Add(seconds, new KeyValuePair<string, object?>("lane", lane));
+
+    public void AnswerCacheLookup(bool hit)
+    {
+        if (hit)
+        {
+            Interlocked.Increment(ref _hits);
+            _cacheHits.Add(1);
+        }
+        else
+        {
+            Interlocked.Increment(ref _misses);
+            _cacheMisses.Add(1);
+        }
+    }
+
+    /// <summary>Share of answer-cache look-ups answered from it since start (0 before any).</summary>
+    public double HitRatio
+    {
+        get
+        {
+            long hits = Interlocked.Read(ref _hits), all = hits + Interlocked.Read(ref _misses);
+            return all == 0 ? 0 : (double)hits / all;
+        }
+    }
+
+    public long CacheHits => Interlocked.Read(ref _hits);
 
     /// <summary>Read back in process (tests, the log): the exported counters are write-only.</summary>
     public long CancelledCount => Interlocked.Read(ref _cancelledCount);

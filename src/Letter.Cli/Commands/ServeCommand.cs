@@ -4,7 +4,7 @@ using Letter.Service;
 
 namespace Letter.Cli.Commands;
 
-/// <summary><c>letter serve RUN [--urls URL] [--max-batch 32] [--max-wait-ms 5] [--queue 256] [--max-request-beams 6400] [--max-batch-beams 1024] [--large-request-beams 256] [--admin-token T] [--threads 2] [--lanes N] [--lane-threads N] [--bf16]</c>.</summary>
+/// <summary><c>letter serve RUN [--urls URL] [--max-batch 32] [--max-wait-ms 5] [--queue 256] [--max-request-beams 6400] [--max-batch-beams 1024] [--large-request-beams 256] [--admin-token T] [--threads 2] [--lanes N] [--lane-threads N] [--answer-cache 10000] [--bf16]</c>.</summary>
 public static class ServeCommand
 {
     public static Command Build()
@@ -21,11 +21,12 @@ public static class ServeCommand
         var lanes = new Option<int?>("--lanes") { Description = "Decoder lanes, each decoding its own batches (default: one per core, at most --threads)" };
         var laneThreads = new Option<int?>("--lane-threads") { Description = "Torch threads of each lane (default: --threads shared among the lanes)" };
         var largeBeams = new Option<int>("--large-request-beams") { Description = "Beams in all above which a request is large: decoded on one lane at a time, leaving a lane to small requests", DefaultValueFactory = _ => 256 };
+        var cache = new Option<int>("--answer-cache") { Description = "Answers kept for repeated requests on the current model (0: none); emptied on reload and on new items", DefaultValueFactory = _ => 10_000 };
         var bf16 = new Option<bool>("--bf16") { Description = "Decode in bfloat16 (faster on CPUs with AVX-512 BF16/AMX; same rankings up to near ties)" };
         var cmd = new Command("serve", "Serve a run's recommendations over HTTP: /v1/recommend, look-ups, new items, health, metrics, an API page at /docs");
         cmd.Arguments.Add(run);
         var device = DeviceOption.Create();
-        foreach (var o in new Option[] { urls, maxBatch, maxWait, queue, requestBeams, batchBeams, largeBeams, token, threads, lanes, laneThreads, bf16, device }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { urls, maxBatch, maxWait, queue, requestBeams, batchBeams, largeBeams, token, threads, lanes, laneThreads, cache, bf16, device }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             var options = new ServeOptions
@@ -42,6 +43,7 @@ public static class ServeCommand
                 Lanes = parse.GetValue(lanes),
                 LaneThreads = parse.GetValue(laneThreads),
                 LargeRequestBeams = parse.GetValue(largeBeams),
+                AnswerCacheEntries = parse.GetValue(cache),
                 Bf16 = parse.GetValue(bf16),
                 Device = DeviceOption.Read(parse, device),
                 StopOnLoadFailure = true,
