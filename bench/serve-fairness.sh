@@ -7,6 +7,7 @@
 # beam 20, k 10; median of 5); a batch of HISTORIES histories at BEAM (k 10; default 32 x 200, at the
 # default cost limit) sent, and 0.3 s later the same small request: its latency and the batch's; the
 # resident memory before, at the end of the batch, and 5 s after. Run under the torch lock; say the load.
+# SERVE_FLAGS adds `letter serve` flags (give `--answer-cache 0`: the small request repeats, a cache would answer it).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 run="${1:?usage: bench/serve-fairness.sh RUN [HISTORIES] [BEAM]}"
@@ -15,7 +16,7 @@ PORT="${PORT:-5091}"; url="http://127.0.0.1:$PORT"
 OUT="$(mktemp -d /tmp/serve-fairness.XXXXXX)"
 cp -r "$run" "$OUT/run"; find "$OUT/run" -name added-items.json -delete
 "$root/letter" --version >/dev/null
-"$root/letter" serve "$OUT/run" --urls "$url" > "$OUT/server.log" 2>&1 &
+"$root/letter" serve "$OUT/run" --urls "$url" ${SERVE_FLAGS:-} > "$OUT/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT INT TERM
 for _ in $(seq 1 120); do curl -sf "$url/health/ready" >/dev/null 2>&1 && break; sleep 1; done
