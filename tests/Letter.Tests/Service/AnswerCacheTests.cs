@@ -60,7 +60,7 @@ public class AnswerCacheTests(ServedRuns runs)
     {
         using var tmp = new TempDir();
         var run = runs.Copy(tmp);
-        await using var s = await TestServing.Start(run, o => o with { AdminToken = "secret-token-1" });
+        await using var s = await TestServing.Start(run, o => o with { AdminToken = "secret-token-1", AnswerCacheEntries = 100 });
         var body = Json(new { history = new[] { 1, 2, 3 }, k = 5 });
         var first = await s.PostOk("/v1/recommend", body);
         Assert.Equal(0, s.Host.Metrics.CacheHits);

@@ -125,7 +125,8 @@ public sealed class TestServing : IAsyncDisposable
 
     public static async Task<TestServing> Start(string run, Func<ServeOptions, ServeOptions>? change = null, bool loopback = false, bool waitReady = true)
     {
-        var options = new ServeOptions { RunDirectory = run, Urls = "http://127.0.0.1:0", Threads = 2 };
+        // the answer cache off unless a test asks for it: most tests repeat requests to watch decoding, batching and reloads
+        var options = new ServeOptions { RunDirectory = run, Urls = "http://127.0.0.1:0", Threads = 2, AnswerCacheEntries = 0 };
         if (change is not null) options = change(options);
         var app = LetterServer.Build(options, b =>
         {
