@@ -10,13 +10,14 @@ public sealed record Beam(int[] Tokens, float Score);
 /// <summary>
 /// Beam search constrained by a <see cref="PrefixTrie"/>, batched over users, over any
 /// <see cref="IIdentifierGenerator"/>: the generator keeps its own cache and reorders it with the
-/// beams; the trie masks every beam of the batch in one tensor op per step. Scores are summed
+/// beams. Each step reads the log-softmax of all rows back once and chooses on the host, walking only
+/// the trie's edges out of each beam's node (and the few tokens a filter lists), with no [rows, V] mask.
+/// Scores are summed
 /// log-softmax probabilities of the generated tokens over the whole vocabulary (disallowed tokens then
 /// get -inf, as a prefix-allowed-tokens constraint does). With a temperature T the log-softmax is of
 /// logits / T: T = 1 scores by the raw logits, as Hugging Face's generate does for the original;
 /// T = tau scores by the distribution the ranking-guided loss trained (softmax of logits / tau).
-/// Every tensor of the search lives on the device of the generator's logits (its model's device); the
-/// trie's masks are built there, and only the tokens chosen and the trie nodes they reach are read back.
+/// The chosen rows and tokens go back to the device of the generator's logits (its model's device).
 /// </summary>
 public static class ConstrainedBeamSearch
 {

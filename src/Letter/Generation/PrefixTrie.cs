@@ -9,8 +9,9 @@ namespace Letter.Generation;
 /// every prefix of length 1 in lexicographic order, then every prefix of length 2, ...), so the
 /// children of node n are the contiguous edges <c>offsets[n] .. offsets[n + 1]</c>, their tokens sorted,
 /// and edge e leads to node e + 1. About 8 bytes per node, whatever the vocabulary.
-/// One step of beam search asks for the masks of its live beams only (<see cref="AllowedMask"/>) and
-/// advances them all at once (<see cref="Child"/>). Missing edges lead to a dead node with no children.
+/// The beam search walks the edges out of each beam's node on the host (<see cref="Edges"/>,
+/// <see cref="Child(int, long)"/>); the tensor forms (<see cref="AllowedMask"/>, <see cref="Child(Tensor, Tensor)"/>)
+/// serve masked searches (the tests' reference). Missing edges lead to a dead node with no children.
 /// </summary>
 public sealed class PrefixTrie : IDisposable
 {

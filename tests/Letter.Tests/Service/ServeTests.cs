@@ -98,7 +98,7 @@ public class ServeTests(ServedRuns runs)
     [Fact]
     public async Task Batched_results_equal_one_by_one_results_and_concurrent_requests_share_a_batch()
     {
-        await using var s = await TestServing.Start(runs.Run, o => o with { MaxWaitMs = 200, MaxBatch = 32, AnswerCacheEntries = 0 });
+        await using var s = await TestServing.Start(runs.Run, o => o with { MaxWaitMs = 200, MaxBatch = 32 });
         var histories = new[] { new[] { 1, 2, 3 }, [7, 8, 9], [20, 21, 22], [4, 5], [11], [0, 1, 2] };
         var single = new List<JsonElement>();
         foreach (var h in histories) single.Add(await s.PostOk("/v1/recommend", Json(new { history = h, k = 5 })));

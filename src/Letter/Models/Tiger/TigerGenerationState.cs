@@ -93,9 +93,8 @@ internal sealed class TigerGenerationState : IGenerationState, IProfiledGenerati
             var qkv = F.linear(Norm(x), w.Qkv).view(rows, 3, _heads, _dkv);
             var layer = _cache.select(0, l);                                        // [2, rows, H, t + 1, d_kv]
             layer.select(3, t).copy_(qkv.narrow(1, 1, 2).transpose(0, 1));
-            var keysValues = layer;                                                 // [2, rows, H, t + 1, d_kv]
             var q = qkv.select(1, 0).unsqueeze(2);                                  // [rows, H, 1, d_kv]
-            var attended = F.scaled_dot_product_attention(q, keysValues.select(0, 0), keysValues.select(0, 1), selfMask);
+            var attended = F.scaled_dot_product_attention(q, layer.select(0, 0), layer.select(0, 1), selfMask);
             x = AddProduct(x, attended.view(rows, _inner), w.SelfOutT);
             since = Profile?.Add("decoder: self-attention", since) ?? since;
 
